@@ -1,0 +1,26 @@
+//! Roster's database schema.
+//!
+//! One migration set serves SQLite (the embedded default) and Postgres (the
+//! production backend). The DDL is written once as SQL with a handful of type
+//! placeholders, so both backends get the same tables, constraints and indexes;
+//! only the physical types differ (`TEXT` timestamps on SQLite, `TIMESTAMPTZ` and
+//! `JSONB` on Postgres).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_schema;
+mod m20261122_000002_seed;
+pub mod seed;
+
+/// Applies Roster's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_schema::Migration),
+            Box::new(m20261122_000002_seed::Migration),
+        ]
+    }
+}

@@ -1,0 +1,29 @@
+//! [`App`]: the configuration and shared resources every service works with.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+use crate::domain::PasswordPolicy;
+use crate::service::passwords::PasswordHasher;
+
+/// Everything a request or a CLI command needs; cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub hasher: PasswordHasher,
+    pub policy: PasswordPolicy,
+}
+
+impl App {
+    pub fn new(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            hasher: PasswordHasher::new(config.argon2)?,
+            policy: PasswordPolicy::new(config.password_profile),
+            config: Arc::new(config),
+            db,
+        })
+    }
+}

@@ -1,0 +1,673 @@
+//! The `roster` command line (SPEC §11): the runbooks of seeds 000 and 001 as
+//! commands, so that no operator edits the database by hand.
+//!
+//! Exit codes: 0 success, 2 usage, 1 internal error, and for refused requests
+//! 3 invalid credentials, 4 insufficient permissions, 5 not found,
+//! 6 conflict, 7 invalid input.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::App;
+use crate::config::Config;
+use crate::domain::{Email, RoleName, UserStatus, Username};
+use crate::error::DomainError;
+use crate::service::users::{self, ListFilter, NewUser, UserKey, UserView};
+use crate::service::{Actor, access};
+
+/// Roster: self-hosted identity and user management.
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, about)]
+pub struct Cli {
+    /// Database URL; overrides DATABASE_URL (default: sqlite://roster.db?mode=rwc).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// True for `serve`, the one long-running command.
+    pub fn is_server(&self) -> bool {
+        matches!(self.command, Command::Serve { .. })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (GraphQL API, health check).
+    Serve {
+        /// Address to listen on; overrides ROSTER_BIND (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<std::net::SocketAddr>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Create the first superuser (only while none exists).
+    BootstrapSuperuser {
+        #[arg(long)]
+        email: String,
+        /// Defaults to the email's local part.
+        #[arg(long)]
+        username: Option<String>,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Create a user, authorised by an admin or superuser account.
+    ProvisionUser(ProvisionArgs),
+    /// Set a user's password; ends all their sessions.
+    SetPassword {
+        #[command(flatten)]
+        user: UserArg,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// List users.
+    ListUsers {
+        /// Only users in this state (pending_invitation, active, deactivated, deleted).
+        #[arg(long)]
+        status: Option<UserStatus>,
+        /// Only users holding this role.
+        #[arg(long)]
+        role: Option<String>,
+        /// Include soft-deleted users.
+        #[arg(long)]
+        include_deleted: bool,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a user's roles.
+    SetRole {
+        #[command(flatten)]
+        user: UserArg,
+        /// Role to hold; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+    /// Stop a user from logging in; ends their sessions and tokens.
+    DeactivateUser {
+        #[command(flatten)]
+        user: UserArg,
+    },
+    /// Let a deactivated user log in again.
+    ActivateUser {
+        #[command(flatten)]
+        user: UserArg,
+    },
+    /// Soft-delete a user: kept for the audit log, gone everywhere else.
+    DeleteUser {
+        #[command(flatten)]
+        user: UserArg,
+    },
+    /// End every session of a user, forcing a new login.
+    RevokeSessions {
+        #[command(flatten)]
+        user: UserArg,
+    },
+    /// Create or repair built-in roles, the default organization and memberships.
+    EnsureDefaults,
+    /// Print the GraphQL schema (SDL).
+    ExportSchema {
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Which user a command acts on.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct UserArg {
+    /// The user's email.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// The user's username.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// The user's id.
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+impl UserArg {
+    fn key(&self) -> Result<UserKey, DomainError> {
+        match (&self.email, &self.username, &self.id) {
+            (Some(email), _, _) => Ok(UserKey::Email(Email::parse(email)?)),
+            (_, Some(username), _) => Ok(UserKey::Username(username.trim().to_string())),
+            (_, _, Some(id)) => Ok(UserKey::Id(id.trim().to_ascii_uppercase())),
+            _ => Err(DomainError::bad_input(
+                "user",
+                "Name a user with --email, --username or --id",
+            )),
+        }
+    }
+}
+
+/// Where a new password comes from.
+#[derive(Debug, Args)]
+pub struct PasswordArgs {
+    /// The password (visible in the process list: prefer the prompt or stdin).
+    #[arg(long, conflicts_with = "password_stdin")]
+    pub password: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProvisionArgs {
+    /// Email of the admin or superuser authorising the change.
+    #[arg(long)]
+    pub actor_email: String,
+    /// That account's password (prompted for when omitted on a terminal).
+    #[arg(long, conflicts_with = "actor_password_stdin")]
+    pub actor_password: Option<String>,
+    /// Read the actor's password from standard input (before the new
+    /// user's password when both come from stdin).
+    #[arg(long)]
+    pub actor_password_stdin: bool,
+    /// The new user's email.
+    #[arg(long)]
+    pub email: String,
+    /// Defaults to the email's local part.
+    #[arg(long)]
+    pub username: Option<String>,
+    #[arg(long)]
+    pub display_name: Option<String>,
+    /// Role to grant; repeat for several (default: viewer).
+    #[arg(long = "role")]
+    pub roles: Vec<String>,
+    #[command(flatten)]
+    pub password: PasswordArgs,
+    /// Create the user without a password and issue an invitation link
+    /// (also what happens with no password off a terminal).
+    #[arg(long, conflicts_with_all = ["password", "password_stdin"])]
+    pub invite: bool,
+}
+
+/// A CLI failure: what to print and which exit code to use.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: i32,
+}
+
+impl From<DomainError> for Failure {
+    fn from(err: DomainError) -> Self {
+        let code = match &err {
+            DomainError::Internal(_) => 1,
+            DomainError::Unauthenticated(_) => 3,
+            DomainError::Forbidden(_) => 4,
+            DomainError::NotFound(_) => 5,
+            DomainError::Conflict { .. } => 6,
+            DomainError::BadInput(_) | DomainError::RateLimited { .. } => 7,
+        };
+        let message = match &err {
+            DomainError::Internal(inner) => format!("{inner:#}"),
+            DomainError::BadInput(list) if list.len() > 1 => list
+                .iter()
+                .map(|e| format!("\n  - {}", e.message))
+                .fold("Invalid input:".to_string(), |acc, line| acc + &line),
+            other => other.to_string(),
+        };
+        Self { message, code }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Self {
+        Self {
+            message: format!("{err:#}"),
+            code: 1,
+        }
+    }
+}
+
+/// Seed 000's wording for a clash when creating an account.
+fn user_exists(err: DomainError) -> Failure {
+    match err {
+        DomainError::Conflict {
+            field: Some(_),
+            message,
+        } => Failure {
+            message: format!("User already exists: {message}"),
+            code: 6,
+        },
+        other => other.into(),
+    }
+}
+
+/// Reads secrets from standard input, one line each, in order.
+struct Stdin {
+    lines: std::io::Lines<std::io::StdinLock<'static>>,
+}
+
+impl Stdin {
+    fn new() -> Self {
+        Self {
+            lines: std::io::stdin().lock().lines(),
+        }
+    }
+
+    fn line(&mut self, what: &str) -> Result<String, Failure> {
+        match self.lines.next() {
+            Some(Ok(line)) => Ok(line.trim_end_matches(['\r', '\n']).to_string()),
+            Some(Err(e)) => Err(anyhow::anyhow!("cannot read {what} from stdin: {e}").into()),
+            None => Err(Failure {
+                message: format!("Expected {what} on standard input"),
+                code: 7,
+            }),
+        }
+    }
+}
+
+fn stdin_is_terminal() -> bool {
+    std::io::stdin().is_terminal()
+}
+
+fn prompt_hidden(prompt: &str) -> Result<String, Failure> {
+    rpassword::prompt_password(prompt)
+        .map_err(|e| anyhow::anyhow!("cannot read password from terminal: {e}").into())
+}
+
+/// Asks twice on the terminal until both entries match.
+fn prompt_new_password(label: &str) -> Result<String, Failure> {
+    for _ in 0..3 {
+        let first = prompt_hidden(&format!("{label}: "))?;
+        let second = prompt_hidden(&format!("Confirm {}: ", label.to_lowercase()))?;
+        if first == second {
+            return Ok(first);
+        }
+        eprintln!("Passwords do not match; try again.");
+    }
+    Err(Failure {
+        message: "Passwords do not match".into(),
+        code: 7,
+    })
+}
+
+/// A new password from the flag, stdin or the terminal; `None` when none was
+/// given and there is no terminal to ask on.
+fn new_password(
+    args: &PasswordArgs,
+    stdin: &mut Stdin,
+    label: &str,
+) -> Result<Option<String>, Failure> {
+    if let Some(p) = &args.password {
+        return Ok(Some(p.clone()));
+    }
+    if args.password_stdin {
+        return stdin.line("the password").map(Some);
+    }
+    if stdin_is_terminal() {
+        return prompt_new_password(label).map(Some);
+    }
+    Ok(None)
+}
+
+fn require_password(password: Option<String>) -> Result<String, Failure> {
+    password.ok_or_else(|| Failure {
+        message: "A password is required: pass --password, --password-stdin, or run on a terminal to be prompted".into(),
+        code: 7,
+    })
+}
+
+fn print_user_line(prefix: &str, view: &UserView) {
+    println!(
+        "{prefix}: {} <{}> (id {}, roles: {}, status: {})",
+        view.user.username,
+        view.user.email,
+        view.user.id,
+        view.roles.join(","),
+        view.user.status
+    );
+}
+
+/// Runs one command. `config` was read once by `main`.
+pub async fn run(cli: Cli, mut config: Config) -> Result<(), Failure> {
+    if let Some(url) = cli.database_url {
+        config.database_url = url;
+    }
+    match cli.command {
+        Command::ExportSchema { output } => {
+            let sdl = crate::graphql::sdl();
+            match output {
+                Some(path) => std::fs::write(&path, sdl)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+                None => print!("{sdl}"),
+            }
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = crate::db::connect(&config.database_url).await?;
+            crate::db::migrate(&db).await?;
+            println!("Migrations applied ({})", crate::db::backend_name(&db));
+            Ok(())
+        }
+        Command::Serve { bind } => {
+            if let Some(bind) = bind {
+                config.bind = bind;
+            }
+            crate::serve(config).await.map_err(Failure::from)
+        }
+        command => {
+            let db = crate::db::open(&config.database_url).await?;
+            let app = App::new(db, config)?;
+            run_data_command(&app, command).await
+        }
+    }
+}
+
+async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
+    let operator = Actor::cli_operator();
+    let mut stdin = Stdin::new();
+    match command {
+        Command::BootstrapSuperuser {
+            email,
+            username,
+            password,
+        } => {
+            let email = Email::parse(&email)?;
+            let username = match username {
+                Some(u) => Username::parse(&u)?,
+                None => Username::from_email(&email)?,
+            };
+            let password = require_password(new_password(&password, &mut stdin, "Password")?)?;
+            let created = users::bootstrap_superuser(
+                app,
+                &operator,
+                NewUser {
+                    username,
+                    email,
+                    display_name: None,
+                    roles: vec![],
+                    password: Some(password),
+                },
+            )
+            .await
+            .map_err(user_exists)?;
+            print_user_line("Superuser created", &created.user);
+            Ok(())
+        }
+        Command::ProvisionUser(args) => provision(app, args, &mut stdin).await,
+        Command::SetPassword { user, password } => {
+            let key = user.key()?;
+            let password = require_password(new_password(&password, &mut stdin, "New password")?)?;
+            let revoked = users::set_password(app, &operator, &key, &password).await?;
+            println!("Password updated for {key}; {revoked} session(s) ended");
+            Ok(())
+        }
+        Command::ListUsers {
+            status,
+            role,
+            include_deleted,
+            json,
+        } => {
+            let filter = ListFilter {
+                status,
+                role: role.as_deref().map(RoleName::parse).transpose()?,
+                include_deleted,
+            };
+            let list = users::list(app, &operator, &filter).await?;
+            print_users(&list, json);
+            Ok(())
+        }
+        Command::SetRole { user, roles } => {
+            let key = user.key()?;
+            let roles = roles
+                .iter()
+                .map(|r| RoleName::parse(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let updated = users::set_roles(app, &operator, &key, &roles).await?;
+            print_user_line("Roles updated", &updated);
+            Ok(())
+        }
+        Command::DeactivateUser { user } => {
+            let updated = users::deactivate(app, &operator, &user.key()?).await?;
+            print_user_line("User deactivated", &updated);
+            Ok(())
+        }
+        Command::ActivateUser { user } => {
+            let updated = users::activate(app, &operator, &user.key()?).await?;
+            print_user_line("User activated", &updated);
+            Ok(())
+        }
+        Command::DeleteUser { user } => {
+            let key = user.key()?;
+            users::delete(app, &operator, &key).await?;
+            println!("User deleted: {key} (kept for the audit log)");
+            Ok(())
+        }
+        Command::RevokeSessions { user } => {
+            let key = user.key()?;
+            let revoked = users::revoke_sessions(app, &operator, &key).await?;
+            println!("{revoked} session(s) revoked for {key}");
+            Ok(())
+        }
+        Command::EnsureDefaults => {
+            let repairs = roster_migration::seed::ensure_defaults(&app.db)
+                .await
+                .map_err(DomainError::from)?;
+            if repairs.is_empty() {
+                println!("Defaults are in place; nothing to repair");
+            } else {
+                println!("Repaired defaults: {repairs:?}");
+            }
+            Ok(())
+        }
+        Command::Serve { .. } | Command::Migrate | Command::ExportSchema { .. } => Ok(()),
+    }
+}
+
+async fn provision(app: &App, args: ProvisionArgs, stdin: &mut Stdin) -> Result<(), Failure> {
+    let actor_password = match (&args.actor_password, args.actor_password_stdin) {
+        (Some(p), _) => p.clone(),
+        (None, true) => stdin.line("the actor's password")?,
+        (None, false) if stdin_is_terminal() => prompt_hidden("Actor password: ")?,
+        (None, false) => {
+            return Err(Failure {
+                message: "The actor's password is required: pass --actor-password, --actor-password-stdin, or run on a terminal".into(),
+                code: 7,
+            });
+        }
+    };
+    let actor = match users::authenticate(
+        app,
+        &args.actor_email,
+        &crate::domain::PlainPassword::unchecked(actor_password),
+    )
+    .await
+    {
+        Ok(actor) => actor,
+        Err(DomainError::Unauthenticated(_)) => {
+            return Err(Failure {
+                message: "Invalid admin credentials".into(),
+                code: 3,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let email = Email::parse(&args.email)?;
+    let username = match &args.username {
+        Some(u) => Username::parse(u)?,
+        None => Username::from_email(&email)?,
+    };
+    let roles = args
+        .roles
+        .iter()
+        .map(|r| RoleName::parse(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Check the actor's right before asking for the new user's password.
+    access::require(
+        &app.db,
+        app.config.flags.enforce,
+        &actor,
+        "users:manage",
+        None,
+    )
+    .await?;
+    let password = if args.invite {
+        None
+    } else {
+        new_password(&args.password, stdin, "New user password")?
+    };
+    let created = users::create(
+        app,
+        &actor,
+        NewUser {
+            username,
+            email,
+            display_name: args.display_name,
+            roles,
+            password,
+        },
+    )
+    .await
+    .map_err(user_exists)?;
+    print_user_line("User created", &created.user);
+    if let Some(invitation) = created.invitation {
+        println!(
+            "Invitation link (valid until {}): {}/admin/accept-invitation?token={}",
+            invitation.expires_at.format("%Y-%m-%d %H:%M UTC"),
+            app.config.public_url,
+            invitation.secret
+        );
+    }
+    Ok(())
+}
+
+fn print_users(list: &[UserView], json: bool) {
+    let mut out = std::io::stdout().lock();
+    if json {
+        for v in list {
+            let line = serde_json::json!({
+                "id": v.user.id,
+                "username": v.user.username,
+                "email": v.user.email,
+                "display_name": v.user.display_name,
+                "status": v.user.status,
+                "roles": v.roles,
+                "created_at": v.user.created_at,
+                "last_login_at": v.user.last_login_at,
+                "deleted_at": v.user.deleted_at,
+            });
+            let _ = writeln!(out, "{line}");
+        }
+        return;
+    }
+    let rows: Vec<[String; 6]> = list
+        .iter()
+        .map(|v| {
+            [
+                v.user.id.clone(),
+                v.user.username.clone(),
+                v.user.email.clone(),
+                v.roles.join(","),
+                v.user.status.clone(),
+                v.user.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            ]
+        })
+        .collect();
+    let header = [
+        "ID",
+        "USERNAME",
+        "EMAIL",
+        "ROLES",
+        "STATUS",
+        "CREATED (UTC)",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let format_row = |cells: &[&str]| {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let _ = writeln!(out, "{}", format_row(&header));
+    for row in &rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        let _ = writeln!(out, "{}", format_row(&cells));
+    }
+    let _ = writeln!(
+        out,
+        "({} user{})",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_runbook_command_exists() {
+        let cmd = Cli::command();
+        for name in [
+            "serve",
+            "migrate",
+            "bootstrap-superuser",
+            "provision-user",
+            "set-password",
+            "list-users",
+            "set-role",
+            "deactivate-user",
+            "delete-user",
+            "revoke-sessions",
+            "ensure-defaults",
+            "export-schema",
+        ] {
+            assert!(cmd.find_subcommand(name).is_some(), "missing {name}");
+        }
+    }
+
+    #[test]
+    fn a_user_is_named_exactly_once() {
+        assert!(Cli::try_parse_from(["roster", "delete-user"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "roster",
+                "delete-user",
+                "--email",
+                "a@b.c",
+                "--username",
+                "x"
+            ])
+            .is_err()
+        );
+        assert!(Cli::try_parse_from(["roster", "delete-user", "--username", "x"]).is_ok());
+    }
+
+    #[test]
+    fn exit_codes_follow_the_error_kind() {
+        assert_eq!(Failure::from(DomainError::forbidden()).code, 4);
+        assert_eq!(Failure::from(DomainError::not_found("x")).code, 5);
+        let exists = user_exists(DomainError::conflict(
+            Some("email"),
+            "Email is already taken",
+        ));
+        assert_eq!(
+            exists.message,
+            "User already exists: Email is already taken"
+        );
+        assert_eq!(exists.code, 6);
+    }
+}

@@ -1,0 +1,232 @@
+//! Validated names: usernames, emails, role names, permissions.
+
+use std::fmt;
+
+use crate::error::DomainError;
+
+macro_rules! string_newtype {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+/// 3–50 letters, digits, `.`, `_` or `-`; unique case-insensitively (SPEC §2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Username(String);
+string_newtype!(Username);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let value = raw.trim();
+        let len = value.chars().count();
+        if !(3..=50).contains(&len) {
+            return Err(DomainError::bad_input(
+                "username",
+                "Username must be 3 to 50 characters",
+            ));
+        }
+        if !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err(DomainError::bad_input(
+                "username",
+                "Username may only contain letters, digits, '.', '_' and '-'",
+            ));
+        }
+        Ok(Self(value.to_string()))
+    }
+
+    /// A username derived from an email's local part, for accounts created by
+    /// email alone (`bootstrap-superuser --email`).
+    pub fn from_email(email: &Email) -> Result<Self, DomainError> {
+        let local = email.as_str().split('@').next().unwrap_or_default();
+        let cleaned: String = local
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(50)
+            .collect();
+        let padded = if cleaned.chars().count() < 3 {
+            format!("{cleaned}_user")
+        } else {
+            cleaned
+        };
+        Self::parse(&padded)
+    }
+}
+
+/// A syntactically valid email address, lower-cased so that uniqueness is
+/// case-insensitive everywhere (SPEC §2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+string_newtype!(Email);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let value = raw.trim().to_lowercase();
+        let invalid = || DomainError::bad_input("email", format!("Invalid email address: {raw:?}"));
+        if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid());
+        }
+        let (local, domain) = value.rsplit_once('@').ok_or_else(invalid)?;
+        let domain_ok = !domain.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
+            return Err(invalid());
+        }
+        Ok(Self(value))
+    }
+}
+
+/// A role's name: lowercase letters, digits, `_` and `-`, 2–50 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoleName(String);
+string_newtype!(RoleName);
+
+impl RoleName {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let value = raw.trim().to_ascii_lowercase();
+        let ok = (2..=50).contains(&value.len())
+            && value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'));
+        if !ok {
+            return Err(DomainError::bad_input(
+                "role",
+                format!(
+                    "Invalid role name {raw:?}: use 2-50 lowercase letters, digits, '_' or '-'"
+                ),
+            ));
+        }
+        Ok(Self(value))
+    }
+}
+
+/// A permission string `resource:action` (SPEC §3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Permission(String);
+string_newtype!(Permission);
+
+impl Permission {
+    /// Parses the syntax only; whether Roster knows it is a separate question.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let value = raw.trim();
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        match value.split_once(':') {
+            Some((resource, action)) if part_ok(resource) && part_ok(action) => {
+                Ok(Self(value.to_string()))
+            }
+            _ => Err(DomainError::bad_input(
+                "permission",
+                format!("Invalid permission {raw:?}: expected resource:action"),
+            )),
+        }
+    }
+
+    /// True when the permission is in Roster's catalogue.
+    pub fn is_known(&self) -> bool {
+        roster_migration::seed::all_permissions().any(|p| p == self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_the_spec() {
+        assert!(Username::parse("jane.doe_1-x").is_ok());
+        assert_eq!(
+            Username::parse("  Jane  ").map(|u| u.to_string()).ok(),
+            Some("Jane".into())
+        );
+        for bad in ["ab", "has space", "émile", "semi;colon", &"x".repeat(51)] {
+            assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Username::parse(&"x".repeat(50)).is_ok());
+    }
+
+    #[test]
+    fn emails_are_lowercased_and_checked() {
+        assert_eq!(
+            Email::parse(" John.Doe@Example.COM ")
+                .map(|e| e.to_string())
+                .ok(),
+            Some("john.doe@example.com".into())
+        );
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a b@c.de",
+            "a@b..c",
+            "a@.b.c",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn usernames_derive_from_email_local_parts() {
+        let email = Email::parse("admin+ops@example.com").ok();
+        let name = email.and_then(|e| Username::from_email(&e).ok());
+        assert_eq!(name.map(|n| n.to_string()), Some("admin_ops".into()));
+        let short = Email::parse("a@example.com").ok();
+        let name = short.and_then(|e| Username::from_email(&e).ok());
+        assert_eq!(name.map(|n| n.to_string()), Some("a_user".into()));
+    }
+
+    #[test]
+    fn role_names_are_normalised() {
+        assert_eq!(
+            RoleName::parse(" Admin ").map(|r| r.to_string()).ok(),
+            Some("admin".into())
+        );
+        assert!(RoleName::parse("no spaces").is_err());
+        assert!(RoleName::parse("x").is_err());
+    }
+
+    #[test]
+    fn permissions_are_resource_colon_action() {
+        let p = Permission::parse("users:manage");
+        assert!(p.as_ref().is_ok_and(|p| p.is_known()));
+        assert!(Permission::parse("events:publish").is_ok_and(|p| !p.is_known()));
+        for bad in ["users", ":read", "users:", "Users:Read", "a:b:c"] {
+            assert!(Permission::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

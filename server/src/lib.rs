@@ -1,0 +1,51 @@
+//! Roster: self-hosted identity and user management.
+//!
+//! Where things live:
+//! - [`config`]: typed configuration, read once at startup.
+//! - [`domain`]: validated domain types (usernames, emails, roles, passwords).
+//! - [`entity`]: sea-orm entities for the tables of the `roster-migration` crate.
+//! - [`service`]: the domain services; every state change and its audit event
+//!   commit in one transaction there.
+//! - [`error`]: the one domain error type and its mapping to GraphQL codes.
+//! - [`graphql`]: the GraphQL schema; [`http`]: every HTTP route.
+//! - [`cli`]: the `roster` command line.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod entity;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod service;
+
+pub use app::App;
+pub use config::Config;
+
+/// Roster's version, from Cargo.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Starts the server: connects, migrates, prints the effective flags and
+/// serves until SIGINT or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let db = db::open(&config.database_url).await?;
+    tracing::info!(
+        version = VERSION,
+        database = db::backend_name(&db),
+        url = %config::redact_url(&config.database_url),
+        "database ready"
+    );
+    tracing::info!(flags = %config.flags, "effective flags");
+    let bind = config.bind;
+    let app = App::new(db, config)?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(address = %local, "listening on http://{local}");
+    http::serve(app, listener, http::shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
