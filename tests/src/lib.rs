@@ -1,1 +1,321 @@
-pub fn x() {}
+//! The end-to-end harness: a fresh database per test (SQLite file or a new
+//! Postgres database), and the real `roster` binary driven as an operator
+//! would drive it.
+
+#![expect(
+    clippy::expect_used,
+    reason = "a test harness fails loudly on broken preconditions"
+)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The Postgres server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("ROSTER_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let path = dir.path().join("roster.db");
+                Self {
+                    backend,
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    dir,
+                    pg_name: None,
+                }
+            }
+            Backend::Postgres => {
+                let name = format!("roster_t_{}", ulid::Ulid::new().to_string().to_lowercase());
+                let admin = Database::connect(format!("{}/postgres", postgres_admin_url()))
+                    .await
+                    .expect(
+                        "Postgres must be reachable for these tests (set ROSTER_TEST_POSTGRES_URL)",
+                    );
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                Self {
+                    backend,
+                    url: format!("{}/{name}", postgres_admin_url()),
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+
+    /// A direct connection, for looking behind the binary's back.
+    pub async fn connect(&self) -> DatabaseConnection {
+        Database::connect(self.url.as_str())
+            .await
+            .expect("connect to test database")
+    }
+
+    /// Runs one SQL query and returns the first column of each row as text.
+    pub async fn strings(&self, sql: &str) -> Vec<String> {
+        let db = self.connect().await;
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .expect(sql);
+        let out = rows
+            .iter()
+            .map(|row| {
+                row.try_get_by_index::<String>(0)
+                    .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+                    .or_else(|_| row.try_get_by_index::<i32>(0).map(|n| n.to_string()))
+                    .or_else(|_| {
+                        row.try_get_by_index::<serde_json::Value>(0)
+                            .map(|v| v.to_string())
+                    })
+                    .or_else(|_| {
+                        row.try_get_by_index::<Option<String>>(0)
+                            .map(|s| s.unwrap_or_else(|| "NULL".into()))
+                    })
+                    .expect("a text or integer column")
+            })
+            .collect();
+        db.close().await.ok();
+        out
+    }
+
+    /// Runs one SQL statement.
+    pub async fn exec(&self, sql: &str) {
+        let db = self.connect().await;
+        db.execute_unprepared(sql).await.expect(sql);
+        db.close().await.ok();
+    }
+
+    /// A `roster` invocation against this database.
+    pub fn roster(&self) -> Roster {
+        Roster::new(self)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        // Drop runs outside any runtime guarantee; use a private one.
+        let handle = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Ok(admin) =
+                    Database::connect(format!("{}/postgres", postgres_admin_url())).await
+                {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                    admin.close().await.ok();
+                }
+            });
+        });
+        let _ = handle.join();
+    }
+}
+
+/// Where the `roster` binary is: `ROSTER_BIN`, or beside this test binary's
+/// folder. `cargo test --workspace` builds it (the `roster` package has
+/// integration tests); testing this package alone does not, so a binary older
+/// than the roster library gets a loud warning.
+pub fn roster_bin() -> PathBuf {
+    if let Ok(path) = std::env::var("ROSTER_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let deps = exe.parent().expect("deps dir");
+    let bin = deps
+        .parent()
+        .expect("target dir")
+        .join(format!("roster{}", std::env::consts::EXE_SUFFIX));
+    let modified = |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let Some(built) = modified(&bin) else {
+        panic!(
+            "{} not found: run `cargo test --workspace` (or `cargo build -p roster` first)",
+            bin.display()
+        );
+    };
+    let newest_lib = std::fs::read_dir(deps)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("libroster-") && name.ends_with(".rlib")
+        })
+        .filter_map(|e| modified(&e.path()))
+        .max();
+    if newest_lib.is_some_and(|lib| lib > built) {
+        eprintln!(
+            "warning: {} may be stale (older than the roster library); \
+             `cargo test --workspace` rebuilds it",
+            bin.display()
+        );
+    }
+    bin
+}
+
+/// The result of one `roster` run.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Fails the test, showing everything, unless the run succeeded.
+    pub fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "roster failed: {self:#?}");
+        self
+    }
+
+    /// Fails the test unless the run failed with `code` and said `message`.
+    pub fn fails_with(self, code: i32, message: &str) -> Self {
+        assert_eq!(self.code, code, "unexpected exit code: {self:#?}");
+        assert!(
+            self.stderr.contains(message),
+            "expected {message:?} on stderr: {self:#?}"
+        );
+        self
+    }
+}
+
+/// A `roster` command being put together.
+pub struct Roster {
+    command: Command,
+    stdin: Option<String>,
+}
+
+impl Roster {
+    fn new(db: &TestDb) -> Self {
+        let mut command = Command::new(roster_bin());
+        // A clean environment: nothing from the developer's shell leaks in.
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &db.url)
+            .env("ROSTER_OUTBOX_DIR", db.dir.path().join("outbox"))
+            .current_dir(db.dir.path());
+        Self {
+            command,
+            stdin: None,
+        }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn stdin(mut self, input: &str) -> Self {
+        self.stdin = Some(input.to_string());
+        self
+    }
+
+    /// Runs to completion (off the async runtime's workers).
+    pub async fn run(self) -> Output {
+        let Self { mut command, stdin } = self;
+        tokio::task::spawn_blocking(move || {
+            command
+                .stdin(if stdin.is_some() {
+                    Stdio::piped()
+                } else {
+                    Stdio::null()
+                })
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let mut child = command.spawn().expect("spawn roster");
+            if let Some(input) = stdin {
+                let mut pipe = child.stdin.take().expect("stdin pipe");
+                pipe.write_all(input.as_bytes()).expect("write stdin");
+            }
+            let out = child.wait_with_output().expect("wait for roster");
+            Output {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            }
+        })
+        .await
+        .expect("roster run")
+    }
+
+    /// Starts the command without waiting (for `serve`).
+    pub fn spawn(mut self) -> std::process::Child {
+        self.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn roster")
+    }
+}
+
+/// Declares a test that runs once on SQLite and once on Postgres:
+/// `on_both_backends!(name)` calls `async fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+/// Passwords that satisfy the default policy.
+pub const ADMIN_PASSWORD: &str = "Vivid-Orbit-Tangle-42";
+pub const USER_PASSWORD: &str = "Brisk-Lantern-Quota-9";
+pub const OTHER_PASSWORD: &str = "Quiet-Harbor-Maple-57";

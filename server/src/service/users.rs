@@ -225,6 +225,7 @@ async fn insert(
     let now = Utc::now();
     let id = new_id();
     let txn = app.db.begin().await?;
+    ensure_available(&txn, &new.email, &new.username).await?;
     user::Entity::insert(user::ActiveModel {
         id: Set(id.clone()),
         username: Set(new.username.to_string()),
@@ -272,6 +273,37 @@ async fn insert(
         user: created,
         invitation,
     })
+}
+
+/// Fails with the conflict operators search for when the email (checked
+/// first, as seed 000 reports it) or the username is taken by any user,
+/// deleted ones included. The unique indexes stay the last word under races.
+async fn ensure_available(
+    db: &impl ConnectionTrait,
+    email: &Email,
+    username: &Username,
+) -> Result<()> {
+    let taken =
+        |column, value: String| user::Entity::find().filter(lower_eq(column, value)).one(db);
+    if taken(user::Column::Email, email.to_string())
+        .await?
+        .is_some()
+    {
+        return Err(DomainError::conflict(
+            Some("email"),
+            "Email is already taken",
+        ));
+    }
+    if taken(user::Column::Username, username.as_str().to_lowercase())
+        .await?
+        .is_some()
+    {
+        return Err(DomainError::conflict(
+            Some("username"),
+            "Username is already taken",
+        ));
+    }
+    Ok(())
 }
 
 async fn assign_roles(
