@@ -1,5 +1,9 @@
 //! Every procedure of the runbooks (seeds 000 and 001), driven through the real
 //! `roster` binary, on SQLite and on Postgres.
+#![expect(
+    clippy::expect_used,
+    reason = "tests fail loudly on broken preconditions"
+)]
 
 use roster_tests::{
     ADMIN_PASSWORD, Backend, OTHER_PASSWORD, TestDb, USER_PASSWORD, on_both_backends,

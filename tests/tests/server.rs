@@ -1,0 +1,248 @@
+//! `roster serve`: startup, health, the public `serverInfo` query, request
+//! hygiene and graceful shutdown, on SQLite and Postgres.
+#![expect(
+    clippy::expect_used,
+    reason = "tests fail loudly on broken preconditions"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::Child;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use roster_tests::{Backend, TestDb, on_both_backends};
+use serde_json::{Value, json};
+
+/// A running server and everything it has logged so far.
+struct Server {
+    child: Child,
+    base: String,
+    log: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Server {
+    fn start(db: &TestDb, env: &[(&str, &str)]) -> Self {
+        let mut cmd = db.roster().args(["serve", "--bind", "127.0.0.1:0"]);
+        for (k, v) in env {
+            cmd = cmd.env(k, v);
+        }
+        let mut child = cmd.spawn();
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, log) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Self {
+            child,
+            base: String::new(),
+            log,
+            seen: Vec::new(),
+        };
+        let line = server.wait_for("listening on http://");
+        let addr = line
+            .split("listening on http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("address");
+        server.base = format!("http://{addr}");
+        server
+    }
+
+    /// Waits for a log line containing `needle`.
+    fn wait_for(&mut self, needle: &str) -> String {
+        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
+        loop {
+            match self.log.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "server never logged {needle:?}; log so far: {:#?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    async fn graphql(&self, body: Value) -> (u16, Value) {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/graphql", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sends SIGTERM and returns the exit code.
+    fn terminate(&mut self) -> Option<i32> {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        for _ in 0..100 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn serves_health_and_server_info(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let mut server = Server::start(&db, &[]);
+    // The effective flags are printed at startup.
+    let flags = server.wait_for("effective flags");
+    assert!(
+        flags.contains("USER_MGMT_CORE=on USER_MGMT_UI=on USER_MGMT_ENFORCE=on USER_MGMT_RLS_ENFORCE=on OIDC_AUTO_PROVISION_USERS=off"),
+        "{flags}"
+    );
+
+    let health: Value = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .expect("healthz")
+        .json()
+        .await
+        .expect("json");
+    let backend_name = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["database"], backend_name);
+
+    let (status, body) = server
+        .graphql(json!({
+            "query": "{ serverInfo { version databaseBackend flags { core ui enforce rlsEnforce oidcAutoProvisionUsers } } }"
+        }))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["data"]["serverInfo"]["version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(
+        body["data"]["serverInfo"]["databaseBackend"],
+        backend_name.to_uppercase()
+    );
+    assert_eq!(
+        body["data"]["serverInfo"]["flags"],
+        json!({ "core": true, "ui": true, "enforce": true, "rlsEnforce": true, "oidcAutoProvisionUsers": false })
+    );
+    // The server migrated the fresh database on its own.
+    assert_eq!(db.strings("SELECT COUNT(*) FROM roles").await, vec!["4"]);
+
+    assert_eq!(server.terminate(), Some(0), "graceful shutdown exits 0");
+    server.wait_for("stopped");
+}
+
+async fn flags_from_the_environment_are_reported(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let mut server = Server::start(
+        &db,
+        &[
+            ("USER_MGMT_ENFORCE", "no"),
+            ("NEXT_PUBLIC_USER_MGMT_UI", "0"),
+            ("OIDC_AUTO_PROVISION_USERS", "YES"),
+        ],
+    );
+    let flags = server.wait_for("effective flags");
+    assert!(
+        flags.contains("USER_MGMT_ENFORCE=off USER_MGMT_RLS_ENFORCE=off"),
+        "{flags}"
+    );
+    let (_, body) = server
+        .graphql(json!({ "query": "{ serverInfo { flags { ui enforce rlsEnforce oidcAutoProvisionUsers } } }" }))
+        .await;
+    assert_eq!(
+        body["data"]["serverInfo"]["flags"],
+        json!({ "ui": false, "enforce": false, "rlsEnforce": false, "oidcAutoProvisionUsers": true })
+    );
+}
+
+async fn only_single_json_operations_are_accepted(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db, &[]);
+    let client = reqwest::Client::new();
+    let url = format!("{}/graphql", server.base);
+    // A text/plain body (a "simple" cross-site request) is refused.
+    let plain = client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body(r#"{"query":"{ serverInfo { version } }"}"#)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(plain.status().as_u16(), 415);
+    // Batched arrays are refused.
+    let batch = client
+        .post(&url)
+        .json(&json!([{ "query": "{ serverInfo { version } }" }, { "query": "{ serverInfo { version } }" }]))
+        .send()
+        .await
+        .expect("request");
+    assert!(batch.status().is_client_error(), "{}", batch.status());
+    // GraphQL over GET is not served.
+    let get = client
+        .get(format!("{url}?query=%7BserverInfo%7Bversion%7D%7D"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(get.status().as_u16(), 405);
+    // Oversized bodies are refused.
+    let huge = client
+        .post(&url)
+        .json(&json!({ "query": format!("{{ serverInfo {{ version }} }} #{}", "x".repeat(1024 * 1024)) }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(huge.status().as_u16(), 413);
+}
+
+async fn a_broken_database_url_stops_startup_with_a_clear_message(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let url = match backend {
+        Backend::Sqlite => "sqlite:///nonexistent-dir/x/roster.db".to_string(),
+        Backend::Postgres => format!(
+            "{}/no_such_database_here",
+            roster_tests::postgres_admin_url()
+        ),
+    };
+    let out = db
+        .roster()
+        .env("DATABASE_URL", &url)
+        .args(["migrate"])
+        .run()
+        .await;
+    assert_eq!(out.code, 1, "{out:#?}");
+    assert!(out.stderr.contains("cannot connect to"), "{out:#?}");
+}
+
+on_both_backends!(
+    serves_health_and_server_info,
+    flags_from_the_environment_are_reported,
+    only_single_json_operations_are_accepted,
+    a_broken_database_url_stops_startup_with_a_clear_message,
+);
