@@ -12,10 +12,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app::App;
 use crate::config::Config;
-use crate::domain::{Email, RoleName, UserStatus, Username};
+use crate::domain::{Channel, Email, RoleName, UserStatus, Username};
 use crate::error::DomainError;
 use crate::service::users::{self, ListFilter, NewUser, UserKey, UserView};
-use crate::service::{Actor, access};
+use crate::service::{Actor, access, auth};
 
 /// Roster: self-hosted identity and user management.
 #[derive(Debug, Parser)]
@@ -474,22 +474,14 @@ async fn provision(app: &App, args: ProvisionArgs, stdin: &mut Stdin) -> Result<
             });
         }
     };
-    let actor = match users::authenticate(
-        app,
-        &args.actor_email,
-        &crate::domain::PlainPassword::unchecked(actor_password),
-    )
-    .await
-    {
-        Ok(actor) => actor,
-        Err(DomainError::Unauthenticated(_)) => {
-            return Err(Failure {
-                message: "Invalid admin credentials".into(),
-                code: 3,
-            });
-        }
-        Err(e) => return Err(e.into()),
+    let password = crate::domain::PlainPassword::unchecked(actor_password);
+    let Some(user) = auth::verify_credentials(app, &args.actor_email, &password).await? else {
+        return Err(Failure {
+            message: "Invalid admin credentials".into(),
+            code: 3,
+        });
     };
+    let actor = auth::actor_for(&app.db, user, Channel::Cli, &auth::Client::default()).await?;
     let email = Email::parse(&args.email)?;
     let username = match &args.username {
         Some(u) => Username::parse(u)?,

@@ -143,6 +143,42 @@ impl EmailConfig {
     }
 }
 
+/// Sessions, brute-force limits and token quotas (SPEC §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// A session unused for this long ends.
+    pub session_idle: std::time::Duration,
+    /// A session ends this long after login, used or not.
+    pub session_max_age: std::time::Duration,
+    /// Failed logins for one account before it is locked out.
+    pub max_failures_per_account: u32,
+    /// Failed logins from one client address before it is locked out.
+    pub max_failures_per_address: u32,
+    /// How long a lockout lasts; also the window in which failures add up.
+    pub lockout: std::time::Duration,
+    /// The first retry delay after a failure; it doubles with each failure.
+    pub retry_delay: std::time::Duration,
+    /// Personal access tokens a user may hold, unless overridden per user.
+    pub token_quota: u32,
+    /// Take the client address from `X-Forwarded-For` (behind a proxy only).
+    pub trust_proxy_headers: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_idle: std::time::Duration::from_secs(60 * 60),
+            session_max_age: std::time::Duration::from_secs(12 * 60 * 60),
+            max_failures_per_account: 5,
+            max_failures_per_address: 50,
+            lockout: std::time::Duration::from_secs(15 * 60),
+            retry_delay: std::time::Duration::from_secs(1),
+            token_quota: 20,
+            trust_proxy_headers: false,
+        }
+    }
+}
+
 /// Roster's whole configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -154,6 +190,7 @@ pub struct Config {
     pub argon2: Argon2Config,
     pub password_profile: PasswordProfile,
     pub email: EmailConfig,
+    pub auth: AuthConfig,
 }
 
 /// A variable that is set to something Roster cannot use.
@@ -197,6 +234,11 @@ impl Vars<'_> {
 }
 
 impl Config {
+    /// True when links and cookies are served over https.
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
     /// Reads the real process environment. Call once, at startup.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_vars(&std::env::vars().collect())
@@ -304,6 +346,55 @@ impl Config {
             });
         }
 
+        let auth_defaults = AuthConfig::default();
+        let seconds = |d: std::time::Duration| d.as_secs();
+        let auth = AuthConfig {
+            session_idle: std::time::Duration::from_secs(
+                v.parse("SESSION_IDLE_SECONDS", seconds(auth_defaults.session_idle))?,
+            ),
+            session_max_age: std::time::Duration::from_secs(v.parse(
+                "SESSION_MAX_AGE_SECONDS",
+                seconds(auth_defaults.session_max_age),
+            )?),
+            max_failures_per_account: v.parse(
+                "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                auth_defaults.max_failures_per_account,
+            )?,
+            max_failures_per_address: v.parse(
+                "LOGIN_MAX_FAILURES_PER_ADDRESS",
+                auth_defaults.max_failures_per_address,
+            )?,
+            lockout: std::time::Duration::from_secs(
+                v.parse("LOGIN_LOCKOUT_SECONDS", seconds(auth_defaults.lockout))?,
+            ),
+            retry_delay: std::time::Duration::from_millis(v.parse(
+                "LOGIN_RETRY_DELAY_MS",
+                u64::try_from(auth_defaults.retry_delay.as_millis()).unwrap_or(1000),
+            )?),
+            token_quota: v.parse("TOKEN_QUOTA", auth_defaults.token_quota)?,
+            trust_proxy_headers: v.flag("TRUST_PROXY_HEADERS").unwrap_or(false),
+        };
+        for (variable, value) in [
+            ("SESSION_IDLE_SECONDS", auth.session_idle.as_secs()),
+            ("SESSION_MAX_AGE_SECONDS", auth.session_max_age.as_secs()),
+            (
+                "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                u64::from(auth.max_failures_per_account),
+            ),
+            (
+                "LOGIN_MAX_FAILURES_PER_ADDRESS",
+                u64::from(auth.max_failures_per_address),
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError {
+                    variable,
+                    value: "0".into(),
+                    reason: "must be at least 1".into(),
+                });
+            }
+        }
+
         let database_url = v
             .get("DATABASE_URL")
             .unwrap_or(DEFAULT_DATABASE_URL)
@@ -327,6 +418,7 @@ impl Config {
             argon2,
             password_profile,
             email,
+            auth,
         })
     }
 }
@@ -506,6 +598,24 @@ mod tests {
             "postgres://u:***@db:5432/roster"
         );
         assert_eq!(redact_url("sqlite://roster.db"), "sqlite://roster.db");
+    }
+
+    #[test]
+    fn auth_limits_are_configurable_and_never_zero() {
+        let c = config(&[
+            ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "3"),
+            ("TOKEN_QUOTA", "2"),
+        ]);
+        assert_eq!(c.auth.max_failures_per_account, 3);
+        assert_eq!(c.auth.token_quota, 2);
+        assert_eq!(c.auth.session_idle, AuthConfig::default().session_idle);
+        let vars = [("SESSION_IDLE_SECONDS".to_string(), "0".to_string())]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            Config::from_vars(&vars).err().map(|e| e.variable),
+            Some("SESSION_IDLE_SECONDS")
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ use std::process::{Command, Stdio};
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
+pub mod server;
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -243,6 +245,23 @@ impl Roster {
         S: AsRef<std::ffi::OsStr>,
     {
         self.command.args(args);
+        self
+    }
+
+    /// Runs another program (a wrapper such as `script`) with the same
+    /// environment instead of roster itself.
+    pub fn program(mut self, program: &str) -> Self {
+        let mut command = Command::new(program);
+        command.env_clear();
+        for (key, value) in self.command.get_envs() {
+            if let Some(value) = value {
+                command.env(key, value);
+            }
+        }
+        if let Some(dir) = self.command.get_current_dir() {
+            command.current_dir(dir);
+        }
+        self.command = command;
         self
     }
 

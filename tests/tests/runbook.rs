@@ -153,6 +153,49 @@ async fn bootstrap_reads_the_password_from_stdin(backend: Backend) {
         .ok();
 }
 
+/// Runs roster on a pseudo-terminal (util-linux `script`), typing `input`.
+async fn on_terminal(db: &TestDb, args: &str, input: &str) -> roster_tests::Output {
+    let command = format!("{} {args}", roster_tests::roster_bin().display());
+    db.roster()
+        .program("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(input)
+        .run()
+        .await
+}
+
+/// Seed 000/001 interactive mode: hidden prompts, with confirmation.
+async fn interactive_mode_prompts_for_passwords(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let out = on_terminal(
+        &db,
+        &format!("bootstrap-superuser --email {ADMIN}"),
+        &format!("{ADMIN_PASSWORD}\nnot-the-same\n{ADMIN_PASSWORD}\n{ADMIN_PASSWORD}\n"),
+    )
+    .await
+    .ok();
+    assert!(
+        out.stdout.contains("Passwords do not match; try again."),
+        "{out:#?}"
+    );
+    assert!(out.stdout.contains("Superuser created"), "{out:#?}");
+    let out = on_terminal(
+        &db,
+        &format!("provision-user --actor-email {ADMIN} --email johndoe@example.com --role viewer"),
+        &format!("{ADMIN_PASSWORD}\n{USER_PASSWORD}\n{USER_PASSWORD}\n"),
+    )
+    .await
+    .ok();
+    for prompt in [
+        "Actor password:",
+        "New user password:",
+        "Confirm new user password:",
+    ] {
+        assert!(out.stdout.contains(prompt), "{prompt}: {out:#?}");
+    }
+    assert_eq!(status_of(&db, "johndoe@example.com").await, "active");
+}
+
 async fn bootstrap_without_a_password_off_a_terminal_is_refused(backend: Backend) {
     let db = TestDb::new(backend).await;
     db.roster()
@@ -741,6 +784,7 @@ on_both_backends!(
     bootstrap_creates_one_active_superuser,
     bootstrap_reads_the_password_from_stdin,
     bootstrap_without_a_password_off_a_terminal_is_refused,
+    interactive_mode_prompts_for_passwords,
     weak_passwords_are_refused_with_every_broken_rule,
     admin_provisions_users_with_roles,
     provision_with_passwords_on_stdin,

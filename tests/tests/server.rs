@@ -5,110 +5,9 @@
     reason = "tests fail loudly on broken preconditions"
 )]
 
-use std::io::{BufRead, BufReader};
-use std::process::Child;
-use std::sync::mpsc;
-use std::time::Duration;
-
+use roster_tests::server::Server;
 use roster_tests::{Backend, TestDb, on_both_backends};
 use serde_json::{Value, json};
-
-/// A running server and everything it has logged so far.
-struct Server {
-    child: Child,
-    base: String,
-    log: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Server {
-    fn start(db: &TestDb, env: &[(&str, &str)]) -> Self {
-        let mut cmd = db.roster().args(["serve", "--bind", "127.0.0.1:0"]);
-        for (k, v) in env {
-            cmd = cmd.env(k, v);
-        }
-        let mut child = cmd.spawn();
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, log) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = Self {
-            child,
-            base: String::new(),
-            log,
-            seen: Vec::new(),
-        };
-        let line = server.wait_for("listening on http://");
-        let addr = line
-            .split("listening on http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .expect("address");
-        server.base = format!("http://{addr}");
-        server
-    }
-
-    /// Waits for a log line containing `needle`.
-    fn wait_for(&mut self, needle: &str) -> String {
-        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
-            return line.clone();
-        }
-        loop {
-            match self.log.recv_timeout(Duration::from_secs(30)) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "server never logged {needle:?}; log so far: {:#?}",
-                    self.seen
-                ),
-            }
-        }
-    }
-
-    async fn graphql(&self, body: Value) -> (u16, Value) {
-        let resp = reqwest::Client::new()
-            .post(format!("{}/graphql", self.base))
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Sends SIGTERM and returns the exit code.
-    fn terminate(&mut self) -> Option<i32> {
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        for _ in 0..100 {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        None
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn serves_health_and_server_info(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -134,7 +33,7 @@ async fn serves_health_and_server_info(backend: Backend) {
     assert_eq!(health["database"], backend_name);
 
     let (status, body) = server
-        .graphql(json!({
+        .post(json!({
             "query": "{ serverInfo { version databaseBackend flags { core ui enforce rlsEnforce oidcAutoProvisionUsers } } }"
         }))
         .await;
@@ -174,7 +73,7 @@ async fn flags_from_the_environment_are_reported(backend: Backend) {
         "{flags}"
     );
     let (_, body) = server
-        .graphql(json!({ "query": "{ serverInfo { flags { ui enforce rlsEnforce oidcAutoProvisionUsers } } }" }))
+        .post(json!({ "query": "{ serverInfo { flags { ui enforce rlsEnforce oidcAutoProvisionUsers } } }" }))
         .await;
     assert_eq!(
         body["data"]["serverInfo"]["flags"],

@@ -1,28 +1,42 @@
 //! The GraphQL API: schema construction and SDL export.
 //!
-//! Resolvers stay thin: parse arguments into domain types, check access, call
-//! one service function, map the result into a view type of this module.
+//! Resolvers stay thin: parse arguments into domain types, take the actor from
+//! [`context`], call one service function (which checks access), and map the
+//! result into a view type of [`types`].
 
-mod query;
+mod auth;
+pub mod context;
+mod server;
+mod tokens;
+pub mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::app::App;
 
-pub use query::QueryRoot;
+/// Every query.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(server::ServerQuery, auth::AuthQuery, tokens::TokenQuery);
+
+/// Every mutation.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(auth::AuthMutation, tokens::TokenMutation);
 
 /// Roster's executable schema.
-pub type RosterSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type RosterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Depth and complexity ceilings (SPEC §5); complexity also bounds aliases.
 const MAX_DEPTH: usize = 12;
 const MAX_COMPLEXITY: usize = 500;
 
-/// The schema without data, for printing.
-fn builder() -> async_graphql::SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
 }
 
 /// The schema serving requests against `app`.

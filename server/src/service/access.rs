@@ -115,6 +115,11 @@ async fn deny(
         "context": context,
     }));
     audit::record(db, actor, vec![event]).await?;
+    metrics::counter!(
+        "roster_permission_denied_total",
+        "enforced" => if enforce { "true" } else { "false" }
+    )
+    .increment(1);
     if enforce {
         Err(DomainError::forbidden())
     } else {

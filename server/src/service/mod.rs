@@ -3,9 +3,14 @@
 //! change, records its audit events and commits them together.
 
 pub mod access;
+pub mod access_tokens;
 pub mod audit;
+pub mod auth;
 pub mod passwords;
+pub mod quotas;
 pub mod roles;
+pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 

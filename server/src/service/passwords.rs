@@ -82,6 +82,13 @@ impl PasswordHasher {
             Some(phc) => (phc.to_string(), true),
             None => (self.dummy_hash().await?, false),
         };
+        // Exported so that anyone can check that unknown users cost a full
+        // verification too (`kind="dummy"`).
+        metrics::counter!(
+            "roster_password_verifications_total",
+            "kind" => if real { "stored" } else { "dummy" }
+        )
+        .increment(1);
         let password = password.expose().to_string();
         let matched = self
             .blocking(move |argon2| match PasswordHash::new(&phc) {

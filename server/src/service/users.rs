@@ -87,6 +87,11 @@ pub async fn find(db: &impl ConnectionTrait, key: &UserKey) -> Result<user::Mode
         .ok_or_else(|| DomainError::not_found(format!("User not found: {key}")))
 }
 
+/// A user who has not been deleted, by id, with their roles.
+pub async fn get(db: &impl ConnectionTrait, id: &str) -> Result<UserView> {
+    view(db, find(db, &UserKey::Id(id.to_string())).await?).await
+}
+
 async fn view(db: &impl ConnectionTrait, user: user::Model) -> Result<UserView> {
     let mut by_user = roles::names_by_user(db, std::slice::from_ref(&user.id)).await?;
     let roles = by_user.remove(&user.id).unwrap_or_default();
@@ -350,48 +355,6 @@ async fn join_default_org(
     Ok(())
 }
 
-/// The answer to every failed credential check, whatever the reason.
-pub const INVALID_CREDENTIALS: &str = "Invalid credentials";
-
-/// Checks a login (email or username) and password. Unknown users, wrong
-/// passwords and users who may not log in all get the same error after the
-/// same amount of hashing work.
-pub async fn authenticate(app: &App, login: &str, password: &PlainPassword) -> Result<Actor> {
-    let user = match UserKey::parse(login) {
-        Ok(key) => match find(&app.db, &key).await {
-            Ok(user) => Some(user),
-            Err(DomainError::NotFound(_)) => None,
-            Err(e) => return Err(e),
-        },
-        Err(_) => None,
-    };
-    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let verified = app.hasher.verify(password, stored.as_deref()).await?;
-    let user = match user {
-        Some(u) if verified && u.status == UserStatus::Active.as_str() => u,
-        _ => return Err(DomainError::Unauthenticated(INVALID_CREDENTIALS.into())),
-    };
-    if stored.is_some_and(|h| app.hasher.needs_rehash(&h)) {
-        let rehashed = app.hasher.hash(password).await?;
-        user::Entity::update_many()
-            .col_expr(user::Column::PasswordHash, Expr::value(rehashed))
-            .filter(user::Column::Id.eq(user.id.as_str()))
-            .exec(&app.db)
-            .await?;
-    }
-    let permissions = roles::permissions_of_user(&app.db, &user.id).await?;
-    Ok(Actor {
-        principal: access::Principal::User {
-            id: user.id,
-            username: user.username,
-            permissions,
-        },
-        channel: crate::domain::Channel::Cli,
-        ip: None,
-        user_agent: None,
-    })
-}
-
 /// Acting on a user needs `users:manage` (or being that user, for
 /// `allow_self`) and every permission the target holds: nobody manages
 /// someone more powerful than themselves.
@@ -419,24 +382,31 @@ async fn require_manage(
     .await
 }
 
-/// Ends every live session of a user; returns how many.
-async fn end_sessions(db: &impl ConnectionTrait, user_id: &str, now: DateTime<Utc>) -> Result<u64> {
-    Ok(session::Entity::update_many()
+/// Ends every live session of a user but `keep`; returns how many.
+async fn end_sessions(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    keep: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let mut update = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?
-        .rows_affected)
+        .filter(session::Column::RevokedAt.is_null());
+    if let Some(keep) = keep {
+        update = update.filter(session::Column::Id.ne(keep));
+    }
+    Ok(update.exec(db).await?.rows_affected)
 }
 
-/// Revokes every session and personal access token of a user.
+/// Revokes every session (but `keep`) and personal access token of a user.
 async fn revoke_credentials(
     db: &impl ConnectionTrait,
     user_id: &str,
+    keep: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(u64, u64)> {
-    let sessions = end_sessions(db, user_id, now).await?;
+    let sessions = end_sessions(db, user_id, keep, now).await?;
     let tokens = personal_access_token::Entity::update_many()
         .col_expr(personal_access_token::Column::RevokedAt, Expr::value(now))
         .filter(personal_access_token::Column::UserId.eq(user_id))
@@ -529,12 +499,25 @@ pub async fn set_password(app: &App, actor: &Actor, key: &UserKey, password: &st
         None,
         &[target.username.as_str(), target.email.as_str()],
     )?;
-    let hash = app.hasher.hash(&checked).await?;
+    replace_password(app, actor, &target, &checked, None).await
+}
+
+/// Stores a new (policy-checked) password for `target` and revokes every
+/// session but `keep_session` and every token, in one audited transaction.
+/// Returns how many sessions ended.
+pub(crate) async fn replace_password(
+    app: &App,
+    actor: &Actor,
+    target: &user::Model,
+    password: &PlainPassword,
+    keep_session: Option<&str>,
+) -> Result<u64> {
+    let hash = app.hasher.hash(password).await?;
     let now = Utc::now();
     let txn = app.db.begin().await?;
     let pending = target.status == UserStatus::PendingInvitation.as_str();
     if pending {
-        transition(&txn, &target, UserStatus::Active, now).await?;
+        transition(&txn, target, UserStatus::Active, now).await?;
         tokens::revoke_all(&txn, &target.id, Purpose::Invitation, now).await?;
     }
     user::Entity::update_many()
@@ -544,7 +527,8 @@ pub async fn set_password(app: &App, actor: &Actor, key: &UserKey, password: &st
         .exec(&txn)
         .await?;
     tokens::revoke_all(&txn, &target.id, Purpose::PasswordReset, now).await?;
-    let (sessions, tokens_revoked) = revoke_credentials(&txn, &target.id, now).await?;
+    let (sessions, tokens_revoked) =
+        revoke_credentials(&txn, &target.id, keep_session, now).await?;
     let event = AuditEvent::new("password.changed")
         .resource("user", &target.id)
         .details(json!({
@@ -638,7 +622,7 @@ pub async fn deactivate(app: &App, actor: &Actor, key: &UserKey) -> Result<UserV
     let txn = app.db.begin().await?;
     ensure_not_last_superuser(&txn, &target.id, "deactivate").await?;
     transition(&txn, &target, UserStatus::Deactivated, now).await?;
-    let (sessions, tokens_revoked) = revoke_credentials(&txn, &target.id, now).await?;
+    let (sessions, tokens_revoked) = revoke_credentials(&txn, &target.id, None, now).await?;
     let updated = view(&txn, find(&txn, &UserKey::Id(target.id.clone())).await?).await?;
     let event = AuditEvent::new("user.deactivated")
         .resource("user", &target.id)
@@ -678,7 +662,7 @@ pub async fn delete(app: &App, actor: &Actor, key: &UserKey) -> Result<()> {
     let txn = app.db.begin().await?;
     ensure_not_last_superuser(&txn, &target.id, "delete").await?;
     transition(&txn, &target, UserStatus::Deleted, now).await?;
-    let (sessions, tokens_revoked) = revoke_credentials(&txn, &target.id, now).await?;
+    let (sessions, tokens_revoked) = revoke_credentials(&txn, &target.id, None, now).await?;
     tokens::revoke_all(&txn, &target.id, Purpose::Invitation, now).await?;
     tokens::revoke_all(&txn, &target.id, Purpose::PasswordReset, now).await?;
     let event = AuditEvent::new("user.deleted")
@@ -699,7 +683,7 @@ pub async fn revoke_sessions(app: &App, actor: &Actor, key: &UserKey) -> Result<
     require_manage(app, actor, &target, "user.revoke_sessions", true).await?;
     let now = Utc::now();
     let txn = app.db.begin().await?;
-    let revoked = end_sessions(&txn, &target.id, now).await?;
+    let revoked = end_sessions(&txn, &target.id, None, now).await?;
     let event = AuditEvent::new("user.sessions_revoked")
         .resource("user", &target.id)
         .details(json!({ "sessions_revoked": revoked }));

@@ -1,4 +1,4 @@
-//! Read-only operations.
+//! Public facts about the server.
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 
@@ -49,11 +49,11 @@ pub struct ServerInfo {
     pub flags: FeatureFlags,
 }
 
-/// The root of every query.
-pub struct QueryRoot;
+#[derive(Default)]
+pub struct ServerQuery;
 
 #[Object]
-impl QueryRoot {
+impl ServerQuery {
     /// Public: version, database backend and effective flags.
     async fn server_info(&self, ctx: &Context<'_>) -> Result<ServerInfo> {
         let app = ctx.data::<App>()?;

@@ -1,19 +1,24 @@
 //! Every HTTP route Roster serves, in one place.
 
+pub mod cookies;
+mod graphql;
+
 use std::future::Future;
 use std::net::SocketAddr;
 
-use async_graphql_axum::GraphQLResponse;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use sea_orm::ConnectionTrait;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::app::App;
-use crate::graphql::{self, RosterSchema};
+use crate::graphql::{self as schema, RosterSchema};
+
+pub use graphql::CSRF_HEADER;
 
 /// Largest request body accepted (SPEC §5).
 const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -22,17 +27,34 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 struct HttpState {
     app: App,
     schema: RosterSchema,
+    metrics: Option<PrometheusHandle>,
 }
 
-/// The router: `/healthz` and `/graphql`.
+/// The process-wide Prometheus recorder, installed on first use.
+fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics recorder unavailable");
+                None
+            }
+        })
+        .clone()
+}
+
+/// The router: `/healthz`, `/metrics` and `/graphql`.
 pub fn router(app: App) -> Router {
     let state = HttpState {
-        schema: graphql::schema(app.clone()),
+        schema: schema::schema(app.clone()),
+        metrics: metrics_handle(),
         app,
     };
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/graphql", post(graphql_post))
+        .route("/metrics", get(metrics))
+        .route("/graphql", post(graphql::post))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -53,13 +75,12 @@ async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
     (status, Json(body))
 }
 
-/// One GraphQL operation per request, JSON only: batched arrays and other
-/// content types are refused by the `Json` extractor.
-async fn graphql_post(
-    State(state): State<HttpState>,
-    Json(request): Json<async_graphql::Request>,
-) -> GraphQLResponse {
-    state.schema.execute(request).await.into()
+/// Prometheus metrics.
+async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
+    match &state.metrics {
+        Some(handle) => (StatusCode::OK, handle.render()),
+        None => (StatusCode::SERVICE_UNAVAILABLE, String::new()),
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains

@@ -1,0 +1,178 @@
+//! Who am I, logging in and out, sessions, and permission questions.
+
+use async_graphql::{Context, ID, Object, Result};
+
+use super::context::{Credential, actor, app, gql, state};
+use super::types::{AuthMethod, LoginPayload, Session, User, Viewer};
+use crate::domain::PlainPassword;
+use crate::error::DomainError;
+use crate::http::cookies;
+use crate::service::{Actor, access, auth, sessions, users};
+
+async fn viewer_of(ctx: &Context<'_>, actor: &Actor, method: AuthMethod) -> Result<Viewer> {
+    let app = app(ctx)?;
+    let id = actor.user_id().ok_or_else(|| {
+        gql(DomainError::Unauthenticated(
+            "Authentication required".into(),
+        ))
+    })?;
+    let user = users::get(&app.db, id).await.map_err(gql)?;
+    let permissions = match &actor.principal {
+        crate::service::Principal::User { permissions, .. } => {
+            permissions.iter().cloned().collect()
+        }
+        crate::service::Principal::Operator => Vec::new(),
+    };
+    Ok(Viewer {
+        user: User::from(user),
+        permissions,
+        authentication: method,
+    })
+}
+
+#[derive(Default)]
+pub struct AuthQuery;
+
+#[Object]
+impl AuthQuery {
+    /// The authenticated user of this request, or null when anonymous.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Option<Viewer>> {
+        let state = state(ctx)?;
+        let Some(actor) = &state.actor else {
+            return Ok(None);
+        };
+        let method = match state.credential {
+            Credential::Token(_) => AuthMethod::Token,
+            _ => AuthMethod::Session,
+        };
+        viewer_of(ctx, actor, method).await.map(Some)
+    }
+
+    /// The current user's live sessions, newest first.
+    async fn my_sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
+        let actor = actor(ctx)?;
+        let app = app(ctx)?;
+        let current = match &state(ctx)?.credential {
+            Credential::Session(id) => Some(id.as_str()),
+            _ => None,
+        };
+        let id = actor.user_id().unwrap_or_default();
+        let list = sessions::list_live(&app.db, id).await.map_err(gql)?;
+        Ok(list
+            .into_iter()
+            .map(|s| Session::from_model(s, current))
+            .collect())
+    }
+
+    /// SPEC §3's decision point, for downstream services: may the current
+    /// user do `permission` (on something owned by `ownerId`)? In permissive
+    /// mode (`USER_MGMT_ENFORCE` off) a would-be denial is recorded and the
+    /// answer is true.
+    async fn has_permission(
+        &self,
+        ctx: &Context<'_>,
+        permission: String,
+        owner_id: Option<ID>,
+    ) -> Result<bool> {
+        let actor = actor(ctx)?;
+        let app = app(ctx)?;
+        let owner = owner_id.as_ref().map(|id| id.as_str());
+        if actor.has_permission(&permission, owner) {
+            return Ok(true);
+        }
+        if app.config.flags.enforce {
+            return Ok(false);
+        }
+        access::require(&app.db, false, actor, &permission, owner)
+            .await
+            .map_err(gql)?;
+        Ok(true)
+    }
+}
+
+#[derive(Default)]
+pub struct AuthMutation;
+
+#[Object]
+impl AuthMutation {
+    /// Logs in with a username or email and a password, and sets the session
+    /// cookie. Unknown users and wrong passwords get the same answer; repeated
+    /// failures are slowed down, then locked out (`RATE_LIMITED`).
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username_or_email: String,
+        password: String,
+    ) -> Result<LoginPayload> {
+        let app = app(ctx)?;
+        let client = &state(ctx)?.client;
+        let logged_in = auth::login(
+            app,
+            &username_or_email,
+            &PlainPassword::unchecked(password),
+            client,
+        )
+        .await
+        .map_err(gql)?;
+        let session = &logged_in.session;
+        ctx.append_http_header(
+            "set-cookie",
+            cookies::session(
+                &app.config,
+                &session.secret,
+                app.config.auth.session_max_age,
+            ),
+        );
+        let viewer = viewer_of(ctx, &logged_in.actor, AuthMethod::Session).await?;
+        Ok(LoginPayload {
+            viewer,
+            session_expires_at: session.session.expires_at,
+        })
+    }
+
+    /// Ends the current session and clears its cookie.
+    async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
+        let app = app(ctx)?;
+        let state = state(ctx)?;
+        ctx.append_http_header("set-cookie", cookies::cleared(&app.config));
+        let (Some(actor), Credential::Session(id)) = (&state.actor, &state.credential) else {
+            return Ok(false);
+        };
+        auth::logout(app, actor, id).await.map_err(gql)?;
+        Ok(true)
+    }
+
+    /// Ends one of your sessions (or anyone's, with `users:manage`).
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let actor = actor(ctx)?;
+        sessions::revoke(app(ctx)?, actor, &id).await.map_err(gql)?;
+        Ok(true)
+    }
+
+    /// Changes your password. Every other session and every token of yours
+    /// stops working; this session continues.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+        new_password_confirm: Option<String>,
+    ) -> Result<bool> {
+        let actor = actor(ctx)?;
+        let keep = match &state(ctx)?.credential {
+            Credential::Session(id) => Some(id.as_str()),
+            _ => None,
+        };
+        auth::change_password(
+            app(ctx)?,
+            actor,
+            &PlainPassword::unchecked(current_password),
+            &new_password,
+            new_password_confirm.as_deref(),
+            keep,
+        )
+        .await
+        .map_err(gql)?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,250 @@
+//! `POST /graphql`: authentication, cross-site request defence and request
+//! shape checks happen here, before the schema executes anything.
+
+use std::net::SocketAddr;
+
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql_axum::GraphQLResponse;
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{HttpState, cookies};
+use crate::config::Config;
+use crate::graphql::context::{Credential, RequestState};
+use crate::service::auth::Client;
+use crate::service::{access_tokens, sessions};
+
+/// Header a browser client must send with cookie-authenticated requests and
+/// with every mutation. Cross-site pages cannot set it without a CORS
+/// preflight, which Roster never grants.
+pub const CSRF_HEADER: &str = "x-roster-csrf";
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    });
+    (status, Json(body)).into_response()
+}
+
+fn client(headers: &HeaderMap, peer: SocketAddr, config: &Config) -> Client {
+    let forwarded = config
+        .auth
+        .trust_proxy_headers
+        .then(|| headers.get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    Client {
+        ip: Some(forwarded.unwrap_or_else(|| peer.ip().to_string())),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(512).collect()),
+    }
+}
+
+/// Who is calling: a bearer token wins over a cookie. A bad bearer token is
+/// an error (scripts must hear about it); a stale cookie is just anonymous.
+async fn authenticate(
+    state: &HttpState,
+    headers: &HeaderMap,
+    client: Client,
+) -> Result<(RequestState, bool), Response> {
+    let app = &state.app;
+    let internal = |e| {
+        tracing::error!(error = ?e, "authentication failed");
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "Internal server error",
+        )
+    };
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let bearer = auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let found = match bearer {
+            Some(secret) => access_tokens::authenticate(app, secret, &client)
+                .await
+                .map_err(internal)?,
+            None => None,
+        };
+        return match found {
+            Some((actor, token)) => Ok((
+                RequestState {
+                    actor: Some(actor),
+                    credential: Credential::Token(token.id),
+                    client,
+                },
+                false,
+            )),
+            None => Err(error(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "Invalid or expired token",
+            )),
+        };
+    }
+    let cookie_headers = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    if let Some(secret) = cookies::read(&app.config, cookie_headers) {
+        if let Some((actor, session)) = sessions::authenticate(app, &secret, &client)
+            .await
+            .map_err(internal)?
+        {
+            return Ok((
+                RequestState {
+                    actor: Some(actor),
+                    credential: Credential::Session(session.id),
+                    client,
+                },
+                true,
+            ));
+        }
+        // A cookie was sent: the request is as cross-site-sensitive as if it
+        // had worked.
+        return Ok((RequestState::anonymous(client), true));
+    }
+    Ok((RequestState::anonymous(client), false))
+}
+
+/// The cross-site defence of SPEC §5 for browser-style requests.
+fn same_site(headers: &HeaderMap, config: &Config) -> bool {
+    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if header_str(CSRF_HEADER).is_none_or(str::is_empty) {
+        return false;
+    }
+    if let Some(site) = header_str("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    if let Some(origin) = header_str("origin") {
+        let host = header_str("host").unwrap_or_default();
+        let allowed = [
+            config.public_url.clone(),
+            format!("http://{host}"),
+            format!("https://{host}"),
+        ];
+        if !allowed.iter().any(|a| a == origin) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Counts the `login` fields a mutation would run, following fragments.
+fn login_fields(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> usize {
+    if depth > 8 {
+        return 0;
+    }
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(f) => usize::from(f.node.name.node == "login"),
+            Selection::InlineFragment(inline) => {
+                login_fields(doc, &inline.node.selection_set.node, depth + 1)
+            }
+            Selection::FragmentSpread(spread) => doc
+                .fragments
+                .get(&spread.node.fragment_name.node)
+                .map_or(0, |f| {
+                    login_fields(doc, &f.node.selection_set.node, depth + 1)
+                }),
+        })
+        .sum()
+}
+
+/// What the document asks for, as far as the edge cares.
+struct Shape {
+    mutation: bool,
+    logins: usize,
+}
+
+fn shape(query: &str) -> Option<Shape> {
+    let doc = async_graphql::parser::parse_query(query).ok()?;
+    let mut shape = Shape {
+        mutation: false,
+        logins: 0,
+    };
+    for (_, op) in doc.operations.iter() {
+        if op.node.ty == OperationType::Mutation {
+            shape.mutation = true;
+            shape.logins = shape
+                .logins
+                .max(login_fields(&doc, &op.node.selection_set.node, 0));
+        }
+    }
+    Some(shape)
+}
+
+/// One GraphQL operation per request, JSON only: the `Json` extractor refuses
+/// batched arrays, `text/plain` and multipart bodies.
+pub async fn post(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(request): Json<async_graphql::Request>,
+) -> Response {
+    let config = &state.app.config;
+    let shape = shape(&request.query);
+    if shape.as_ref().is_some_and(|s| s.logins > 1) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "A request may carry at most one login attempt",
+        );
+    }
+    let (request_state, by_cookie) =
+        match authenticate(&state, &headers, client(&headers, peer, config)).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
+    let mutation = shape.as_ref().is_none_or(|s| s.mutation);
+    if (by_cookie || mutation)
+        && !matches!(request_state.credential, Credential::Token(_))
+        && !same_site(&headers, config)
+    {
+        return error(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "Cross-site request refused: send the X-Roster-CSRF header from the same origin",
+        );
+    }
+    let response: GraphQLResponse = state
+        .schema
+        .execute(request.data(request_state))
+        .await
+        .into();
+    response.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_logins_through_aliases_and_fragments() {
+        let q = r#"mutation { a: login(usernameOrEmail: "x", password: "y") { __typename }
+                              b: login(usernameOrEmail: "x", password: "z") { __typename } }"#;
+        assert_eq!(shape(q).map(|s| s.logins), Some(2));
+        let q = r#"mutation { login(usernameOrEmail: "x", password: "y") { __typename } ...F
+                              ... on MutationRoot { c: login(usernameOrEmail: "x", password: "w") { __typename } } }
+                   fragment F on MutationRoot { b: login(usernameOrEmail: "x", password: "z") { __typename } }"#;
+        assert_eq!(shape(q).map(|s| s.logins), Some(3));
+        let q = r#"mutation { login(usernameOrEmail: "x", password: "y") { __typename } }"#;
+        assert_eq!(shape(q).map(|s| (s.mutation, s.logins)), Some((true, 1)));
+        assert_eq!(
+            shape("{ viewer { permissions } }").map(|s| s.mutation),
+            Some(false)
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! Personal access tokens (SPEC §5, seed 002 `me/tokens`): for scripts. The
+//! secret is shown once, carries a recognisable prefix, and is stored only as
+//! its SHA-256. A token's scopes can only narrow its owner's permissions.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::json;
+
+use super::access::{self, Actor, Principal};
+use super::audit::{self, AuditEvent};
+use super::auth::{self, Client};
+use super::quotas::{self, Resource};
+use super::roles;
+use super::tokens::{digest, new_secret};
+use crate::app::App;
+use crate::domain::{Channel, Permission, UserStatus, new_id};
+use crate::entity::{personal_access_token as pat, user};
+use crate::error::{DomainError, FieldError, Result};
+
+/// Every token secret starts with this, so leaked tokens are easy to spot.
+pub const PREFIX: &str = "roster_pat_";
+
+/// last_used_at is written at most this often per token.
+const TOUCH_INTERVAL_SECS: i64 = 60;
+
+/// A token as listed: never its secret.
+#[derive(Debug, Clone)]
+pub struct TokenView {
+    pub token: pat::Model,
+    pub scopes: Vec<String>,
+}
+
+impl From<pat::Model> for TokenView {
+    fn from(token: pat::Model) -> Self {
+        let scopes = token
+            .scopes
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self { token, scopes }
+    }
+}
+
+/// A new token and its secret, which is never shown again.
+#[derive(Debug, Clone)]
+pub struct CreatedToken {
+    pub token: TokenView,
+    pub secret: String,
+}
+
+/// What a new token should be.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn parse(new: &NewToken, actor: &Actor, now: DateTime<Utc>) -> Result<(String, BTreeSet<String>)> {
+    let mut errors = Vec::new();
+    let name = new.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.push(FieldError::new(
+            "name",
+            "Token name must be 1 to 100 characters",
+        ));
+    }
+    let mut scopes = BTreeSet::new();
+    for raw in &new.scopes {
+        match Permission::parse(raw) {
+            Ok(p) if p.is_known() => {
+                scopes.insert(p.to_string());
+            }
+            Ok(p) => errors.push(FieldError::new("scopes", format!("Unknown permission {p}"))),
+            Err(_) => errors.push(FieldError::new(
+                "scopes",
+                format!("Invalid permission {raw:?}"),
+            )),
+        }
+    }
+    if new.scopes.is_empty() {
+        errors.push(FieldError::new(
+            "scopes",
+            "A token needs at least one scope",
+        ));
+    }
+    let lacking = actor.missing(scopes.iter().map(String::as_str));
+    if !lacking.is_empty() {
+        errors.push(FieldError::new(
+            "scopes",
+            format!("You do not hold these permissions: {}", lacking.join(", ")),
+        ));
+    }
+    if new.expires_at.is_some_and(|at| at <= now) {
+        errors.push(FieldError::new("expiresAt", "Expiry must be in the future"));
+    }
+    if errors.is_empty() {
+        Ok((name, scopes))
+    } else {
+        Err(DomainError::BadInput(errors))
+    }
+}
+
+/// Creates a token for the actor, within their token quota.
+pub async fn create(app: &App, actor: &Actor, new: NewToken) -> Result<CreatedToken> {
+    let Principal::User { id: owner, .. } = &actor.principal else {
+        return Err(DomainError::bad_input("user", "Only users can hold tokens"));
+    };
+    let now = Utc::now();
+    let (name, scopes) = parse(&new, actor, now)?;
+    let txn = app.db.begin().await?;
+    // Serialise concurrent creations by the same user so the quota holds.
+    if txn.get_database_backend() == DbBackend::Postgres {
+        user::Entity::find_by_id(owner.clone())
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+    }
+    let limit = quotas::limit(&txn, owner, Resource::Tokens, app.config.auth.token_quota).await?;
+    let in_use = live(owner, now).count(&txn).await?;
+    if in_use >= u64::from(limit) {
+        return Err(DomainError::conflict(
+            Some("quota"),
+            format!("Token quota reached: {in_use} of {limit} tokens in use; revoke one first"),
+        ));
+    }
+    let secret = format!("{PREFIX}{}", new_secret());
+    let model = pat::Model {
+        id: new_id(),
+        user_id: owner.clone(),
+        name,
+        token_hash: digest(&secret),
+        scopes: json!(scopes),
+        created_at: now,
+        expires_at: new.expires_at,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    pat::Entity::insert(pat::ActiveModel {
+        id: Set(model.id.clone()),
+        user_id: Set(model.user_id.clone()),
+        name: Set(model.name.clone()),
+        token_hash: Set(model.token_hash.clone()),
+        scopes: Set(model.scopes.clone()),
+        created_at: Set(now),
+        expires_at: Set(model.expires_at),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    })
+    .exec(&txn)
+    .await?;
+    let event = AuditEvent::new("apikey.created")
+        .resource("apikey", &model.id)
+        .details(json!({ "name": model.name, "scopes": scopes, "expires_at": model.expires_at }));
+    audit::commit(txn, actor, vec![event]).await?;
+    Ok(CreatedToken {
+        token: model.into(),
+        secret,
+    })
+}
+
+fn live(user_id: &str, now: DateTime<Utc>) -> sea_orm::Select<pat::Entity> {
+    pat::Entity::find()
+        .filter(pat::Column::UserId.eq(user_id))
+        .filter(pat::Column::RevokedAt.is_null())
+        .filter(
+            sea_orm::Condition::any()
+                .add(pat::Column::ExpiresAt.is_null())
+                .add(pat::Column::ExpiresAt.gt(now)),
+        )
+}
+
+/// The live tokens of `user_id`: the actor's own, or anyone's with
+/// `tokens:manage`.
+pub async fn list(app: &App, actor: &Actor, user_id: &str) -> Result<Vec<TokenView>> {
+    access::require(
+        &app.db,
+        app.config.flags.enforce,
+        actor,
+        "tokens:manage",
+        Some(user_id),
+    )
+    .await?;
+    Ok(live(user_id, Utc::now())
+        .order_by_desc(pat::Column::CreatedAt)
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(TokenView::from)
+        .collect())
+}
+
+/// Revokes a token: the actor's own, or anyone's with `tokens:manage`.
+pub async fn revoke(app: &App, actor: &Actor, token_id: &str) -> Result<()> {
+    let token = pat::Entity::find_by_id(token_id.to_string())
+        .filter(pat::Column::RevokedAt.is_null())
+        .one(&app.db)
+        .await?
+        .ok_or_else(|| DomainError::not_found("Token not found"))?;
+    access::require(
+        &app.db,
+        app.config.flags.enforce,
+        actor,
+        "tokens:manage",
+        Some(&token.user_id),
+    )
+    .await?;
+    let txn = app.db.begin().await?;
+    pat::Entity::update_many()
+        .col_expr(pat::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(pat::Column::Id.eq(token.id.as_str()))
+        .exec(&txn)
+        .await?;
+    let event = AuditEvent::new("apikey.revoked")
+        .resource("apikey", &token.id)
+        .details(json!({ "name": token.name, "user_id": token.user_id }));
+    audit::commit(txn, actor, vec![event]).await
+}
+
+/// The actor behind a bearer token, with the owner's permissions narrowed to
+/// the token's scopes; `None` when the token is unknown, revoked, expired or
+/// its owner may not log in.
+pub async fn authenticate(
+    app: &App,
+    secret: &str,
+    client: &Client,
+) -> Result<Option<(Actor, pat::Model)>> {
+    if !secret.starts_with(PREFIX) {
+        return Ok(None);
+    }
+    let now = Utc::now();
+    let found = pat::Entity::find()
+        .filter(pat::Column::TokenHash.eq(digest(secret)))
+        .filter(pat::Column::RevokedAt.is_null())
+        .find_also_related(user::Entity)
+        .one(&app.db)
+        .await?;
+    let Some((token, Some(owner))) = found else {
+        return Ok(None);
+    };
+    if token.expires_at.is_some_and(|at| at <= now) || owner.status != UserStatus::Active.as_str() {
+        return Ok(None);
+    }
+    if token
+        .last_used_at
+        .is_none_or(|at| (now - at).num_seconds() >= TOUCH_INTERVAL_SECS)
+    {
+        pat::Entity::update_many()
+            .col_expr(pat::Column::LastUsedAt, Expr::value(now))
+            .filter(pat::Column::Id.eq(token.id.as_str()))
+            .exec(&app.db)
+            .await?;
+    }
+    let held = roles::permissions_of_user(&app.db, &owner.id).await?;
+    let scopes: BTreeSet<String> = TokenView::from(token.clone()).scopes.into_iter().collect();
+    let permissions = held.intersection(&scopes).cloned().collect();
+    Ok(Some((
+        auth::actor_with(owner, permissions, Channel::Api, client),
+        token,
+    )))
+}

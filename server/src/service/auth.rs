@@ -1,0 +1,211 @@
+//! Logging in and out, and changing one's own password (SPEC §5).
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde_json::json;
+
+use super::access::{Actor, Principal};
+use super::audit::{self, AuditEvent};
+use super::roles;
+use super::sessions::{self, NewSession};
+use super::throttle::{self, Scope};
+use super::users::{self, UserKey};
+use crate::app::App;
+use crate::domain::{Channel, PlainPassword, UserStatus};
+use crate::entity::{session, user};
+use crate::error::{DomainError, Result};
+
+/// Where a request came from, for sessions, throttling and the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The one answer to every failed login, whatever the reason.
+pub const INVALID_LOGIN: &str = "Invalid username or password";
+
+/// Builds the actor for an authenticated user, with their permissions.
+pub async fn actor_for(
+    db: &impl ConnectionTrait,
+    user: user::Model,
+    channel: Channel,
+    client: &Client,
+) -> Result<Actor> {
+    let permissions = roles::permissions_of_user(db, &user.id).await?;
+    Ok(actor_with(user, permissions, channel, client))
+}
+
+/// Builds an actor from a user and an already-known permission set.
+pub fn actor_with(
+    user: user::Model,
+    permissions: BTreeSet<String>,
+    channel: Channel,
+    client: &Client,
+) -> Actor {
+    Actor {
+        principal: Principal::User {
+            id: user.id,
+            username: user.username,
+            permissions,
+        },
+        channel,
+        ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+    }
+}
+
+/// Checks a login (email or username) and password, and returns the user when
+/// both are right and the user may log in. Unknown users, wrong passwords and
+/// users who may not log in all cost one full hash verification and get the
+/// same `None`. A hash made with old parameters is upgraded.
+pub async fn verify_credentials(
+    app: &App,
+    login: &str,
+    password: &PlainPassword,
+) -> Result<Option<user::Model>> {
+    let user = match UserKey::parse(login) {
+        Ok(key) => match users::find(&app.db, &key).await {
+            Ok(user) => Some(user),
+            Err(DomainError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        },
+        Err(_) => None,
+    };
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let verified = app.hasher.verify(password, stored.as_deref()).await?;
+    let user = match user {
+        Some(u) if verified && u.status == UserStatus::Active.as_str() => u,
+        _ => return Ok(None),
+    };
+    if let Some(old) = stored
+        && app.hasher.needs_rehash(&old)
+    {
+        let rehashed = app.hasher.hash(password).await?;
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(rehashed))
+            .filter(user::Column::Id.eq(user.id.as_str()))
+            .filter(user::Column::PasswordHash.eq(old))
+            .exec(&app.db)
+            .await?;
+    }
+    Ok(Some(user))
+}
+
+/// A successful login.
+#[derive(Debug, Clone)]
+pub struct LoggedIn {
+    pub actor: Actor,
+    pub session: NewSession,
+}
+
+fn account_key(login: &str) -> String {
+    login.trim().to_lowercase()
+}
+
+/// Logs in: throttled per account and per address, audited either way, and
+/// a fresh session on success.
+pub async fn login(
+    app: &App,
+    login: &str,
+    password: &PlainPassword,
+    client: &Client,
+) -> Result<LoggedIn> {
+    let limits = &app.config.auth;
+    let account = account_key(login);
+    let address = client.ip.clone().unwrap_or_else(|| "unknown".into());
+    let now = Utc::now();
+    throttle::check(&app.db, limits, Scope::Account, &account, now).await?;
+    throttle::check(&app.db, limits, Scope::Address, &address, now).await?;
+
+    let Some(user) = verify_credentials(app, login, password).await? else {
+        let now = Utc::now();
+        let txn = app.db.begin().await?;
+        throttle::record_failure(&txn, limits, Scope::Account, &account, now).await?;
+        throttle::record_failure(&txn, limits, Scope::Address, &address, now).await?;
+        let anonymous = Actor {
+            principal: Principal::Operator,
+            channel: Channel::Api,
+            ip: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+        };
+        let event = AuditEvent::new("user.login_failed").details(json!({ "login": account }));
+        audit::commit(txn, &anonymous, vec![event]).await?;
+        metrics::counter!("roster_login_failures_total").increment(1);
+        return Err(DomainError::Unauthenticated(INVALID_LOGIN.into()));
+    };
+
+    let now = Utc::now();
+    let txn = app.db.begin().await?;
+    throttle::clear(&txn, Scope::Account, &account).await?;
+    let session = sessions::create(&txn, limits, &user.id, client, now).await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::LastLoginAt, Expr::value(now))
+        .col_expr(user::Column::LastActiveAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user.id.as_str()))
+        .exec(&txn)
+        .await?;
+    let user_id = user.id.clone();
+    let actor = actor_for(&txn, user, Channel::Api, client).await?;
+    let event = AuditEvent::new("user.login")
+        .resource("user", &user_id)
+        .details(json!({ "session_id": session.session.id }));
+    audit::commit(txn, &actor, vec![event]).await?;
+    metrics::counter!("roster_logins_total").increment(1);
+    Ok(LoggedIn { actor, session })
+}
+
+/// Ends the current session.
+pub async fn logout(app: &App, actor: &Actor, session_id: &str) -> Result<()> {
+    let now = Utc::now();
+    let txn = app.db.begin().await?;
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    let mut event = AuditEvent::new("user.logout").details(json!({ "session_id": session_id }));
+    if let Some(id) = actor.user_id() {
+        event = event.resource("user", id);
+    }
+    audit::commit(txn, actor, vec![event]).await
+}
+
+/// Changes the actor's own password after checking the current one. Every
+/// other session and every token of the user stops working; `keep_session`
+/// (the one making the change) survives.
+pub async fn change_password(
+    app: &App,
+    actor: &Actor,
+    current: &PlainPassword,
+    new_password: &str,
+    confirmation: Option<&str>,
+    keep_session: Option<&str>,
+) -> Result<()> {
+    let user_id = actor
+        .user_id()
+        .ok_or_else(|| DomainError::Unauthenticated("Authentication required".into()))?;
+    let user = users::find(&app.db, &UserKey::Id(user_id.to_string())).await?;
+    let verified = app
+        .hasher
+        .verify(current, user.password_hash.as_deref())
+        .await?;
+    if !verified {
+        return Err(DomainError::bad_input(
+            "currentPassword",
+            "Current password is incorrect",
+        ));
+    }
+    let checked = app.policy.check(
+        new_password,
+        confirmation,
+        &[user.username.as_str(), user.email.as_str()],
+    )?;
+    users::replace_password(app, actor, &user, &checked, keep_session)
+        .await
+        .map(|_| ())
+}

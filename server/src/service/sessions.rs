@@ -1,0 +1,161 @@
+//! Login sessions (SPEC §5): an opaque random id in a cookie, stored only as
+//! its SHA-256, with idle and absolute expiry. Every check reads the database,
+//! so a revocation takes effect on the very next request, on every process.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use serde_json::json;
+
+use super::access::{self, Actor};
+use super::audit::{self, AuditEvent};
+use super::auth::{self, Client};
+use super::tokens::{digest, new_secret};
+use crate::app::App;
+use crate::config::AuthConfig;
+use crate::domain::{Channel, UserStatus, new_id};
+use crate::entity::{session, user};
+use crate::error::{DomainError, Result};
+
+/// Last-seen is written at most this often per session, so that reads stay
+/// reads.
+const TOUCH_INTERVAL_SECS: i64 = 60;
+
+fn duration(d: std::time::Duration) -> Duration {
+    Duration::from_std(d).unwrap_or(Duration::MAX)
+}
+
+/// A new session's secret (for the cookie) and row.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub secret: String,
+    pub session: session::Model,
+}
+
+/// Creates a session for `user_id`; a new random id at every login.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    config: &AuthConfig,
+    user_id: &str,
+    client: &Client,
+    now: DateTime<Utc>,
+) -> Result<NewSession> {
+    let secret = new_secret();
+    let model = session::Model {
+        id: new_id(),
+        token_hash: digest(&secret),
+        user_id: user_id.to_string(),
+        created_at: now,
+        last_seen_at: now,
+        idle_expires_at: now + duration(config.session_idle),
+        expires_at: now + duration(config.session_max_age),
+        ip_address: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+        revoked_at: None,
+    };
+    session::Entity::insert(session::ActiveModel {
+        id: Set(model.id.clone()),
+        token_hash: Set(model.token_hash.clone()),
+        user_id: Set(model.user_id.clone()),
+        created_at: Set(model.created_at),
+        last_seen_at: Set(model.last_seen_at),
+        idle_expires_at: Set(model.idle_expires_at),
+        expires_at: Set(model.expires_at),
+        ip_address: Set(model.ip_address.clone()),
+        user_agent: Set(model.user_agent.clone()),
+        revoked_at: Set(None),
+    })
+    .exec(db)
+    .await?;
+    Ok(NewSession {
+        secret,
+        session: model,
+    })
+}
+
+/// The actor behind a session cookie, or `None` when the session is unknown,
+/// revoked, expired, or its user may no longer log in.
+pub async fn authenticate(
+    app: &App,
+    secret: &str,
+    client: &Client,
+) -> Result<Option<(Actor, session::Model)>> {
+    let now = Utc::now();
+    let found = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(digest(secret)))
+        .filter(session::Column::RevokedAt.is_null())
+        .find_also_related(user::Entity)
+        .one(&app.db)
+        .await?;
+    let Some((session, Some(user))) = found else {
+        return Ok(None);
+    };
+    if session.expires_at <= now
+        || session.idle_expires_at <= now
+        || user.status != UserStatus::Active.as_str()
+    {
+        return Ok(None);
+    }
+    if (now - session.last_seen_at).num_seconds() >= TOUCH_INTERVAL_SECS {
+        let idle_expires_at =
+            (now + duration(app.config.auth.session_idle)).min(session.expires_at);
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, Expr::value(now))
+            .col_expr(session::Column::IdleExpiresAt, Expr::value(idle_expires_at))
+            .filter(session::Column::Id.eq(session.id.as_str()))
+            .exec(&app.db)
+            .await?;
+        user::Entity::update_many()
+            .col_expr(user::Column::LastActiveAt, Expr::value(now))
+            .filter(user::Column::Id.eq(user.id.as_str()))
+            .exec(&app.db)
+            .await?;
+    }
+    let actor = auth::actor_for(&app.db, user, Channel::Api, client).await?;
+    Ok(Some((actor, session)))
+}
+
+/// A user's live sessions, newest first.
+pub async fn list_live(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<session::Model>> {
+    let now = Utc::now();
+    Ok(session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .filter(session::Column::IdleExpiresAt.gt(now))
+        .order_by_desc(session::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Ends one session: the actor's own, or anyone's with `users:manage`.
+pub async fn revoke(app: &App, actor: &Actor, session_id: &str) -> Result<()> {
+    let not_found = || DomainError::not_found("Session not found");
+    let target = session::Entity::find_by_id(session_id.to_string())
+        .filter(session::Column::RevokedAt.is_null())
+        .one(&app.db)
+        .await?
+        .ok_or_else(not_found)?;
+    access::require(
+        &app.db,
+        app.config.flags.enforce,
+        actor,
+        "users:manage",
+        Some(&target.user_id),
+    )
+    .await?;
+    let txn = app.db.begin().await?;
+    let now = Utc::now();
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::Id.eq(target.id.as_str()))
+        .exec(&txn)
+        .await?;
+    let event = AuditEvent::new("session.revoked")
+        .resource("session", &target.id)
+        .details(json!({ "user_id": target.user_id }));
+    audit::commit(txn, actor, vec![event]).await
+}
