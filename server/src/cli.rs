@@ -481,7 +481,9 @@ async fn provision(app: &App, args: ProvisionArgs, stdin: &mut Stdin) -> Result<
             code: 3,
         });
     };
-    let actor = auth::actor_for(&app.db, user, Channel::Cli, &auth::Client::default()).await?;
+    let actor = auth::actor_for(&app.db, user, Channel::Cli, &auth::Client::default(), None)
+        .await?
+        .actor;
     let email = Email::parse(&args.email)?;
     let username = match &args.username {
         Some(u) => Username::parse(u)?,

@@ -18,7 +18,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     if url.starts_with("sqlite:") {
         // One writer at a time is what SQLite supports; a small pool avoids
         // lock contention between our own connections.
-        options.max_connections(4).min_connections(1);
+        options.max_connections(8).min_connections(1);
     } else {
         options.max_connections(16);
     }

@@ -5,29 +5,20 @@ use async_graphql::{Context, ID, Object, Result};
 use super::context::{Credential, actor, app, gql, state};
 use super::types::{AuthMethod, LoginPayload, Session, User, Viewer};
 use crate::domain::PlainPassword;
-use crate::error::DomainError;
 use crate::http::cookies;
-use crate::service::{Actor, access, auth, sessions, users};
+use crate::service::users::UserView;
+use crate::service::{Actor, Principal, access, auth, sessions};
 
-async fn viewer_of(ctx: &Context<'_>, actor: &Actor, method: AuthMethod) -> Result<Viewer> {
-    let app = app(ctx)?;
-    let id = actor.user_id().ok_or_else(|| {
-        gql(DomainError::Unauthenticated(
-            "Authentication required".into(),
-        ))
-    })?;
-    let user = users::get(&app.db, id).await.map_err(gql)?;
+fn viewer_of(actor: &Actor, user: UserView, method: AuthMethod) -> Viewer {
     let permissions = match &actor.principal {
-        crate::service::Principal::User { permissions, .. } => {
-            permissions.iter().cloned().collect()
-        }
-        crate::service::Principal::Operator => Vec::new(),
+        Principal::User { permissions, .. } => permissions.iter().cloned().collect(),
+        Principal::Operator => Vec::new(),
     };
-    Ok(Viewer {
+    Viewer {
         user: User::from(user),
         permissions,
         authentication: method,
-    })
+    }
 }
 
 #[derive(Default)]
@@ -38,14 +29,14 @@ impl AuthQuery {
     /// The authenticated user of this request, or null when anonymous.
     async fn viewer(&self, ctx: &Context<'_>) -> Result<Option<Viewer>> {
         let state = state(ctx)?;
-        let Some(actor) = &state.actor else {
+        let (Some(actor), Some(user)) = (&state.actor, &state.user) else {
             return Ok(None);
         };
         let method = match state.credential {
             Credential::Token(_) => AuthMethod::Token,
             _ => AuthMethod::Session,
         };
-        viewer_of(ctx, actor, method).await.map(Some)
+        Ok(Some(viewer_of(actor, user.clone(), method)))
     }
 
     /// The current user's live sessions, newest first.
@@ -123,7 +114,8 @@ impl AuthMutation {
                 app.config.auth.session_max_age,
             ),
         );
-        let viewer = viewer_of(ctx, &logged_in.actor, AuthMethod::Session).await?;
+        let who = logged_in.who;
+        let viewer = viewer_of(&who.actor, who.user, AuthMethod::Session);
         Ok(LoginPayload {
             viewer,
             session_expires_at: session.session.expires_at,

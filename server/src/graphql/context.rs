@@ -6,7 +6,8 @@ use async_graphql::{Context, ErrorExtensions};
 use crate::app::App;
 use crate::error::DomainError;
 use crate::service::Actor;
-use crate::service::auth::Client;
+use crate::service::auth::{Authenticated, Client};
+use crate::service::users::UserView;
 
 /// How the request authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,14 +23,26 @@ pub enum Credential {
 #[derive(Debug, Clone)]
 pub struct RequestState {
     pub actor: Option<Actor>,
+    /// The authenticated user as loaded with the credential.
+    pub user: Option<UserView>,
     pub credential: Credential,
     pub client: Client,
 }
 
 impl RequestState {
+    pub fn authenticated(who: Authenticated, credential: Credential, client: Client) -> Self {
+        Self {
+            actor: Some(who.actor),
+            user: Some(who.user),
+            credential,
+            client,
+        }
+    }
+
     pub fn anonymous(client: Client) -> Self {
         Self {
             actor: None,
+            user: None,
             credential: Credential::Anonymous,
             client,
         }

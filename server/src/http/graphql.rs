@@ -76,12 +76,8 @@ async fn authenticate(
             None => None,
         };
         return match found {
-            Some((actor, token)) => Ok((
-                RequestState {
-                    actor: Some(actor),
-                    credential: Credential::Token(token.id),
-                    client,
-                },
+            Some((who, token)) => Ok((
+                RequestState::authenticated(who, Credential::Token(token.id), client),
                 false,
             )),
             None => Err(error(
@@ -96,16 +92,12 @@ async fn authenticate(
         .iter()
         .filter_map(|v| v.to_str().ok());
     if let Some(secret) = cookies::read(&app.config, cookie_headers) {
-        if let Some((actor, session)) = sessions::authenticate(app, &secret, &client)
+        if let Some((who, session)) = sessions::authenticate(app, &secret, &client)
             .await
             .map_err(internal)?
         {
             return Ok((
-                RequestState {
-                    actor: Some(actor),
-                    credential: Credential::Session(session.id),
-                    client,
-                },
+                RequestState::authenticated(who, Credential::Session(session.id), client),
                 true,
             ));
         }

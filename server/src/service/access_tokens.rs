@@ -14,9 +14,8 @@ use serde_json::json;
 
 use super::access::{self, Actor, Principal};
 use super::audit::{self, AuditEvent};
-use super::auth::{self, Client};
+use super::auth::{self, Authenticated, Client};
 use super::quotas::{self, Resource};
-use super::roles;
 use super::tokens::{digest, new_secret};
 use crate::app::App;
 use crate::domain::{Channel, Permission, UserStatus, new_id};
@@ -227,14 +226,14 @@ pub async fn revoke(app: &App, actor: &Actor, token_id: &str) -> Result<()> {
     audit::commit(txn, actor, vec![event]).await
 }
 
-/// The actor behind a bearer token, with the owner's permissions narrowed to
-/// the token's scopes; `None` when the token is unknown, revoked, expired or
-/// its owner may not log in.
+/// The owner of a bearer token, with their permissions narrowed to the
+/// token's scopes; `None` when the token is unknown, revoked, expired or its
+/// owner may not log in.
 pub async fn authenticate(
     app: &App,
     secret: &str,
     client: &Client,
-) -> Result<Option<(Actor, pat::Model)>> {
+) -> Result<Option<(Authenticated, pat::Model)>> {
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
@@ -261,11 +260,7 @@ pub async fn authenticate(
             .exec(&app.db)
             .await?;
     }
-    let held = roles::permissions_of_user(&app.db, &owner.id).await?;
     let scopes: BTreeSet<String> = TokenView::from(token.clone()).scopes.into_iter().collect();
-    let permissions = held.intersection(&scopes).cloned().collect();
-    Ok(Some((
-        auth::actor_with(owner, permissions, Channel::Api, client),
-        token,
-    )))
+    let who = auth::actor_for(&app.db, owner, Channel::Api, client, Some(&scopes)).await?;
+    Ok(Some((who, token)))
 }

@@ -12,7 +12,7 @@ use super::audit::{self, AuditEvent};
 use super::roles;
 use super::sessions::{self, NewSession};
 use super::throttle::{self, Scope};
-use super::users::{self, UserKey};
+use super::users::{self, UserKey, UserView};
 use crate::app::App;
 use crate::domain::{Channel, PlainPassword, UserStatus};
 use crate::entity::{session, user};
@@ -28,34 +28,43 @@ pub struct Client {
 /// The one answer to every failed login, whatever the reason.
 pub const INVALID_LOGIN: &str = "Invalid username or password";
 
-/// Builds the actor for an authenticated user, with their permissions.
+/// An authenticated user: the actor for access checks and the user as shown.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub actor: Actor,
+    pub user: UserView,
+}
+
+/// Builds the actor for an authenticated user, with their roles'
+/// permissions, narrowed to `scopes` when given (access tokens).
 pub async fn actor_for(
     db: &impl ConnectionTrait,
     user: user::Model,
     channel: Channel,
     client: &Client,
-) -> Result<Actor> {
-    let permissions = roles::permissions_of_user(db, &user.id).await?;
-    Ok(actor_with(user, permissions, channel, client))
-}
-
-/// Builds an actor from a user and an already-known permission set.
-pub fn actor_with(
-    user: user::Model,
-    permissions: BTreeSet<String>,
-    channel: Channel,
-    client: &Client,
-) -> Actor {
-    Actor {
-        principal: Principal::User {
-            id: user.id,
-            username: user.username,
-            permissions,
+    scopes: Option<&BTreeSet<String>>,
+) -> Result<Authenticated> {
+    let grants = roles::grants_of_user(db, &user.id).await?;
+    let permissions = match scopes {
+        Some(scopes) => grants.permissions.intersection(scopes).cloned().collect(),
+        None => grants.permissions,
+    };
+    Ok(Authenticated {
+        actor: Actor {
+            principal: Principal::User {
+                id: user.id.clone(),
+                username: user.username.clone(),
+                permissions,
+            },
+            channel,
+            ip: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
         },
-        channel,
-        ip: client.ip.clone(),
-        user_agent: client.user_agent.clone(),
-    }
+        user: UserView {
+            user,
+            roles: grants.roles,
+        },
+    })
 }
 
 /// Checks a login (email or username) and password, and returns the user when
@@ -98,7 +107,7 @@ pub async fn verify_credentials(
 /// A successful login.
 #[derive(Debug, Clone)]
 pub struct LoggedIn {
-    pub actor: Actor,
+    pub who: Authenticated,
     pub session: NewSession,
 }
 
@@ -149,13 +158,13 @@ pub async fn login(
         .exec(&txn)
         .await?;
     let user_id = user.id.clone();
-    let actor = actor_for(&txn, user, Channel::Api, client).await?;
+    let who = actor_for(&txn, user, Channel::Api, client, None).await?;
     let event = AuditEvent::new("user.login")
         .resource("user", &user_id)
         .details(json!({ "session_id": session.session.id }));
-    audit::commit(txn, &actor, vec![event]).await?;
+    audit::commit(txn, &who.actor, vec![event]).await?;
     metrics::counter!("roster_logins_total").increment(1);
-    Ok(LoggedIn { actor, session })
+    Ok(LoggedIn { who, session })
 }
 
 /// Ends the current session.

@@ -111,21 +111,33 @@ pub async fn names_by_user(
     Ok(out)
 }
 
-/// The roles a user holds, rank order, with their permissions.
+/// The roles a user holds, rank order, with their permissions (one query).
 pub async fn of_user(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<RoleWithPermissions>> {
-    let role_ids: Vec<String> = user_role::Entity::find()
-        .filter(user_role::Column::UserId.eq(user_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|ur| ur.role_id)
-        .collect();
     let rows = role::Entity::find()
-        .filter(role::Column::Id.is_in(role_ids))
+        .inner_join(user_role::Entity)
+        .filter(user_role::Column::UserId.eq(user_id))
         .find_with_related(role_permission::Entity)
         .all(db)
         .await?;
     Ok(ranked(rows))
+}
+
+/// What a user's roles give them.
+#[derive(Debug, Clone, Default)]
+pub struct Grants {
+    /// Role names, rank order.
+    pub roles: Vec<String>,
+    /// The union of the roles' permissions.
+    pub permissions: BTreeSet<String>,
+}
+
+/// A user's roles and effective permissions, in one query.
+pub async fn grants_of_user(db: &impl ConnectionTrait, user_id: &str) -> Result<Grants> {
+    let roles = of_user(db, user_id).await?;
+    Ok(Grants {
+        roles: roles.iter().map(|r| r.role.name.clone()).collect(),
+        permissions: roles.into_iter().flat_map(|r| r.permissions).collect(),
+    })
 }
 
 /// The permissions a user holds through all their roles.
@@ -133,11 +145,7 @@ pub async fn permissions_of_user(
     db: &impl ConnectionTrait,
     user_id: &str,
 ) -> Result<BTreeSet<String>> {
-    Ok(of_user(db, user_id)
-        .await?
-        .into_iter()
-        .flat_map(|r| r.permissions)
-        .collect())
+    Ok(grants_of_user(db, user_id).await?.permissions)
 }
 
 /// The built-in role with this name; it exists in every migrated database.

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::access::{self, Actor};
 use super::audit::{self, AuditEvent};
-use super::auth::{self, Client};
+use super::auth::{self, Authenticated, Client};
 use super::tokens::{digest, new_secret};
 use crate::app::App;
 use crate::config::AuthConfig;
@@ -76,13 +76,13 @@ pub async fn create(
     })
 }
 
-/// The actor behind a session cookie, or `None` when the session is unknown,
+/// The user behind a session cookie, or `None` when the session is unknown,
 /// revoked, expired, or its user may no longer log in.
 pub async fn authenticate(
     app: &App,
     secret: &str,
     client: &Client,
-) -> Result<Option<(Actor, session::Model)>> {
+) -> Result<Option<(Authenticated, session::Model)>> {
     let now = Utc::now();
     let found = session::Entity::find()
         .filter(session::Column::TokenHash.eq(digest(secret)))
@@ -114,8 +114,8 @@ pub async fn authenticate(
             .exec(&app.db)
             .await?;
     }
-    let actor = auth::actor_for(&app.db, user, Channel::Api, client).await?;
-    Ok(Some((actor, session)))
+    let who = auth::actor_for(&app.db, user, Channel::Api, client, None).await?;
+    Ok(Some((who, session)))
 }
 
 /// A user's live sessions, newest first.

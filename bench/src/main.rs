@@ -1,0 +1,402 @@
+//! Roster's authentication benchmarks (issue 3), measured as ratios against
+//! baselines taken in the same run:
+//!
+//! (a) raw argon2id verifications per second, one thread per core;
+//! (b) `login` mutations per second over HTTP (target: ≥ 85 % of a);
+//! (c) `viewer` queries per second with a session cookie and with a token,
+//!     against a bare axum endpoint (target: ≥ 40 % of the bare endpoint);
+//! (d) p99 latency of `viewer` while logins saturate the hashing pool
+//!     (target: < 50 ms).
+//!
+//! Usage: `cargo run --release -p roster-bench -- [--seconds N] [--postgres]`
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use axum::Router;
+use axum::routing::post;
+use roster::config::{Argon2Config, Config};
+use roster::service::Actor;
+use roster::service::users::{self, NewUser};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "Vivid-Orbit-Tangle-42";
+
+struct Options {
+    seconds: u64,
+    postgres: bool,
+}
+
+fn options() -> Result<Options> {
+    let mut opts = Options {
+        seconds: 5,
+        postgres: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--seconds" => {
+                opts.seconds = args
+                    .next()
+                    .context("--seconds needs a value")?
+                    .parse()
+                    .context("--seconds takes a whole number")?;
+            }
+            "--postgres" => opts.postgres = true,
+            other => bail!("unknown argument {other}; usage: roster-bench [--seconds N] [--postgres]"),
+        }
+    }
+    Ok(opts)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// (a): argon2id verifications per second with one OS thread per core.
+fn raw_argon2(seconds: u64) -> Result<f64> {
+    let a = Argon2Config::default();
+    let params = Params::new(a.memory_kib, a.iterations, a.parallelism, None)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let salt = SaltString::encode_b64(b"roster-bench-salt").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = argon2
+        .hash_password(PASSWORD.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .to_string();
+    let count = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let threads: Vec<_> = (0..cores())
+        .map(|_| {
+            let (argon2, hash, count) = (argon2.clone(), hash.clone(), count.clone());
+            std::thread::spawn(move || {
+                let parsed = PasswordHash::new(&hash).ok();
+                while Instant::now() < deadline {
+                    if let Some(parsed) = &parsed
+                        && argon2.verify_password(PASSWORD.as_bytes(), parsed).is_ok()
+                    {
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(count.load(Ordering::Relaxed) as f64 / seconds as f64)
+}
+
+/// Where the benchmark's database lives.
+struct Database {
+    url: String,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+async fn database(postgres: bool) -> Result<Database> {
+    let dir = tempfile::tempdir()?;
+    if !postgres {
+        return Ok(Database {
+            url: format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()),
+            _dir: dir,
+            pg: None,
+        });
+    }
+    let admin = std::env::var("ROSTER_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let name = format!("roster_bench_{}", ulid::Ulid::new().to_string().to_lowercase());
+    let conn = sea_orm::Database::connect(format!("{admin}/postgres")).await?;
+    sea_orm::ConnectionTrait::execute_unprepared(&conn, &format!("CREATE DATABASE \"{name}\""))
+        .await?;
+    conn.close().await?;
+    Ok(Database {
+        url: format!("{admin}/{name}"),
+        _dir: dir,
+        pg: Some((admin, name)),
+    })
+}
+
+async fn drop_database(db: &Database) {
+    if let Some((admin, name)) = &db.pg
+        && let Ok(conn) = sea_orm::Database::connect(format!("{admin}/postgres")).await
+    {
+        let _ = sea_orm::ConnectionTrait::execute_unprepared(
+            &conn,
+            &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        )
+        .await;
+    }
+}
+
+/// Starts roster and a bare axum endpoint on their own runtime (one worker
+/// per core), as `roster serve` would run.
+fn start_servers(url: &str) -> Result<(String, String, tokio::sync::oneshot::Sender<()>)> {
+    let vars: HashMap<String, String> = [
+        ("DATABASE_URL", url),
+        // The benchmark logs in far more often than any limit allows.
+        ("LOGIN_MAX_FAILURES_PER_ADDRESS", "1000000"),
+        ("TOKEN_QUOTA", "1000"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let config = Config::from_vars(&vars)?;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cores())
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = ready_tx.send(Err(anyhow::anyhow!(e)));
+                return;
+            }
+        };
+        runtime.block_on(async move {
+            let started = async {
+                let db = roster::db::open(&config.database_url).await?;
+                let app = roster::App::new(db, config)?;
+                users::bootstrap_superuser(
+                    &app,
+                    &Actor::cli_operator(),
+                    NewUser {
+                        username: roster::domain::Username::parse("admin")?,
+                        email: roster::domain::Email::parse("admin@example.com")?,
+                        display_name: None,
+                        roles: vec![],
+                        password: Some(PASSWORD.into()),
+                    },
+                )
+                .await?;
+                let roster_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                let addrs = (
+                    format!("http://{}", roster_listener.local_addr()?),
+                    format!("http://{}", bare_listener.local_addr()?),
+                );
+                Ok::<_, anyhow::Error>((app, roster_listener, bare_listener, addrs))
+            };
+            let (app, roster_listener, bare_listener, addrs) = match started.await {
+                Ok(v) => v,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            };
+            let _ = ready_tx.send(Ok(addrs));
+            let bare = Router::new().route(
+                "/graphql",
+                post(|| async { axum::Json(json!({ "data": { "viewer": null } })) }),
+            );
+            tokio::spawn(async move {
+                let _ = axum::serve(bare_listener, bare).await;
+            });
+            let _ = roster::http::serve(app, roster_listener, async {
+                let _ = stop_rx.await;
+            })
+            .await;
+        });
+    });
+    let (roster_url, bare_url) = ready_rx.recv()??;
+    Ok((roster_url, bare_url, stop_tx))
+}
+
+/// One kind of request, repeated by many workers.
+#[derive(Clone)]
+struct Call {
+    url: String,
+    body: Value,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Call {
+    async fn send(&self, client: &reqwest::Client) -> bool {
+        let mut req = client.post(&self.url).json(&self.body);
+        for (k, v) in &self.headers {
+            req = req.header(*k, v);
+        }
+        match req.send().await {
+            Ok(resp) if resp.status().is_success() => match resp.json::<Value>().await {
+                Ok(body) => body.get("errors").is_none(),
+                Err(_) => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+/// Requests per second and latencies of `call` from `workers` concurrent
+/// loops, until `stop` is set or `seconds` pass.
+async fn load(call: Call, workers: usize, seconds: u64, stop: Option<Arc<AtomicBool>>) -> Result<(f64, Vec<Duration>)> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(workers)
+        .build()?;
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..workers)
+        .map(|_| {
+            let (call, client, errors, stop) = (call.clone(), client.clone(), errors.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline && !stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
+                    let t = Instant::now();
+                    if call.send(&client).await {
+                        latencies.push(t.elapsed());
+                    } else {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await?);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let failed = errors.load(Ordering::Relaxed);
+    if failed > 0 {
+        bail!("{failed} requests to {} failed", call.url);
+    }
+    Ok((all.len() as f64 / elapsed, all))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn login_call(base: &str) -> Call {
+    Call {
+        url: format!("{base}/graphql"),
+        body: json!({
+            "query": "mutation($l: String!, $p: String!) { login(usernameOrEmail: $l, password: $p) { sessionExpiresAt } }",
+            "variables": { "l": "admin", "p": PASSWORD },
+        }),
+        headers: vec![("x-roster-csrf", "1".into())],
+    }
+}
+
+fn viewer_call(base: &str, auth: (&'static str, String)) -> Call {
+    Call {
+        url: format!("{base}/graphql"),
+        body: json!({ "query": "{ viewer { user { id username roles } permissions } }" }),
+        headers: vec![auth, ("x-roster-csrf", "1".into())],
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let opts = options()?;
+    let seconds = opts.seconds;
+    let db = database(opts.postgres).await?;
+    let backend = if opts.postgres { "postgres" } else { "sqlite" };
+    println!("roster-bench: {} cores, {seconds} s per measurement, {backend}", cores());
+
+    let raw = raw_argon2(seconds)?;
+    println!("(a) raw argon2id verifications/s, {} threads: {raw:.1}", cores());
+
+    let (base, bare, stop_server) = start_servers(&db.url)?;
+    let client = reqwest::Client::new();
+    let login = client
+        .post(format!("{base}/graphql"))
+        .header("x-roster-csrf", "1")
+        .json(&login_call(&base).body)
+        .send()
+        .await?;
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("login set no cookie")?
+        .to_string();
+    let created: Value = client
+        .post(format!("{base}/graphql"))
+        .header("x-roster-csrf", "1")
+        .header("cookie", &cookie)
+        .json(&json!({ "query": "mutation { createToken(name: \"bench\", scopes: [\"users:read\", \"orgs:read\"]) { secret } }" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = created["data"]["createToken"]["secret"]
+        .as_str()
+        .context("no token")?
+        .to_string();
+
+    let login_workers = cores() * 4;
+    let (logins, _) = load(login_call(&base), login_workers, seconds, None).await?;
+    println!(
+        "(b) login mutations/s over HTTP ({login_workers} clients): {logins:.1} = {:.0} % of (a) [target >= 85 %]",
+        100.0 * logins / raw
+    );
+
+    let workers = 16;
+    let bare_call = Call {
+        url: format!("{bare}/graphql"),
+        body: json!({ "query": "{ viewer { user { id } } }" }),
+        headers: vec![],
+    };
+    let (bare_rps, _) = load(bare_call, workers, seconds, None).await?;
+    let anonymous = Call {
+        url: format!("{base}/graphql"),
+        body: json!({ "query": "{ serverInfo { version } }" }),
+        headers: vec![],
+    };
+    let (anonymous_rps, _) = load(anonymous, workers, seconds, None).await?;
+    let (cookie_rps, _) = load(viewer_call(&base, ("cookie", cookie.clone())), workers, seconds, None).await?;
+    let (token_rps, _) = load(
+        viewer_call(&base, ("authorization", format!("Bearer {token}"))),
+        workers,
+        seconds,
+        None,
+    )
+    .await?;
+    println!("(c) bare axum endpoint req/s ({workers} clients): {bare_rps:.0}");
+    println!(
+        "    anonymous serverInfo (GraphQL, no database) req/s: {anonymous_rps:.0} = {:.0} % of bare",
+        100.0 * anonymous_rps / bare_rps
+    );
+    println!(
+        "(c) viewer with session cookie req/s: {cookie_rps:.0} = {:.0} % of bare [target >= 40 %]",
+        100.0 * cookie_rps / bare_rps
+    );
+    println!(
+        "(c) viewer with access token req/s:   {token_rps:.0} = {:.0} % of bare [target >= 40 %]",
+        100.0 * token_rps / bare_rps
+    );
+
+    // (d): logins saturate the hashing pool while one client reads viewer.
+    let stop = Arc::new(AtomicBool::new(false));
+    let storm = tokio::spawn(load(login_call(&base), login_workers * 2, seconds + 5, Some(stop.clone())));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, mut latencies) = load(viewer_call(&base, ("cookie", cookie)), 1, seconds, None).await?;
+    stop.store(true, Ordering::Relaxed);
+    let (storm_rps, _) = storm.await??;
+    latencies.sort();
+    println!(
+        "(d) viewer latency during a login storm ({storm_rps:.1} logins/s): p50 {:.1} ms, p99 {:.1} ms over {} requests [target p99 < 50 ms]",
+        percentile(&latencies, 50.0).as_secs_f64() * 1000.0,
+        percentile(&latencies, 99.0).as_secs_f64() * 1000.0,
+        latencies.len()
+    );
+
+    let _ = stop_server.send(());
+    drop_database(&db).await;
+    Ok(())
+}
