@@ -48,7 +48,9 @@ fn options() -> Result<Options> {
                     .context("--seconds takes a whole number")?;
             }
             "--postgres" => opts.postgres = true,
-            other => bail!("unknown argument {other}; usage: roster-bench [--seconds N] [--postgres]"),
+            other => {
+                bail!("unknown argument {other}; usage: roster-bench [--seconds N] [--postgres]")
+            }
         }
     }
     Ok(opts)
@@ -103,14 +105,20 @@ async fn database(postgres: bool) -> Result<Database> {
     let dir = tempfile::tempdir()?;
     if !postgres {
         return Ok(Database {
-            url: format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()),
+            url: format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("bench.db").display()
+            ),
             _dir: dir,
             pg: None,
         });
     }
     let admin = std::env::var("ROSTER_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let name = format!("roster_bench_{}", ulid::Ulid::new().to_string().to_lowercase());
+    let name = format!(
+        "roster_bench_{}",
+        ulid::Ulid::new().to_string().to_lowercase()
+    );
     let conn = sea_orm::Database::connect(format!("{admin}/postgres")).await?;
     sea_orm::ConnectionTrait::execute_unprepared(&conn, &format!("CREATE DATABASE \"{name}\""))
         .await?;
@@ -236,7 +244,12 @@ impl Call {
 
 /// Requests per second and latencies of `call` from `workers` concurrent
 /// loops, until `stop` is set or `seconds` pass.
-async fn load(call: Call, workers: usize, seconds: u64, stop: Option<Arc<AtomicBool>>) -> Result<(f64, Vec<Duration>)> {
+async fn load(
+    call: Call,
+    workers: usize,
+    seconds: u64,
+    stop: Option<Arc<AtomicBool>>,
+) -> Result<(f64, Vec<Duration>)> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(workers)
@@ -245,10 +258,13 @@ async fn load(call: Call, workers: usize, seconds: u64, stop: Option<Arc<AtomicB
     let started = Instant::now();
     let tasks: Vec<_> = (0..workers)
         .map(|_| {
-            let (call, client, errors, stop) = (call.clone(), client.clone(), errors.clone(), stop.clone());
+            let (call, client, errors, stop) =
+                (call.clone(), client.clone(), errors.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
-                while Instant::now() < deadline && !stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
+                while Instant::now() < deadline
+                    && !stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed))
+                {
                     let t = Instant::now();
                     if call.send(&client).await {
                         latencies.push(t.elapsed());
@@ -305,10 +321,16 @@ async fn main() -> Result<()> {
     let seconds = opts.seconds;
     let db = database(opts.postgres).await?;
     let backend = if opts.postgres { "postgres" } else { "sqlite" };
-    println!("roster-bench: {} cores, {seconds} s per measurement, {backend}", cores());
+    println!(
+        "roster-bench: {} cores, {seconds} s per measurement, {backend}",
+        cores()
+    );
 
     let raw = raw_argon2(seconds)?;
-    println!("(a) raw argon2id verifications/s, {} threads: {raw:.1}", cores());
+    println!(
+        "(a) raw argon2id verifications/s, {} threads: {raw:.1}",
+        cores()
+    );
 
     let (base, bare, stop_server) = start_servers(&db.url)?;
     let client = reqwest::Client::new();
@@ -359,7 +381,13 @@ async fn main() -> Result<()> {
         headers: vec![],
     };
     let (anonymous_rps, _) = load(anonymous, workers, seconds, None).await?;
-    let (cookie_rps, _) = load(viewer_call(&base, ("cookie", cookie.clone())), workers, seconds, None).await?;
+    let (cookie_rps, _) = load(
+        viewer_call(&base, ("cookie", cookie.clone())),
+        workers,
+        seconds,
+        None,
+    )
+    .await?;
     let (token_rps, _) = load(
         viewer_call(&base, ("authorization", format!("Bearer {token}"))),
         workers,
@@ -383,7 +411,12 @@ async fn main() -> Result<()> {
 
     // (d): logins saturate the hashing pool while one client reads viewer.
     let stop = Arc::new(AtomicBool::new(false));
-    let storm = tokio::spawn(load(login_call(&base), login_workers * 2, seconds + 5, Some(stop.clone())));
+    let storm = tokio::spawn(load(
+        login_call(&base),
+        login_workers * 2,
+        seconds + 5,
+        Some(stop.clone()),
+    ));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (_, mut latencies) = load(viewer_call(&base, ("cookie", cookie)), 1, seconds, None).await?;
     stop.store(true, Ordering::Relaxed);

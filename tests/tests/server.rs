@@ -110,6 +110,15 @@ async fn only_single_json_operations_are_accepted(backend: Backend) {
         .await
         .expect("request");
     assert_eq!(get.status().as_u16(), 405);
+    // Multipart bodies (async-graphql's upload format) are refused.
+    let multipart = client
+        .post(&url)
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"{ serverInfo { version } }\"}\r\n--x--\r\n")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(multipart.status().as_u16(), 415);
     // Oversized bodies are refused.
     let huge = client
         .post(&url)
@@ -118,6 +127,30 @@ async fn only_single_json_operations_are_accepted(backend: Backend) {
         .await
         .expect("request");
     assert_eq!(huge.status().as_u16(), 413);
+}
+
+async fn core_off_hides_user_management_fields(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let introspect = json!({ "query": "{ __schema { queryType { fields { name } } } }" });
+    let names = |body: &Value| body["data"]["__schema"]["queryType"]["fields"].to_string();
+    let on = Server::start(&db, &[]);
+    let (_, body) = on.post(introspect.clone()).await;
+    assert!(names(&body).contains("\"tokens\""), "{body}");
+    drop(on);
+    let off = Server::start(&db, &[("USER_MGMT_CORE", "0")]);
+    let (_, body) = off.post(introspect).await;
+    assert!(!names(&body).contains("\"tokens\""), "{body}");
+    assert!(names(&body).contains("\"viewer\""), "{body}");
+    // Not just hidden: refused as unknown, even behind an alias or fragment.
+    for query in [
+        "{ tokens(userId: \"x\") { id } }",
+        "{ t: tokens(userId: \"x\") { id } }",
+        "{ ...F } fragment F on QueryRoot { tokens(userId: \"x\") { id } }",
+    ] {
+        let (status, body) = off.post(json!({ "query": query })).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["errors"][0]["message"], "Unknown field \"tokens\"");
+    }
 }
 
 async fn a_broken_database_url_stops_startup_with_a_clear_message(backend: Backend) {
@@ -143,5 +176,6 @@ on_both_backends!(
     serves_health_and_server_info,
     flags_from_the_environment_are_reported,
     only_single_json_operations_are_accepted,
+    core_off_hides_user_management_fields,
     a_broken_database_url_stops_startup_with_a_clear_message,
 );

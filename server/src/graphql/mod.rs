@@ -44,6 +44,32 @@ pub fn schema(app: App) -> RosterSchema {
     builder().data(app).finish()
 }
 
+const ROOT_FIELDS: &str =
+    "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }";
+
+async fn root_field_names(schema: &RosterSchema) -> std::collections::BTreeSet<String> {
+    let data = schema
+        .execute(ROOT_FIELDS)
+        .await
+        .data
+        .into_json()
+        .unwrap_or_default();
+    ["queryType", "mutationType"]
+        .iter()
+        .filter_map(|root| data["__schema"][root]["fields"].as_array())
+        .flatten()
+        .filter_map(|f| f["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Root fields that exist but that this server's flags hide. Introspection
+/// omits them; the HTTP edge refuses them as unknown.
+pub async fn hidden_root_fields(schema: &RosterSchema) -> std::collections::BTreeSet<String> {
+    let all = root_field_names(&builder().finish()).await;
+    let visible = root_field_names(schema).await;
+    all.difference(&visible).cloned().collect()
+}
+
 /// The SDL of the schema, sorted so that it diffs cleanly; `schema.graphql`
 /// at the repository root is exactly this text.
 pub fn sdl() -> String {

@@ -133,32 +133,39 @@ fn same_site(headers: &HeaderMap, config: &Config) -> bool {
     true
 }
 
-/// Counts the `login` fields a mutation would run, following fragments.
-fn login_fields(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> usize {
+/// Collects the names of the root fields a selection set would run,
+/// following fragments (aliases do not hide a field's name).
+fn root_fields<'a>(
+    doc: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    depth: usize,
+    out: &mut Vec<&'a str>,
+) {
     if depth > 8 {
-        return 0;
+        return;
     }
-    set.items
-        .iter()
-        .map(|item| match &item.node {
-            Selection::Field(f) => usize::from(f.node.name.node == "login"),
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(f) => out.push(f.node.name.node.as_str()),
             Selection::InlineFragment(inline) => {
-                login_fields(doc, &inline.node.selection_set.node, depth + 1)
+                root_fields(doc, &inline.node.selection_set.node, depth + 1, out)
             }
-            Selection::FragmentSpread(spread) => doc
-                .fragments
-                .get(&spread.node.fragment_name.node)
-                .map_or(0, |f| {
-                    login_fields(doc, &f.node.selection_set.node, depth + 1)
-                }),
-        })
-        .sum()
+            Selection::FragmentSpread(spread) => {
+                if let Some(f) = doc.fragments.get(&spread.node.fragment_name.node) {
+                    root_fields(doc, &f.node.selection_set.node, depth + 1, out);
+                }
+            }
+        }
+    }
 }
 
 /// What the document asks for, as far as the edge cares.
 struct Shape {
     mutation: bool,
+    /// The most `login` fields any one mutation would run.
     logins: usize,
+    /// Every root field any operation names.
+    fields: Vec<String>,
 }
 
 fn shape(query: &str) -> Option<Shape> {
@@ -166,14 +173,17 @@ fn shape(query: &str) -> Option<Shape> {
     let mut shape = Shape {
         mutation: false,
         logins: 0,
+        fields: Vec::new(),
     };
     for (_, op) in doc.operations.iter() {
+        let mut names = Vec::new();
+        root_fields(&doc, &op.node.selection_set.node, 0, &mut names);
         if op.node.ty == OperationType::Mutation {
             shape.mutation = true;
-            shape.logins = shape
-                .logins
-                .max(login_fields(&doc, &op.node.selection_set.node, 0));
+            let logins = names.iter().filter(|n| **n == "login").count();
+            shape.logins = shape.logins.max(logins);
         }
+        shape.fields.extend(names.into_iter().map(str::to_string));
     }
     Some(shape)
 }
@@ -188,6 +198,18 @@ pub async fn post(
 ) -> Response {
     let config = &state.app.config;
     let shape = shape(&request.query);
+    // Fields hidden by a flag are unknown, not merely left out of
+    // introspection.
+    if let Some(hidden) = shape
+        .as_ref()
+        .and_then(|s| s.fields.iter().find(|f| state.hidden_fields.contains(*f)))
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            &format!("Unknown field \"{hidden}\""),
+        );
+    }
     if shape.as_ref().is_some_and(|s| s.logins > 1) {
         return error(
             StatusCode::BAD_REQUEST,
@@ -234,6 +256,11 @@ mod tests {
         assert_eq!(shape(q).map(|s| s.logins), Some(3));
         let q = r#"mutation { login(usernameOrEmail: "x", password: "y") { __typename } }"#;
         assert_eq!(shape(q).map(|s| (s.mutation, s.logins)), Some((true, 1)));
+        let q = "query A { x: tokens(userId: 1) { id } ...F } fragment F on QueryRoot { viewer { user { id } } }";
+        assert_eq!(
+            shape(q).map(|s| s.fields),
+            Some(vec!["tokens".into(), "viewer".into()])
+        );
         assert_eq!(
             shape("{ viewer { permissions } }").map(|s| s.mutation),
             Some(false)

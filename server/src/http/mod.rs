@@ -28,6 +28,8 @@ struct HttpState {
     app: App,
     schema: RosterSchema,
     metrics: Option<PrometheusHandle>,
+    /// Root fields the flags hide (SPEC §4): refused as unknown.
+    hidden_fields: std::sync::Arc<std::collections::BTreeSet<String>>,
 }
 
 /// The process-wide Prometheus recorder, installed on first use.
@@ -45,9 +47,11 @@ fn metrics_handle() -> Option<PrometheusHandle> {
 }
 
 /// The router: `/healthz`, `/metrics` and `/graphql`.
-pub fn router(app: App) -> Router {
+pub async fn router(app: App) -> Router {
+    let schema = schema::schema(app.clone());
     let state = HttpState {
-        schema: schema::schema(app.clone()),
+        hidden_fields: std::sync::Arc::new(schema::hidden_root_fields(&schema).await),
+        schema,
         metrics: metrics_handle(),
         app,
     };
@@ -90,7 +94,9 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let router = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    let router = router(app)
+        .await
+        .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await?;
