@@ -120,6 +120,62 @@ impl TestDb {
     pub fn roster(&self) -> Roster {
         Roster::new(self)
     }
+
+    /// A fresh database whose first superuser, [`ADMIN_EMAIL`], was made by
+    /// `roster bootstrap-superuser` (seed 000 procedure 1).
+    pub async fn bootstrapped(backend: Backend) -> Self {
+        let db = Self::new(backend).await;
+        db.roster()
+            .args([
+                "bootstrap-superuser",
+                "--email",
+                ADMIN_EMAIL,
+                "--password",
+                ADMIN_PASSWORD,
+            ])
+            .run()
+            .await
+            .ok();
+        db
+    }
+
+    /// `roster provision-user` authorised by the bootstrap superuser (seed
+    /// 000/001 procedure 2, non-interactive form).
+    pub async fn provision(&self, email: &str, role: &str, password: &str) -> Output {
+        self.roster()
+            .args([
+                "provision-user",
+                "--actor-email",
+                ADMIN_EMAIL,
+                "--actor-password",
+                ADMIN_PASSWORD,
+                "--email",
+                email,
+                "--role",
+                role,
+                "--password",
+                password,
+            ])
+            .run()
+            .await
+    }
+
+    /// Inserts a live session for a user, as a login would.
+    pub async fn add_session(&self, email: &str) {
+        let id = ulid::Ulid::new().to_string();
+        let cast = if self.backend == Backend::Postgres {
+            "::timestamptz"
+        } else {
+            ""
+        };
+        let (now, later) = ("'2026-01-01T00:00:00+00:00'", "'2099-01-01T00:00:00+00:00'");
+        self.exec(&format!(
+            "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, idle_expires_at, expires_at) \
+             SELECT '{id}', '{id}', id, {now}{cast}, {now}{cast}, {later}{cast}, {later}{cast} \
+             FROM users WHERE email = '{email}'"
+        ))
+        .await;
+    }
 }
 
 impl Drop for TestDb {
@@ -333,6 +389,9 @@ macro_rules! on_both_backends {
         )*
     };
 }
+
+/// The superuser of [`TestDb::bootstrapped`].
+pub const ADMIN_EMAIL: &str = "admin@example.com";
 
 /// Passwords that satisfy the default policy.
 pub const ADMIN_PASSWORD: &str = "Vivid-Orbit-Tangle-42";

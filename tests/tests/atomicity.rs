@@ -47,46 +47,11 @@ async fn snapshot(db: &TestDb) -> Vec<Vec<String>> {
 }
 
 async fn setup(backend: Backend) -> TestDb {
-    let db = TestDb::new(backend).await;
-    db.roster()
-        .args([
-            "bootstrap-superuser",
-            "--email",
-            ADMIN,
-            "--password",
-            ADMIN_PASSWORD,
-        ])
-        .run()
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("jane@example.com", "editor", USER_PASSWORD)
         .await
         .ok();
-    db.roster()
-        .args([
-            "provision-user",
-            "--actor-email",
-            ADMIN,
-            "--actor-password",
-            ADMIN_PASSWORD,
-            "--email",
-            "jane@example.com",
-            "--role",
-            "editor",
-            "--password",
-            USER_PASSWORD,
-        ])
-        .run()
-        .await
-        .ok();
-    let cast = if backend == Backend::Postgres {
-        "::timestamptz"
-    } else {
-        ""
-    };
-    db.exec(&format!(
-        "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, idle_expires_at, expires_at) \
-         SELECT 'S1', 'S1', id, '2026-01-01T00:00:00+00:00'{cast}, '2026-01-01T00:00:00+00:00'{cast}, \
-         '2099-01-01T00:00:00+00:00'{cast}, '2099-01-01T00:00:00+00:00'{cast} FROM users WHERE email = 'jane@example.com'"
-    ))
-    .await;
+    db.add_session("jane@example.com").await;
     db
 }
 

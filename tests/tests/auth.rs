@@ -11,36 +11,9 @@ const ADMIN: &str = "admin@example.com";
 const VIEWER_Q: &str = "{ viewer { user { username roles status } permissions authentication } }";
 
 async fn setup(backend: Backend, env: &[(&str, &str)]) -> (TestDb, Server) {
-    let db = TestDb::new(backend).await;
-    db.roster()
-        .args([
-            "bootstrap-superuser",
-            "--email",
-            ADMIN,
-            "--password",
-            ADMIN_PASSWORD,
-        ])
-        .run()
-        .await
-        .ok();
+    let db = TestDb::bootstrapped(backend).await;
     for (email, role) in [("jane@example.com", "viewer"), ("ops@example.com", "admin")] {
-        db.roster()
-            .args([
-                "provision-user",
-                "--actor-email",
-                ADMIN,
-                "--actor-password",
-                ADMIN_PASSWORD,
-                "--email",
-                email,
-                "--role",
-                role,
-                "--password",
-                USER_PASSWORD,
-            ])
-            .run()
-            .await
-            .ok();
+        db.provision(email, role, USER_PASSWORD).await.ok();
     }
     let server = Server::start(&db, env);
     (db, server)

@@ -9,43 +9,7 @@ use roster_tests::{
     ADMIN_PASSWORD, Backend, OTHER_PASSWORD, TestDb, USER_PASSWORD, on_both_backends,
 };
 
-const ADMIN: &str = "admin@example.com";
-
-async fn bootstrapped(backend: Backend) -> TestDb {
-    let db = TestDb::new(backend).await;
-    db.roster()
-        .args([
-            "bootstrap-superuser",
-            "--email",
-            ADMIN,
-            "--password",
-            ADMIN_PASSWORD,
-        ])
-        .run()
-        .await
-        .ok();
-    db
-}
-
-/// Seed 000/001 procedure 2, non-interactive form.
-async fn provision(db: &TestDb, email: &str, role: &str, password: &str) -> roster_tests::Output {
-    db.roster()
-        .args([
-            "provision-user",
-            "--actor-email",
-            ADMIN,
-            "--actor-password",
-            ADMIN_PASSWORD,
-            "--email",
-            email,
-            "--role",
-            role,
-            "--password",
-            password,
-        ])
-        .run()
-        .await
-}
+const ADMIN: &str = roster_tests::ADMIN_EMAIL;
 
 async fn status_of(db: &TestDb, email: &str) -> String {
     db.strings(&format!("SELECT status FROM users WHERE email = '{email}'"))
@@ -69,24 +33,6 @@ async fn audit_types(db: &TestDb) -> Vec<String> {
         .await
 }
 
-/// Inserts a live session for a user, as a login would.
-async fn add_session(db: &TestDb, email: &str) {
-    let id = ulid::Ulid::new().to_string();
-    let now = "2026-01-01T00:00:00+00:00";
-    let later = "2099-01-01T00:00:00+00:00";
-    let cast = if db.backend == Backend::Postgres {
-        "::timestamptz"
-    } else {
-        ""
-    };
-    db.exec(&format!(
-        "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, idle_expires_at, expires_at) \
-         SELECT '{id}', '{id}', id, '{now}'{cast}, '{now}'{cast}, '{later}'{cast}, '{later}'{cast} \
-         FROM users WHERE email = '{email}'"
-    ))
-    .await;
-}
-
 async fn live_sessions(db: &TestDb, email: &str) -> String {
     db.strings(&format!(
         "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -97,7 +43,7 @@ async fn live_sessions(db: &TestDb, email: &str) -> String {
 }
 
 async fn bootstrap_creates_one_active_superuser(backend: Backend) {
-    let db = bootstrapped(backend).await;
+    let db = TestDb::bootstrapped(backend).await;
     assert_eq!(status_of(&db, ADMIN).await, "active");
     assert_eq!(roles_of(&db, ADMIN).await, vec!["superuser"]);
     let hash = db
@@ -148,7 +94,7 @@ async fn bootstrap_reads_the_password_from_stdin(backend: Backend) {
         .await
         .ok();
     // The password works: the admin can authorise a provisioning.
-    provision(&db, "jane@example.com", "viewer", USER_PASSWORD)
+    db.provision("jane@example.com", "viewer", USER_PASSWORD)
         .await
         .ok();
 }
@@ -232,8 +178,9 @@ async fn weak_passwords_are_refused_with_every_broken_rule(backend: Backend) {
 }
 
 async fn admin_provisions_users_with_roles(backend: Backend) {
-    let db = bootstrapped(backend).await;
-    let out = provision(&db, "johndoe@example.com", "editor", USER_PASSWORD)
+    let db = TestDb::bootstrapped(backend).await;
+    let out = db
+        .provision("johndoe@example.com", "editor", USER_PASSWORD)
         .await
         .ok();
     assert!(
@@ -250,7 +197,7 @@ async fn admin_provisions_users_with_roles(backend: Backend) {
     assert_eq!(actor, vec!["admin/cli"]);
 
     // An admin (not only a superuser) may provision too.
-    provision(&db, "ops@example.com", "admin", USER_PASSWORD)
+    db.provision("ops@example.com", "admin", USER_PASSWORD)
         .await
         .ok();
     db.roster()
@@ -273,7 +220,7 @@ async fn admin_provisions_users_with_roles(backend: Backend) {
 }
 
 async fn provision_with_passwords_on_stdin(backend: Backend) {
-    let db = bootstrapped(backend).await;
+    let db = TestDb::bootstrapped(backend).await;
     db.roster()
         .args([
             "provision-user",
@@ -292,7 +239,7 @@ async fn provision_with_passwords_on_stdin(backend: Backend) {
 }
 
 async fn provision_without_password_invites(backend: Backend) {
-    let db = bootstrapped(backend).await;
+    let db = TestDb::bootstrapped(backend).await;
     let out = db
         .roster()
         .args([
@@ -333,12 +280,12 @@ async fn provision_without_password_invites(backend: Backend) {
 }
 
 async fn duplicate_user_is_refused(backend: Backend) {
-    let db = bootstrapped(backend).await;
-    provision(&db, "johndoe@example.com", "viewer", USER_PASSWORD)
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("johndoe@example.com", "viewer", USER_PASSWORD)
         .await
         .ok();
     // Same email in another case: the database itself refuses it.
-    provision(&db, "JohnDoe@Example.com", "viewer", USER_PASSWORD)
+    db.provision("JohnDoe@Example.com", "viewer", USER_PASSWORD)
         .await
         .fails_with(6, "User already exists");
     // Same username, other email.
@@ -363,8 +310,8 @@ async fn duplicate_user_is_refused(backend: Backend) {
 }
 
 async fn non_admin_actor_has_insufficient_permissions(backend: Backend) {
-    let db = bootstrapped(backend).await;
-    provision(&db, "editor@example.com", "editor", USER_PASSWORD)
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("editor@example.com", "editor", USER_PASSWORD)
         .await
         .ok();
     db.roster()
@@ -390,8 +337,8 @@ async fn non_admin_actor_has_insufficient_permissions(backend: Backend) {
 }
 
 async fn admin_cannot_create_a_superuser(backend: Backend) {
-    let db = bootstrapped(backend).await;
-    provision(&db, "ops@example.com", "admin", USER_PASSWORD)
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("ops@example.com", "admin", USER_PASSWORD)
         .await
         .ok();
     db.roster()
@@ -415,7 +362,7 @@ async fn admin_cannot_create_a_superuser(backend: Backend) {
 }
 
 async fn wrong_or_unknown_actor_is_invalid_admin_credentials(backend: Backend) {
-    let db = bootstrapped(backend).await;
+    let db = TestDb::bootstrapped(backend).await;
     for (actor, password) in [
         (ADMIN, "Wrong-Password-123!"),
         ("nobody@example.com", ADMIN_PASSWORD),
@@ -440,8 +387,8 @@ async fn wrong_or_unknown_actor_is_invalid_admin_credentials(backend: Backend) {
 }
 
 async fn unknown_role_lists_the_available_ones(backend: Backend) {
-    let db = bootstrapped(backend).await;
-    provision(&db, "u@example.com", "user", USER_PASSWORD)
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("u@example.com", "user", USER_PASSWORD)
         .await
         .fails_with(
             7,
@@ -450,12 +397,12 @@ async fn unknown_role_lists_the_available_ones(backend: Backend) {
 }
 
 async fn set_password_changes_it_and_ends_sessions(backend: Backend) {
-    let db = bootstrapped(backend).await;
-    provision(&db, "ops@example.com", "admin", USER_PASSWORD)
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("ops@example.com", "admin", USER_PASSWORD)
         .await
         .ok();
-    add_session(&db, "ops@example.com").await;
-    add_session(&db, "ops@example.com").await;
+    db.add_session("ops@example.com").await;
+    db.add_session("ops@example.com").await;
     assert_eq!(live_sessions(&db, "ops@example.com").await, "2");
     let out = db
         .roster()
@@ -498,7 +445,7 @@ async fn set_password_changes_it_and_ends_sessions(backend: Backend) {
 }
 
 async fn set_password_checks_the_policy(backend: Backend) {
-    let db = bootstrapped(backend).await;
+    let db = TestDb::bootstrapped(backend).await;
     db.roster()
         .args(["set-password", "--email", ADMIN, "--password", "admin123"])
         .run()
@@ -518,11 +465,11 @@ async fn set_password_checks_the_policy(backend: Backend) {
 }
 
 async fn list_users_shows_everyone_in_creation_order(backend: Backend) {
-    let db = bootstrapped(backend).await;
-    provision(&db, "b@example.com", "editor", USER_PASSWORD)
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("b@example.com", "editor", USER_PASSWORD)
         .await
         .ok();
-    provision(&db, "c@example.com", "viewer", USER_PASSWORD)
+    db.provision("c@example.com", "viewer", USER_PASSWORD)
         .await
         .ok();
     let out = db.roster().args(["list-users"]).run().await.ok();
@@ -551,8 +498,8 @@ async fn list_users_shows_everyone_in_creation_order(backend: Backend) {
 }
 
 async fn set_role_changes_roles_and_what_they_allow(backend: Backend) {
-    let db = bootstrapped(backend).await;
-    provision(&db, "user@example.com", "viewer", USER_PASSWORD)
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("user@example.com", "viewer", USER_PASSWORD)
         .await
         .ok();
     let try_provision = || {
@@ -609,7 +556,7 @@ async fn set_role_changes_roles_and_what_they_allow(backend: Backend) {
 }
 
 async fn the_last_superuser_cannot_be_demoted_deactivated_or_deleted(backend: Backend) {
-    let db = bootstrapped(backend).await;
+    let db = TestDb::bootstrapped(backend).await;
     for args in [
         vec!["set-role", "--email", ADMIN, "--role", "admin"],
         vec!["deactivate-user", "--email", ADMIN],
@@ -624,7 +571,7 @@ async fn the_last_superuser_cannot_be_demoted_deactivated_or_deleted(backend: Ba
     assert_eq!(status_of(&db, ADMIN).await, "active");
     assert_eq!(roles_of(&db, ADMIN).await, vec!["superuser"]);
     // With a second superuser, the first may step down.
-    provision(&db, "root2@example.com", "superuser", USER_PASSWORD)
+    db.provision("root2@example.com", "superuser", USER_PASSWORD)
         .await
         .ok();
     db.roster()
@@ -641,11 +588,11 @@ async fn the_last_superuser_cannot_be_demoted_deactivated_or_deleted(backend: Ba
 }
 
 async fn delete_user_is_soft_and_keeps_email_taken(backend: Backend) {
-    let db = bootstrapped(backend).await;
-    provision(&db, "gone@example.com", "viewer", USER_PASSWORD)
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("gone@example.com", "viewer", USER_PASSWORD)
         .await
         .ok();
-    add_session(&db, "gone@example.com").await;
+    db.add_session("gone@example.com").await;
     db.roster()
         .args(["delete-user", "--email", "gone@example.com"])
         .run()
@@ -669,7 +616,7 @@ async fn delete_user_is_soft_and_keeps_email_taken(backend: Backend) {
         .ok();
     assert!(all.stdout.contains("gone@example.com") && all.stdout.contains("deleted"));
     // The email stays taken; the user cannot be deleted twice.
-    provision(&db, "gone@example.com", "viewer", USER_PASSWORD)
+    db.provision("gone@example.com", "viewer", USER_PASSWORD)
         .await
         .fails_with(6, "User already exists: Email is already taken");
     db.roster()
@@ -681,11 +628,11 @@ async fn delete_user_is_soft_and_keeps_email_taken(backend: Backend) {
 }
 
 async fn deactivated_users_cannot_act_until_reactivated(backend: Backend) {
-    let db = bootstrapped(backend).await;
-    provision(&db, "ops@example.com", "admin", USER_PASSWORD)
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("ops@example.com", "admin", USER_PASSWORD)
         .await
         .ok();
-    add_session(&db, "ops@example.com").await;
+    db.add_session("ops@example.com").await;
     db.roster()
         .args(["deactivate-user", "--email", "ops@example.com"])
         .run()
@@ -728,13 +675,13 @@ async fn deactivated_users_cannot_act_until_reactivated(backend: Backend) {
 }
 
 async fn revoke_sessions_forces_a_new_login(backend: Backend) {
-    let db = bootstrapped(backend).await;
-    provision(&db, "user@example.com", "viewer", USER_PASSWORD)
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("user@example.com", "viewer", USER_PASSWORD)
         .await
         .ok();
-    add_session(&db, "user@example.com").await;
-    add_session(&db, "user@example.com").await;
-    add_session(&db, ADMIN).await;
+    db.add_session("user@example.com").await;
+    db.add_session("user@example.com").await;
+    db.add_session(ADMIN).await;
     let out = db
         .roster()
         .args(["revoke-sessions", "--email", "user@example.com"])
@@ -753,7 +700,7 @@ async fn revoke_sessions_forces_a_new_login(backend: Backend) {
 }
 
 async fn ensure_defaults_repairs_drift(backend: Backend) {
-    let db = bootstrapped(backend).await;
+    let db = TestDb::bootstrapped(backend).await;
     let out = db.roster().args(["ensure-defaults"]).run().await.ok();
     assert!(out.stdout.contains("nothing to repair"), "{out:#?}");
     // Break things the way hand-written SQL does.

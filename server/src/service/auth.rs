@@ -127,8 +127,7 @@ pub async fn login(
     let account = account_key(login);
     let address = client.ip.clone().unwrap_or_else(|| "unknown".into());
     let now = Utc::now();
-    throttle::check(&app.db, limits, Scope::Account, &account, now).await?;
-    throttle::check(&app.db, limits, Scope::Address, &address, now).await?;
+    let had_failures = throttle::check(&app.db, limits, &account, &address, now).await?;
 
     let Some(user) = verify_credentials(app, login, password).await? else {
         let now = Utc::now();
@@ -149,7 +148,9 @@ pub async fn login(
 
     let now = Utc::now();
     let txn = app.db.begin().await?;
-    throttle::clear(&txn, Scope::Account, &account).await?;
+    if had_failures {
+        throttle::clear(&txn, Scope::Account, &account).await?;
+    }
     let session = sessions::create(&txn, limits, &user.id, client, now).await?;
     user::Entity::update_many()
         .col_expr(user::Column::LastLoginAt, Expr::value(now))

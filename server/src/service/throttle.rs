@@ -4,7 +4,9 @@
 //! the next attempt; reaching the limit locks the account (or address) out.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement, Value};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value,
+};
 
 use crate::config::AuthConfig;
 use crate::entity::login_attempt;
@@ -51,41 +53,58 @@ fn retry_delay(config: &AuthConfig, failures: i32) -> Duration {
     delay.min(to_chrono(config.lockout))
 }
 
-/// Fails with `RATE_LIMITED` when `subject` may not try to log in now.
+/// Fails with `RATE_LIMITED` when the account or the client address may not
+/// try to log in now (one query for both). Returns whether the account has
+/// failures on record, which a successful login then clears.
 pub async fn check(
     db: &impl ConnectionTrait,
     config: &AuthConfig,
-    scope: Scope,
-    subject: &str,
+    account: &str,
+    address: &str,
     now: DateTime<Utc>,
-) -> Result<()> {
-    let Some(row) =
-        login_attempt::Entity::find_by_id((scope.as_str().to_string(), subject.to_string()))
-            .one(db)
-            .await?
-    else {
-        return Ok(());
+) -> Result<bool> {
+    let key = |scope: Scope, subject: &str| {
+        Condition::all()
+            .add(login_attempt::Column::Scope.eq(scope.as_str()))
+            .add(login_attempt::Column::Subject.eq(subject))
     };
-    if let Some(until) = row.locked_until
-        && until > now
-    {
-        return Err(DomainError::RateLimited {
-            retry_after_secs: seconds_until(now, until),
-        });
-    }
-    // Failures older than the window no longer count.
-    if row.window_started_at + to_chrono(config.lockout) <= now {
-        return Ok(());
-    }
-    if scope == Scope::Account {
-        let next = row.last_failure_at + retry_delay(config, row.failures);
-        if next > now {
+    let rows = login_attempt::Entity::find()
+        .filter(
+            Condition::any()
+                .add(key(Scope::Account, account))
+                .add(key(Scope::Address, address)),
+        )
+        .all(db)
+        .await?;
+    let mut account_failures = false;
+    for row in rows {
+        let scope = if row.scope == Scope::Account.as_str() {
+            account_failures = true;
+            Scope::Account
+        } else {
+            Scope::Address
+        };
+        if let Some(until) = row.locked_until
+            && until > now
+        {
             return Err(DomainError::RateLimited {
-                retry_after_secs: seconds_until(now, next),
+                retry_after_secs: seconds_until(now, until),
             });
         }
+        // Failures older than the window no longer count.
+        if row.window_started_at + to_chrono(config.lockout) <= now {
+            continue;
+        }
+        if scope == Scope::Account {
+            let next = row.last_failure_at + retry_delay(config, row.failures);
+            if next > now {
+                return Err(DomainError::RateLimited {
+                    retry_after_secs: seconds_until(now, next),
+                });
+            }
+        }
     }
-    Ok(())
+    Ok(account_failures)
 }
 
 /// Counts a failure, locking the subject out when it reaches its limit.
