@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use roster_migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 
 use crate::config::redact_url;
 
@@ -16,22 +16,20 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
-        // One writer at a time is what SQLite supports; a small pool avoids
-        // lock contention between our own connections.
-        options.max_connections(8).min_connections(1);
+        // WAL lets readers proceed while one connection writes. Commits stay
+        // fully synchronous: a revocation must survive a power cut.
+        options
+            .max_connections(8)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+            });
     } else {
         options.max_connections(16);
     }
     let db = Database::connect(options)
         .await
         .with_context(|| format!("cannot connect to {}", redact_url(url)))?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        // WAL lets readers proceed while one connection writes, and is kept by
-        // the file. (sqlx already gives every connection a busy timeout.)
-        db.execute_unprepared("PRAGMA journal_mode = WAL")
-            .await
-            .context("cannot configure SQLite")?;
-    }
     Ok(db)
 }
 
