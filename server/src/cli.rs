@@ -14,7 +14,8 @@ use crate::app::App;
 use crate::config::Config;
 use crate::domain::{Channel, Email, RoleName, UserStatus, Username};
 use crate::error::DomainError;
-use crate::service::users::{self, ListFilter, NewUser, UserKey, UserView};
+use crate::service::directory::{self, UserFilter};
+use crate::service::users::{self, NewUser, UserKey, UserView};
 use crate::service::{Actor, access, auth};
 
 /// Roster: self-hosted identity and user management.
@@ -406,12 +407,18 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
             include_deleted,
             json,
         } => {
-            let filter = ListFilter {
+            let filter = UserFilter {
                 status,
-                role: role.as_deref().map(RoleName::parse).transpose()?,
+                roles: role
+                    .as_deref()
+                    .map(RoleName::parse)
+                    .transpose()?
+                    .into_iter()
+                    .collect(),
                 include_deleted,
+                ..UserFilter::default()
             };
-            let list = users::list(app, &operator, &filter).await?;
+            let list = directory::all(app, &operator, &filter).await?;
             print_users(&list, json);
             Ok(())
         }

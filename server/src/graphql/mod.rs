@@ -9,6 +9,7 @@ pub mod context;
 mod server;
 mod tokens;
 pub mod types;
+mod users;
 
 use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 
@@ -16,11 +17,20 @@ use crate::app::App;
 
 /// Every query.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(server::ServerQuery, auth::AuthQuery, tokens::TokenQuery);
+pub struct QueryRoot(
+    server::ServerQuery,
+    auth::AuthQuery,
+    tokens::TokenQuery,
+    users::UserQuery,
+);
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(auth::AuthMutation, tokens::TokenMutation);
+pub struct MutationRoot(
+    auth::AuthMutation,
+    tokens::TokenMutation,
+    users::UserMutation,
+);
 
 /// Roster's executable schema.
 pub type RosterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -6,6 +6,7 @@ pub mod access;
 pub mod access_tokens;
 pub mod audit;
 pub mod auth;
+pub mod directory;
 pub mod passwords;
 pub mod quotas;
 pub mod roles;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 
@@ -96,44 +96,6 @@ async fn view(db: &impl ConnectionTrait, user: user::Model) -> Result<UserView> 
     let mut by_user = roles::names_by_user(db, std::slice::from_ref(&user.id)).await?;
     let roles = by_user.remove(&user.id).unwrap_or_default();
     Ok(UserView { user, roles })
-}
-
-/// Which users [`list`] returns.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub status: Option<UserStatus>,
-    pub role: Option<RoleName>,
-    pub include_deleted: bool,
-}
-
-/// Users in creation order.
-pub async fn list(app: &App, actor: &Actor, filter: &ListFilter) -> Result<Vec<UserView>> {
-    access::require(&app.db, app.config.flags.enforce, actor, "users:read", None).await?;
-    let mut query = user::Entity::find()
-        .order_by_asc(user::Column::CreatedAt)
-        .order_by_asc(user::Column::Id);
-    if let Some(status) = filter.status {
-        query = query.filter(user::Column::Status.eq(status.as_str()));
-    } else if !filter.include_deleted {
-        query = query.filter(user::Column::DeletedAt.is_null());
-    }
-    if let Some(role_name) = &filter.role {
-        let role = roles::resolve(&app.db, std::slice::from_ref(role_name)).await?;
-        let role_ids: Vec<String> = role.into_iter().map(|r| r.role.id).collect();
-        query = query
-            .inner_join(user_role::Entity)
-            .filter(user_role::Column::RoleId.is_in(role_ids));
-    }
-    let users = query.all(&app.db).await?;
-    let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
-    let mut roles = roles::names_by_user(&app.db, &ids).await?;
-    Ok(users
-        .into_iter()
-        .map(|user| UserView {
-            roles: roles.remove(&user.id).unwrap_or_default(),
-            user,
-        })
-        .collect())
 }
 
 /// A user to create.
@@ -230,7 +192,7 @@ async fn insert(
     let now = Utc::now();
     let id = new_id();
     let txn = app.db.begin().await?;
-    ensure_available(&txn, &new.email, &new.username).await?;
+    ensure_free(&txn, Some(&new.email), Some(&new.username), None).await?;
     user::Entity::insert(user::ActiveModel {
         id: Set(id.clone()),
         username: Set(new.username.to_string()),
@@ -281,27 +243,36 @@ async fn insert(
 }
 
 /// Fails with the conflict operators search for when the email (checked
-/// first, as seed 000 reports it) or the username is taken by any user,
-/// deleted ones included. The unique indexes stay the last word under races.
-async fn ensure_available(
+/// first, as seed 000 reports it) or the username is taken by any user other
+/// than `except`, deleted ones included. The unique indexes stay the last
+/// word under races.
+async fn ensure_free(
     db: &impl ConnectionTrait,
-    email: &Email,
-    username: &Username,
+    email: Option<&Email>,
+    username: Option<&Username>,
+    except: Option<&str>,
 ) -> Result<()> {
-    let taken =
-        |column, value: String| user::Entity::find().filter(lower_eq(column, value)).one(db);
-    if taken(user::Column::Email, email.to_string())
-        .await?
-        .is_some()
+    let taken = |column, value: String| {
+        let mut query = user::Entity::find().filter(lower_eq(column, value));
+        if let Some(id) = except {
+            query = query.filter(user::Column::Id.ne(id));
+        }
+        query.one(db)
+    };
+    if let Some(email) = email
+        && taken(user::Column::Email, email.to_string())
+            .await?
+            .is_some()
     {
         return Err(DomainError::conflict(
             Some("email"),
             "Email is already taken",
         ));
     }
-    if taken(user::Column::Username, username.as_str().to_lowercase())
-        .await?
-        .is_some()
+    if let Some(username) = username
+        && taken(user::Column::Username, username.as_str().to_lowercase())
+            .await?
+            .is_some()
     {
         return Err(DomainError::conflict(
             Some("username"),
@@ -605,6 +576,88 @@ pub async fn set_roles(
             "changed_fields": ["roles"],
             "old_values": { "roles": before },
             "new_values": { "roles": updated.roles },
+        }));
+    audit::commit(txn, actor, vec![event]).await?;
+    Ok(updated)
+}
+
+/// New values for a user's profile; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub username: Option<Username>,
+    pub email: Option<Email>,
+    /// `Some(None)` clears the display name.
+    pub display_name: Option<Option<String>>,
+}
+
+/// Edits username, email or display name, audited with old and new values.
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    key: &UserKey,
+    changes: UserChanges,
+) -> Result<UserView> {
+    let target = find(&app.db, key).await?;
+    require_manage(app, actor, &target, "user.update", false).await?;
+    let display_name = changes
+        .display_name
+        .map(|d| d.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
+    if display_name
+        .as_ref()
+        .is_some_and(|d| d.as_ref().is_some_and(|s| s.chars().count() > 100))
+    {
+        return Err(DomainError::bad_input(
+            "displayName",
+            "Display name must be at most 100 characters",
+        ));
+    }
+    let mut changed = Vec::new();
+    let mut old = serde_json::Map::new();
+    let mut new = serde_json::Map::new();
+    let mut record = |field: &'static str, before: Option<&str>, after: Option<&str>| {
+        if before != after {
+            changed.push(field);
+            old.insert(field.into(), json!(before));
+            new.insert(field.into(), json!(after));
+            true
+        } else {
+            false
+        }
+    };
+    let username = changes
+        .username
+        .filter(|u| record("username", Some(&target.username), Some(u.as_str())));
+    let email = changes
+        .email
+        .filter(|e| record("email", Some(&target.email), Some(e.as_str())));
+    let display_name = display_name
+        .filter(|d| record("display_name", target.display_name.as_deref(), d.as_deref()));
+    if changed.is_empty() {
+        return view(&app.db, target).await;
+    }
+    let now = Utc::now();
+    let txn = app.db.begin().await?;
+    ensure_free(&txn, email.as_ref(), username.as_ref(), Some(&target.id)).await?;
+    let mut update = user::Entity::update_many()
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(target.id.as_str()));
+    if let Some(username) = &username {
+        update = update.col_expr(user::Column::Username, Expr::value(username.as_str()));
+    }
+    if let Some(email) = &email {
+        update = update.col_expr(user::Column::Email, Expr::value(email.as_str()));
+    }
+    if let Some(display_name) = display_name {
+        update = update.col_expr(user::Column::DisplayName, Expr::value(display_name));
+    }
+    update.exec(&txn).await.map_err(from_db)?;
+    let updated = view(&txn, find(&txn, &UserKey::Id(target.id.clone())).await?).await?;
+    let event = AuditEvent::new("user.updated")
+        .resource("user", &target.id)
+        .details(json!({
+            "changed_fields": changed,
+            "old_values": old,
+            "new_values": new,
         }));
     audit::commit(txn, actor, vec![event]).await?;
     Ok(updated)

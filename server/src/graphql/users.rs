@@ -1,0 +1,255 @@
+//! User administration (SPEC §2, §3; seed 004): listing, editing, roles and
+//! lifecycle. Hidden when `USER_MGMT_CORE` is off.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+
+use super::context::{Credential, actor, app, core_enabled, gql, state};
+use super::types::{User, UserStatus};
+use crate::domain::{self, Email, RoleName, Username};
+use crate::http::cookies;
+use crate::service::directory::{self, Cursor, Order, UserFilter};
+use crate::service::users::{self, UserChanges, UserKey};
+use crate::service::{access, roles};
+
+/// Which users to list.
+#[derive(InputObject, Default)]
+pub struct UsersFilter {
+    pub status: Option<UserStatus>,
+    /// Users holding any of these roles.
+    pub roles: Option<Vec<String>>,
+    /// Case-insensitive match on username, email or display name.
+    pub search: Option<String>,
+    /// Members of the organization with this slug.
+    pub organization: Option<String>,
+    /// Include soft-deleted users (shown as deleted).
+    #[graphql(default)]
+    pub include_deleted: bool,
+}
+
+/// Sort order of `users`.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum UserOrder {
+    #[default]
+    CreatedAtAsc,
+    CreatedAtDesc,
+}
+
+/// Extra fields of a user page.
+#[derive(SimpleObject)]
+pub struct UserPageInfo {
+    /// Matching users across all pages.
+    pub total_count: u64,
+}
+
+/// A role and what it grants.
+#[derive(SimpleObject)]
+pub struct Role {
+    pub id: ID,
+    pub name: String,
+    pub description: String,
+    pub builtin: bool,
+    pub permissions: Vec<String>,
+}
+
+/// Profile fields to change; omitted ones stay as they are.
+#[derive(InputObject)]
+pub struct UpdateUserInput {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    /// An empty string clears it.
+    pub display_name: Option<String>,
+}
+
+fn status_of(s: UserStatus) -> domain::UserStatus {
+    match s {
+        UserStatus::PendingInvitation => domain::UserStatus::PendingInvitation,
+        UserStatus::Active => domain::UserStatus::Active,
+        UserStatus::Deactivated => domain::UserStatus::Deactivated,
+        UserStatus::Deleted => domain::UserStatus::Deleted,
+    }
+}
+
+fn role_names(names: &[String]) -> Result<Vec<RoleName>> {
+    names
+        .iter()
+        .map(|n| RoleName::parse(n).map_err(gql))
+        .collect()
+}
+
+fn key(id: &ID) -> UserKey {
+    UserKey::Id(id.trim().to_ascii_uppercase())
+}
+
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// Users, `first` (≤ 100, default 20) at a time after the cursor `after`.
+    /// Needs `users:read`.
+    #[graphql(visible = "core_enabled")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<UsersFilter>,
+        order_by: Option<UserOrder>,
+    ) -> Result<Connection<String, User, UserPageInfo>> {
+        let filter = filter.unwrap_or_default();
+        let domain_filter = UserFilter {
+            status: filter.status.map(status_of),
+            roles: role_names(&filter.roles.unwrap_or_default())?,
+            search: filter.search,
+            organization: filter.organization,
+            include_deleted: filter.include_deleted,
+        };
+        let cursor = after
+            .as_deref()
+            .map(Cursor::decode)
+            .transpose()
+            .map_err(gql)?;
+        let order = match order_by.unwrap_or_default() {
+            UserOrder::CreatedAtAsc => Order::CreatedAsc,
+            UserOrder::CreatedAtDesc => Order::CreatedDesc,
+        };
+        let first = u64::try_from(first.unwrap_or(20)).unwrap_or(0);
+        let page = directory::page(
+            app(ctx)?,
+            actor(ctx)?,
+            &domain_filter,
+            order,
+            first,
+            cursor.as_ref(),
+        )
+        .await
+        .map_err(gql)?;
+        let mut connection = Connection::with_additional_fields(
+            cursor.is_some(),
+            page.has_next_page,
+            UserPageInfo {
+                total_count: page.total_count,
+            },
+        );
+        connection.edges.extend(
+            page.users
+                .into_iter()
+                .map(|u| Edge::new(Cursor::of(&u.user).encode(), User::from(u))),
+        );
+        Ok(connection)
+    }
+
+    /// One user (not deleted). Needs `users:read`, or to be that user.
+    #[graphql(visible = "core_enabled")]
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        let app = app(ctx)?;
+        let actor = actor(ctx)?;
+        let key = key(&id);
+        let UserKey::Id(user_id) = &key else {
+            return Err(gql(crate::error::DomainError::not_found("User not found")));
+        };
+        access::require(
+            &app.db,
+            app.config.flags.enforce,
+            actor,
+            "users:read",
+            Some(user_id),
+        )
+        .await
+        .map_err(gql)?;
+        Ok(users::get(&app.db, user_id).await.map_err(gql)?.into())
+    }
+
+    /// Every role with its permissions, most powerful first.
+    #[graphql(visible = "core_enabled")]
+    async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
+        actor(ctx)?;
+        let list = roles::list(&app(ctx)?.db).await.map_err(gql)?;
+        Ok(list
+            .into_iter()
+            .map(|r| Role {
+                id: ID(r.role.id),
+                name: r.role.name,
+                description: r.role.description,
+                builtin: r.role.is_builtin,
+                permissions: r.permissions.into_iter().collect(),
+            })
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    /// Changes username, email or display name (`CONFLICT` with the field
+    /// named when taken).
+    #[graphql(visible = "core_enabled")]
+    async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UpdateUserInput) -> Result<User> {
+        let changes = UserChanges {
+            username: input
+                .username
+                .as_deref()
+                .map(Username::parse)
+                .transpose()
+                .map_err(gql)?,
+            email: input
+                .email
+                .as_deref()
+                .map(Email::parse)
+                .transpose()
+                .map_err(gql)?,
+            display_name: input.display_name.map(Some),
+        };
+        let updated = users::update(app(ctx)?, actor(ctx)?, &key(&id), changes)
+            .await
+            .map_err(gql)?;
+        Ok(updated.into())
+    }
+
+    /// Replaces a user's roles; you can only grant or remove roles whose
+    /// permissions you hold.
+    #[graphql(visible = "core_enabled")]
+    async fn set_user_roles(&self, ctx: &Context<'_>, id: ID, roles: Vec<String>) -> Result<User> {
+        let names = role_names(&roles)?;
+        let updated = users::set_roles(app(ctx)?, actor(ctx)?, &key(&id), &names)
+            .await
+            .map_err(gql)?;
+        Ok(updated.into())
+    }
+
+    /// Active → deactivated; their sessions and tokens stop working at once.
+    #[graphql(visible = "core_enabled")]
+    async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        let updated = users::deactivate(app(ctx)?, actor(ctx)?, &key(&id))
+            .await
+            .map_err(gql)?;
+        Ok(updated.into())
+    }
+
+    /// Deactivated → active.
+    #[graphql(visible = "core_enabled")]
+    async fn activate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        let updated = users::activate(app(ctx)?, actor(ctx)?, &key(&id))
+            .await
+            .map_err(gql)?;
+        Ok(updated.into())
+    }
+
+    /// Soft-deletes a user (kept for the audit log). Deleting yourself ends
+    /// your session.
+    #[graphql(visible = "core_enabled")]
+    async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let app = app(ctx)?;
+        let actor = actor(ctx)?;
+        let key = key(&id);
+        users::delete(app, actor, &key).await.map_err(gql)?;
+        let own = matches!(&key, UserKey::Id(target) if actor.user_id() == Some(target.as_str()));
+        if own && matches!(state(ctx)?.credential, Credential::Session(_)) {
+            ctx.append_http_header("set-cookie", cookies::cleared(&app.config));
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,312 @@
+//! User administration over GraphQL (issue 4, partial): listing with keyset
+//! pagination, search and filters; editing; roles; lifecycle.
+
+use roster_tests::server::{Client, Server};
+use roster_tests::{ADMIN_PASSWORD, Backend, TestDb, USER_PASSWORD, on_both_backends};
+use serde_json::{Value, json};
+
+const PAGE: &str = "query($f: Int, $a: String, $filter: UsersFilter, $o: UserOrder) {
+  users(first: $f, after: $a, filter: $filter, orderBy: $o) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { id username email displayName status roles } }
+  }
+}";
+
+async fn setup(backend: Backend) -> (TestDb, Server) {
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("ops@example.com", "admin", USER_PASSWORD)
+        .await
+        .ok();
+    db.provision("jane@example.com", "viewer", USER_PASSWORD)
+        .await
+        .ok();
+    let server = Server::start(&db, &[]);
+    (db, server)
+}
+
+/// Adds `n` users straight into the database, one second apart, created in
+/// 2020 (before anyone made through roster).
+async fn add_users(db: &TestDb, n: usize) {
+    let cast = if db.backend == Backend::Postgres {
+        "::timestamptz"
+    } else {
+        ""
+    };
+    for i in 0..n {
+        let id = ulid::Ulid::new().to_string();
+        let at = format!("'2020-01-01T00:{:02}:{:02}+00:00'{cast}", i / 60, i % 60);
+        db.exec(&format!(
+            "INSERT INTO users (id, username, email, display_name, status, claims, created_at, updated_at) \
+             VALUES ('{id}', 'member{i:03}', 'member{i:03}@example.org', 'Member Number {i}', 'active', '{{}}', {at}, {at})"
+        ))
+        .await;
+    }
+}
+
+fn usernames(page: &Value) -> Vec<String> {
+    page["edges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            e["node"]["username"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+async fn page(c: &Client, vars: Value) -> Value {
+    c.query(PAGE, vars).await.data("users")
+}
+
+async fn users_are_paged_by_cursor(backend: Backend) {
+    let (db, server) = setup(backend).await;
+    add_users(&db, 25).await;
+    let (admin, _) = server.client().login("admin", ADMIN_PASSWORD).await;
+    let first = page(&admin, json!({ "f": 10 })).await;
+    assert_eq!(first["totalCount"], 28);
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    let names = usernames(&first);
+    assert_eq!(names.first().map(String::as_str), Some("member000"));
+    assert_eq!(names.last().map(String::as_str), Some("member009"));
+    // A user created between two page loads shifts nothing: no row repeats,
+    // none is skipped, and the newcomer shows up at the end.
+    db.provision("late@example.com", "viewer", USER_PASSWORD)
+        .await
+        .ok();
+    let second = page(
+        &admin,
+        json!({ "f": 10, "a": first["pageInfo"]["endCursor"] }),
+    )
+    .await;
+    let second_names = usernames(&second);
+    assert_eq!(second_names.first().map(String::as_str), Some("member010"));
+    assert_eq!(second_names.last().map(String::as_str), Some("member019"));
+    let third = page(
+        &admin,
+        json!({ "f": 10, "a": second["pageInfo"]["endCursor"] }),
+    )
+    .await;
+    assert_eq!(
+        usernames(&third),
+        vec![
+            "member020",
+            "member021",
+            "member022",
+            "member023",
+            "member024",
+            "admin",
+            "ops",
+            "jane",
+            "late"
+        ]
+    );
+    assert_eq!(third["pageInfo"]["hasNextPage"], false);
+    assert_eq!(third["totalCount"], 29);
+    // Newest first.
+    let newest = page(&admin, json!({ "f": 2, "o": "CREATED_AT_DESC" })).await;
+    assert_eq!(usernames(&newest), vec!["late", "jane"]);
+    let next = page(
+        &admin,
+        json!({ "f": 2, "o": "CREATED_AT_DESC", "a": newest["pageInfo"]["endCursor"] }),
+    )
+    .await;
+    assert_eq!(usernames(&next), vec!["ops", "admin"]);
+    // Page size is bounded.
+    let too_big = admin.query(PAGE, json!({ "f": 101 })).await;
+    assert_eq!(too_big.code(), "BAD_USER_INPUT");
+    let bad_cursor = admin.query(PAGE, json!({ "f": 5, "a": "nonsense" })).await;
+    assert_eq!(bad_cursor.code(), "BAD_USER_INPUT");
+}
+
+async fn users_are_searched_and_filtered(backend: Backend) {
+    let (db, server) = setup(backend).await;
+    add_users(&db, 12).await;
+    let (admin, _) = server.client().login("admin", ADMIN_PASSWORD).await;
+    let search = |q: &'static str| {
+        let admin = admin.clone();
+        async move { usernames(&page(&admin, json!({ "f": 50, "filter": { "search": q } })).await) }
+    };
+    // Username, email and display name, case-insensitively.
+    assert_eq!(search("MEMBER01").await, vec!["member010", "member011"]);
+    assert_eq!(search("@EXAMPLE.COM").await, vec!["admin", "ops", "jane"]);
+    assert_eq!(search("@example.org").await.len(), 12);
+    assert_eq!(search("number 3").await, vec!["member003"]);
+    // LIKE wildcards are literal.
+    assert!(search("%").await.is_empty());
+    let by_role = page(
+        &admin,
+        json!({ "f": 50, "filter": { "roles": ["admin", "superuser"] } }),
+    )
+    .await;
+    assert_eq!(usernames(&by_role), vec!["admin", "ops"]);
+    let by_org = page(
+        &admin,
+        json!({ "f": 50, "filter": { "organization": "default" } }),
+    )
+    .await;
+    assert_eq!(by_org["totalCount"], 3);
+    db.roster()
+        .args(["delete-user", "--email", "jane@example.com"])
+        .run()
+        .await
+        .ok();
+    let listed = page(&admin, json!({ "f": 50 })).await;
+    assert!(!usernames(&listed).contains(&"jane".to_string()));
+    let with_deleted = page(
+        &admin,
+        json!({ "f": 50, "filter": { "includeDeleted": true } }),
+    )
+    .await;
+    assert!(usernames(&with_deleted).contains(&"jane".to_string()));
+    let deleted = page(
+        &admin,
+        json!({ "f": 50, "filter": { "status": "DELETED" } }),
+    )
+    .await;
+    assert_eq!(usernames(&deleted), vec!["jane"]);
+    // Viewers may not list users.
+    let (viewer, _) = server.client().login("member001", USER_PASSWORD).await;
+    assert_eq!(viewer.cookie, None, "seeded members have no password");
+    db.provision("reader@example.com", "viewer", USER_PASSWORD)
+        .await
+        .ok();
+    let (reader, _) = server.client().login("reader", USER_PASSWORD).await;
+    assert_eq!(
+        reader.query(PAGE, json!({ "f": 5 })).await.code(),
+        "FORBIDDEN"
+    );
+}
+
+async fn id_of(c: &Client, username: &str) -> Value {
+    let found = page(c, json!({ "f": 50, "filter": { "search": username } })).await;
+    found["edges"][0]["node"]["id"].clone()
+}
+
+async fn update_user_reports_conflicts_and_audits_changes(backend: Backend) {
+    let (db, server) = setup(backend).await;
+    let (admin, _) = server.client().login("admin", ADMIN_PASSWORD).await;
+    let jane = id_of(&admin, "jane").await;
+    let update = "mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { username email displayName } }";
+    let taken = admin
+        .query(update, json!({ "id": jane, "i": { "username": "OPS" } }))
+        .await;
+    assert_eq!(taken.code(), "CONFLICT");
+    assert_eq!(taken.message(), "Username is already taken");
+    assert_eq!(taken.body["errors"][0]["extensions"]["field"], "username");
+    let taken = admin
+        .query(
+            update,
+            json!({ "id": jane, "i": { "email": "Ops@Example.com" } }),
+        )
+        .await;
+    assert_eq!(taken.message(), "Email is already taken");
+    assert_eq!(taken.body["errors"][0]["extensions"]["field"], "email");
+    let ok = admin
+        .query(
+            update,
+            json!({ "id": jane, "i": { "username": "jane.doe", "displayName": "Jane Doe" } }),
+        )
+        .await;
+    assert_eq!(
+        ok.data("updateUser"),
+        json!({ "username": "jane.doe", "email": "jane@example.com", "displayName": "Jane Doe" })
+    );
+    let details = db
+        .strings("SELECT details FROM audit_events WHERE event_type = 'user.updated'")
+        .await;
+    let details: Value = serde_json::from_str(&details[0]).unwrap_or_default();
+    assert_eq!(
+        details["changed_fields"],
+        json!(["username", "display_name"])
+    );
+    assert_eq!(details["old_values"]["username"], "jane");
+    assert_eq!(details["new_values"]["username"], "jane.doe");
+    let bad = admin
+        .query(
+            update,
+            json!({ "id": jane, "i": { "email": "not-an-email" } }),
+        )
+        .await;
+    assert_eq!(bad.code(), "BAD_USER_INPUT");
+}
+
+async fn lifecycle_and_roles_follow_the_rules(backend: Backend) {
+    let (_db, server) = setup(backend).await;
+    let (ops, _) = server.client().login("ops", USER_PASSWORD).await;
+    let (jane_session, _) = server.client().login("jane", USER_PASSWORD).await;
+    let jane = id_of(&ops, "jane").await;
+    let admin = id_of(&ops, "admin").await;
+    let call = |q: &'static str, id: Value| {
+        let ops = ops.clone();
+        async move { ops.query(q, json!({ "id": id })).await }
+    };
+    let deactivate = "mutation($id: ID!) { deactivateUser(id: $id) { status } }";
+    let activate = "mutation($id: ID!) { activateUser(id: $id) { status } }";
+    assert_eq!(call(activate, jane.clone()).await.code(), "CONFLICT");
+    assert_eq!(
+        call(deactivate, jane.clone())
+            .await
+            .data("deactivateUser.status"),
+        "DEACTIVATED"
+    );
+    assert_eq!(
+        jane_session
+            .query("{ viewer { user { id } } }", json!({}))
+            .await
+            .data("viewer"),
+        Value::Null
+    );
+    assert_eq!(
+        call(activate, jane.clone())
+            .await
+            .data("activateUser.status"),
+        "ACTIVE"
+    );
+    // An admin manages nobody more powerful: not the superuser.
+    assert_eq!(call(deactivate, admin.clone()).await.code(), "FORBIDDEN");
+    let set_roles =
+        "mutation($id: ID!, $r: [String!]!) { setUserRoles(id: $id, roles: $r) { roles } }";
+    let grant = ops
+        .query(set_roles, json!({ "id": jane, "r": ["editor"] }))
+        .await;
+    assert_eq!(grant.data("setUserRoles.roles"), json!(["editor"]));
+    let escalate = ops
+        .query(set_roles, json!({ "id": jane, "r": ["superuser"] }))
+        .await;
+    assert_eq!(escalate.code(), "FORBIDDEN");
+    // The superuser cannot delete themselves while they are the last one.
+    let (root, _) = server.client().login("admin", ADMIN_PASSWORD).await;
+    let delete = "mutation($id: ID!) { deleteUser(id: $id) }";
+    let last = root.query(delete, json!({ "id": admin })).await;
+    assert_eq!(last.code(), "CONFLICT");
+    assert!(last.message().contains("last active superuser"));
+    // Deleting yourself ends your session and clears the cookie.
+    let ops_id = id_of(&ops, "ops").await;
+    let gone = ops.query(delete, json!({ "id": ops_id })).await;
+    assert_eq!(gone.data("deleteUser"), true);
+    assert!(gone.set_cookie.iter().any(|c| c.contains("Max-Age=0")));
+    assert_eq!(
+        ops.query("{ viewer { user { id } } }", json!({}))
+            .await
+            .data("viewer"),
+        Value::Null
+    );
+    let roles = root
+        .query("{ roles { name builtin permissions } }", json!({}))
+        .await
+        .data("roles");
+    assert_eq!(roles[0]["name"], "superuser");
+    assert_eq!(roles.as_array().map(Vec::len), Some(4));
+}
+
+on_both_backends!(
+    users_are_paged_by_cursor,
+    users_are_searched_and_filtered,
+    update_user_reports_conflicts_and_audits_changes,
+    lifecycle_and_roles_follow_the_rules,
+);
