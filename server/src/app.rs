@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 use crate::domain::PasswordPolicy;
+use crate::service::mailer::Mailer;
 use crate::service::passwords::PasswordHasher;
 
 /// Everything a request or a CLI command needs; cheap to clone.
@@ -15,6 +16,7 @@ pub struct App {
     pub config: Arc<Config>,
     pub hasher: PasswordHasher,
     pub policy: PasswordPolicy,
+    pub mailer: Mailer,
 }
 
 impl App {
@@ -22,6 +24,7 @@ impl App {
         Ok(Self {
             hasher: PasswordHasher::new(config.argon2)?,
             policy: PasswordPolicy::new(config.password_profile),
+            mailer: Mailer::new(&config.email)?,
             config: Arc::new(config),
             db,
         })

@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 pub mod server;
+pub mod smtp;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,9 @@ use super::types::{User, UserStatus};
 use crate::domain::{self, Email, RoleName, Username};
 use crate::http::cookies;
 use crate::service::directory::{self, Cursor, Order, UserFilter};
-use crate::service::users::{self, UserChanges, UserKey};
+use crate::service::invitations;
+use crate::service::tokens::IssuedToken;
+use crate::service::users::{self, NewUser, UserChanges, UserKey, UserView};
 use crate::service::{access, roles};
 
 /// Which users to list.
@@ -52,6 +54,35 @@ pub struct Role {
     pub permissions: Vec<String>,
 }
 
+/// A user to create and invite.
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    pub username: String,
+    pub email: String,
+    /// Default: `viewer`.
+    pub roles: Option<Vec<String>>,
+    pub display_name: Option<String>,
+}
+
+/// A user with a fresh invitation, and whether its email went out.
+#[derive(SimpleObject)]
+pub struct InvitationPayload {
+    pub user: User,
+    pub invitation_sent: bool,
+    /// Why the email did not go out; the user stays and can be re-invited.
+    pub email_error: Option<String>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What the accept-invitation page shows.
+#[derive(SimpleObject)]
+pub struct Invitation {
+    pub username: String,
+    pub email: String,
+    pub roles: Vec<String>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// Profile fields to change; omitted ones stay as they are.
 #[derive(InputObject)]
 pub struct UpdateUserInput {
@@ -79,6 +110,20 @@ fn role_names(names: &[String]) -> Result<Vec<RoleName>> {
 
 fn key(id: &ID) -> UserKey {
     UserKey::Id(id.trim().to_ascii_uppercase())
+}
+
+async fn invite_payload(
+    app: &crate::App,
+    user: UserView,
+    token: &IssuedToken,
+) -> InvitationPayload {
+    let sent = invitations::deliver(app, &user, token).await;
+    InvitationPayload {
+        user: user.into(),
+        invitation_sent: sent.is_ok(),
+        email_error: sent.err(),
+        expires_at: token.expires_at,
+    }
 }
 
 #[derive(Default)]
@@ -161,6 +206,19 @@ impl UserQuery {
         Ok(users::get(&app.db, user_id).await.map_err(gql)?.into())
     }
 
+    /// Public: the invitation behind a link, for the accept page
+    /// (`NOT_FOUND`: "Invalid or expired invitation token").
+    #[graphql(visible = "core_enabled")]
+    async fn invitation(&self, ctx: &Context<'_>, token: String) -> Result<Invitation> {
+        let (user, token) = invitations::lookup(app(ctx)?, &token).await.map_err(gql)?;
+        Ok(Invitation {
+            username: user.user.username,
+            email: user.user.email,
+            roles: user.roles,
+            expires_at: token.expires_at,
+        })
+    }
+
     /// Every role with its permissions, most powerful first.
     #[graphql(visible = "core_enabled")]
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
@@ -184,6 +242,60 @@ pub struct UserMutation;
 
 #[Object]
 impl UserMutation {
+    /// Creates a `pending_invitation` user and emails a 7-day invitation.
+    /// Needs `users:manage` and every permission of the roles granted.
+    #[graphql(visible = "core_enabled")]
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateUserInput,
+    ) -> Result<InvitationPayload> {
+        let app = app(ctx)?;
+        let new = NewUser {
+            username: Username::parse(&input.username).map_err(gql)?,
+            email: Email::parse(&input.email).map_err(gql)?,
+            display_name: input
+                .display_name
+                .map(|d| d.trim().to_string())
+                .filter(|d| !d.is_empty()),
+            roles: role_names(&input.roles.unwrap_or_default())?,
+            password: None,
+        };
+        let created = users::create(app, actor(ctx)?, new).await.map_err(gql)?;
+        let token = created.invitation.ok_or_else(|| {
+            gql(crate::error::DomainError::Internal(anyhow::anyhow!(
+                "a user without password got no invitation"
+            )))
+        })?;
+        Ok(invite_payload(app, created.user, &token).await)
+    }
+
+    /// Sends a new invitation to a pending user; earlier links stop working.
+    #[graphql(visible = "core_enabled")]
+    async fn resend_invitation(&self, ctx: &Context<'_>, id: ID) -> Result<InvitationPayload> {
+        let app = app(ctx)?;
+        let (user, token) = invitations::reissue(app, actor(ctx)?, &key(&id))
+            .await
+            .map_err(gql)?;
+        Ok(invite_payload(app, user, &token).await)
+    }
+
+    /// Public: sets the password of an invited user and activates them.
+    #[graphql(visible = "core_enabled")]
+    async fn accept_invitation(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        password: String,
+        password_confirm: String,
+    ) -> Result<User> {
+        let client = &state(ctx)?.client;
+        let user = invitations::accept(app(ctx)?, &token, &password, &password_confirm, client)
+            .await
+            .map_err(gql)?;
+        Ok(user.into())
+    }
+
     /// Changes username, email or display name (`CONFLICT` with the field
     /// named when taken).
     #[graphql(visible = "core_enabled")]

@@ -7,6 +7,8 @@ pub mod access_tokens;
 pub mod audit;
 pub mod auth;
 pub mod directory;
+pub mod invitations;
+pub mod mailer;
 pub mod passwords;
 pub mod quotas;
 pub mod roles;

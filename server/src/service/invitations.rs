@@ -1,0 +1,167 @@
+//! Invitations (SPEC §6, seed 004): a pending user gets a 7-day, single-use
+//! link by email; accepting it sets the password and activates the account.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde_json::json;
+
+use super::access::Actor;
+use super::audit::{self, AuditEvent};
+use super::mailer;
+use super::roles;
+use super::tokens::{self, IssuedToken, Purpose, digest};
+use super::users::{self, UserKey, UserView};
+use crate::app::App;
+use crate::domain::UserStatus;
+use crate::entity::{one_time_token, user};
+use crate::error::{DomainError, Result};
+
+/// The message operators and users search for.
+pub const INVALID_TOKEN: &str = "Invalid or expired invitation token";
+
+/// Emails the invitation for `token`. An error says why it did not go out;
+/// the user and the token stay, so a resend can follow.
+pub async fn deliver(
+    app: &App,
+    user: &UserView,
+    token: &IssuedToken,
+) -> std::result::Result<(), String> {
+    let link = format!(
+        "{}/admin/accept-invitation?token={}",
+        app.config.public_url, token.secret
+    );
+    let granted = match roles::of_user(&app.db, &user.user.id).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|r| (r.role.name, r.permissions.into_iter().collect()))
+            .collect::<Vec<_>>(),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mail = mailer::invitation(
+        &user.user.email,
+        &user.user.username,
+        &granted,
+        &link,
+        token.expires_at,
+    );
+    match app.mailer.send(&mail).await {
+        Ok(()) => {
+            tracing::info!(to = %user.user.email, "invitation email sent");
+            Ok(())
+        }
+        Err(e) => {
+            tracing::error!(to = %user.user.email, error = %format!("{e:#}"), "invitation email failed");
+            Err(format!("{e:#}"))
+        }
+    }
+}
+
+/// A new invitation for a pending user; earlier links stop working.
+pub async fn reissue(app: &App, actor: &Actor, key: &UserKey) -> Result<(UserView, IssuedToken)> {
+    let target = users::find(&app.db, key).await?;
+    super::access::require(
+        &app.db,
+        app.config.flags.enforce,
+        actor,
+        "users:manage",
+        None,
+    )
+    .await?;
+    if target.status != UserStatus::PendingInvitation.as_str() {
+        return Err(DomainError::conflict(
+            Some("status"),
+            format!(
+                "Only pending users can be re-invited; {} is {}",
+                target.username, target.status
+            ),
+        ));
+    }
+    let now = Utc::now();
+    let txn = app.db.begin().await?;
+    let token = tokens::issue(&txn, &target.id, Purpose::Invitation, now).await?;
+    let event = AuditEvent::new("user.invited")
+        .resource("user", &target.id)
+        .details(json!({ "email": target.email, "expires_at": token.expires_at, "resend": true }));
+    audit::commit(txn, actor, vec![event]).await?;
+    Ok((users::get(&app.db, &target.id).await?, token))
+}
+
+/// The live invitation behind `secret`, with its user.
+pub async fn lookup(app: &App, secret: &str) -> Result<(UserView, one_time_token::Model)> {
+    let invalid = || DomainError::not_found(INVALID_TOKEN);
+    let token = one_time_token::Entity::find()
+        .filter(one_time_token::Column::TokenHash.eq(digest(secret.trim())))
+        .filter(one_time_token::Column::Purpose.eq(Purpose::Invitation.as_str()))
+        .filter(one_time_token::Column::UsedAt.is_null())
+        .filter(one_time_token::Column::RevokedAt.is_null())
+        .filter(one_time_token::Column::ExpiresAt.gt(Utc::now()))
+        .one(&app.db)
+        .await?
+        .ok_or_else(invalid)?;
+    let user = users::get(&app.db, &token.user_id)
+        .await
+        .map_err(|_| invalid())?;
+    if user.user.status != UserStatus::PendingInvitation.as_str() {
+        return Err(invalid());
+    }
+    Ok((user, token))
+}
+
+/// Accepts an invitation: checks the password policy first (a typo does not
+/// burn the link), then redeems the token atomically — two racing requests
+/// cannot both win — sets the password and activates the account.
+pub async fn accept(
+    app: &App,
+    secret: &str,
+    password: &str,
+    confirmation: &str,
+    client: &super::auth::Client,
+) -> Result<UserView> {
+    let (user, token) = lookup(app, secret).await?;
+    let checked = app.policy.check(
+        password,
+        Some(confirmation),
+        &[user.user.username.as_str(), user.user.email.as_str()],
+    )?;
+    let hash = app.hasher.hash(&checked).await?;
+    let now = Utc::now();
+    let txn = app.db.begin().await?;
+    let redeemed = one_time_token::Entity::update_many()
+        .col_expr(one_time_token::Column::UsedAt, Expr::value(now))
+        .filter(one_time_token::Column::Id.eq(token.id.as_str()))
+        .filter(one_time_token::Column::UsedAt.is_null())
+        .filter(one_time_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let activated = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(
+            user::Column::Status,
+            Expr::value(UserStatus::Active.as_str()),
+        )
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user.user.id.as_str()))
+        .filter(user::Column::Status.eq(UserStatus::PendingInvitation.as_str()))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if redeemed != 1 || activated != 1 {
+        return Err(DomainError::not_found(INVALID_TOKEN));
+    }
+    let actor = super::auth::actor_for(
+        &txn,
+        user.user.clone(),
+        crate::domain::Channel::Api,
+        client,
+        None,
+    )
+    .await?
+    .actor;
+    let event = AuditEvent::new("invitation.accepted")
+        .resource("user", &user.user.id)
+        .details(json!({ "token_id": token.id }));
+    audit::commit(txn, &actor, vec![event]).await?;
+    users::get(&app.db, &user.user.id).await
+}
