@@ -237,7 +237,112 @@ async fn without_smtp_invitations_land_in_the_outbox(backend: Backend) {
     assert_eq!(duplicate.message(), "Email is already taken");
 }
 
+const RESET: &str = "mutation($t: String!, $p: String!, $c: String!) {
+  resetPassword(token: $t, password: $p, passwordConfirm: $c)
+}";
+
+async fn password_reset_by_email(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("jane@example.com", "viewer", roster_tests::USER_PASSWORD)
+        .await
+        .ok();
+    let sink = SmtpSink::start();
+    let server = start(&db, &smtp_env(&sink));
+    let anon = server.client();
+    let (jane, _) = anon.login("jane", roster_tests::USER_PASSWORD).await;
+    let ask = "mutation($e: String!) { requestPasswordReset(email: $e) }";
+    let known = anon.query(ask, json!({ "e": "JANE@example.com" })).await;
+    let unknown = anon.query(ask, json!({ "e": "nobody@example.com" })).await;
+    // No enumeration: the same answer for both.
+    assert_eq!(known.body, unknown.body);
+    assert_eq!(known.data("requestPasswordReset"), true);
+    let mail = sink.wait_for(1).remove(0);
+    assert!(
+        mail.contains("Subject: Reset your Roster password"),
+        "{mail}"
+    );
+    assert!(mail.contains("To: jane@example.com"));
+    assert!(mail.contains("https://id.example.com/admin/reset-password?token="));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        sink.messages().len(),
+        1,
+        "nothing went to the unknown address"
+    );
+    let token = token_in(&mail);
+    let weak = anon
+        .query(
+            RESET,
+            json!({ "t": token, "p": "password1", "c": "password1" }),
+        )
+        .await;
+    assert_eq!(weak.code(), "BAD_USER_INPUT");
+    let done = anon
+        .query(
+            RESET,
+            json!({ "t": token, "p": OTHER_PASSWORD, "c": OTHER_PASSWORD }),
+        )
+        .await;
+    assert_eq!(done.data("resetPassword"), true);
+    // Every session ended; the new password works; the link is spent.
+    assert_eq!(
+        jane.query("{ viewer { user { id } } }", json!({}))
+            .await
+            .data("viewer"),
+        serde_json::Value::Null
+    );
+    let (_, login) = anon.login("jane", OTHER_PASSWORD).await;
+    assert_eq!(login.data("login.viewer.user.username"), "jane");
+    let reused = anon
+        .query(
+            RESET,
+            json!({ "t": token, "p": OTHER_PASSWORD, "c": OTHER_PASSWORD }),
+        )
+        .await;
+    assert_eq!(reused.code(), "NOT_FOUND");
+    assert_eq!(reused.message(), "Invalid or expired password reset token");
+    // An admin can send one; a newer request supersedes it.
+    let admin = admin(&server).await;
+    let jane_id = admin
+        .query(
+            "{ users(first: 5, filter: { search: \"jane\" }) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await
+        .data("users")["edges"][0]["node"]["id"]
+        .clone();
+    let sent = admin
+        .query(
+            "mutation($id: ID!) { sendPasswordReset(id: $id) { sent emailError } }",
+            json!({ "id": jane_id }),
+        )
+        .await;
+    assert_eq!(sent.data("sendPasswordReset.sent"), true);
+    let by_admin = token_in(&sink.wait_for(2)[1]);
+    anon.query(ask, json!({ "e": "jane@example.com" }))
+        .await
+        .data("requestPasswordReset");
+    let newest = token_in(&sink.wait_for(3)[2]);
+    let stale = anon
+        .query(
+            RESET,
+            json!({ "t": by_admin, "p": OTHER_PASSWORD, "c": OTHER_PASSWORD }),
+        )
+        .await;
+    assert_eq!(stale.code(), "NOT_FOUND");
+    let fresh = anon
+        .query(
+            RESET,
+            json!({ "t": newest, "p": "Tidal-Compass-Ember-31", "c": "Tidal-Compass-Ember-31" }),
+        )
+        .await;
+    assert_eq!(fresh.data("resetPassword"), true);
+    let types = db.strings("SELECT event_type FROM audit_events").await;
+    assert_eq!(types.iter().filter(|t| *t == "password.reset").count(), 2);
+}
+
 on_both_backends!(
+    password_reset_by_email,
     invite_accept_and_log_in,
     resending_supersedes_the_old_link,
     a_failed_send_keeps_the_user_for_a_resend,

@@ -9,10 +9,10 @@ use super::types::{User, UserStatus};
 use crate::domain::{self, Email, RoleName, Username};
 use crate::http::cookies;
 use crate::service::directory::{self, Cursor, Order, UserFilter};
-use crate::service::invitations;
 use crate::service::tokens::IssuedToken;
 use crate::service::users::{self, NewUser, UserChanges, UserKey, UserView};
 use crate::service::{access, roles};
+use crate::service::{invitations, password_reset};
 
 /// Which users to list.
 #[derive(InputObject, Default)]
@@ -72,6 +72,14 @@ pub struct InvitationPayload {
     /// Why the email did not go out; the user stays and can be re-invited.
     pub email_error: Option<String>,
     pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Whether an email went out.
+#[derive(SimpleObject)]
+pub struct EmailResult {
+    pub sent: bool,
+    /// Why it did not.
+    pub email_error: Option<String>,
 }
 
 /// What the accept-invitation page shows.
@@ -294,6 +302,46 @@ impl UserMutation {
             .await
             .map_err(gql)?;
         Ok(user.into())
+    }
+
+    /// Public: emails a 1-hour reset link when `email` belongs to an active
+    /// account. Always answers true, so it reveals nothing.
+    #[graphql(visible = "core_enabled")]
+    async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
+        let client = &state(ctx)?.client;
+        password_reset::request(app(ctx)?, &email, client)
+            .await
+            .map_err(gql)?;
+        Ok(true)
+    }
+
+    /// Public: sets a new password through a reset link; every session and
+    /// token of the user ends.
+    #[graphql(visible = "core_enabled")]
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        password: String,
+        password_confirm: String,
+    ) -> Result<bool> {
+        let client = &state(ctx)?.client;
+        password_reset::reset(app(ctx)?, &token, &password, &password_confirm, client)
+            .await
+            .map_err(gql)?;
+        Ok(true)
+    }
+
+    /// Emails a reset link to an active user (needs `users:manage`).
+    #[graphql(visible = "core_enabled")]
+    async fn send_password_reset(&self, ctx: &Context<'_>, id: ID) -> Result<EmailResult> {
+        let sent = password_reset::send_for(app(ctx)?, actor(ctx)?, &key(&id))
+            .await
+            .map_err(gql)?;
+        Ok(EmailResult {
+            sent: sent.is_ok(),
+            email_error: sent.err(),
+        })
     }
 
     /// Changes username, email or display name (`CONFLICT` with the field

@@ -215,7 +215,7 @@ pub async fn change_password(
         confirmation,
         &[user.username.as_str(), user.email.as_str()],
     )?;
-    users::replace_password(app, actor, &user, &checked, keep_session)
+    users::replace_password(app, actor, &user, &checked, keep_session, None)
         .await
         .map(|_| ())
 }

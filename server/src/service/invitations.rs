@@ -10,7 +10,7 @@ use super::access::Actor;
 use super::audit::{self, AuditEvent};
 use super::mailer;
 use super::roles;
-use super::tokens::{self, IssuedToken, Purpose, digest};
+use super::tokens::{self, IssuedToken, Purpose};
 use super::users::{self, UserKey, UserView};
 use crate::app::App;
 use crate::domain::UserStatus;
@@ -90,13 +90,7 @@ pub async fn reissue(app: &App, actor: &Actor, key: &UserKey) -> Result<(UserVie
 /// The live invitation behind `secret`, with its user.
 pub async fn lookup(app: &App, secret: &str) -> Result<(UserView, one_time_token::Model)> {
     let invalid = || DomainError::not_found(INVALID_TOKEN);
-    let token = one_time_token::Entity::find()
-        .filter(one_time_token::Column::TokenHash.eq(digest(secret.trim())))
-        .filter(one_time_token::Column::Purpose.eq(Purpose::Invitation.as_str()))
-        .filter(one_time_token::Column::UsedAt.is_null())
-        .filter(one_time_token::Column::RevokedAt.is_null())
-        .filter(one_time_token::Column::ExpiresAt.gt(Utc::now()))
-        .one(&app.db)
+    let token = tokens::find_live(&app.db, secret, Purpose::Invitation)
         .await?
         .ok_or_else(invalid)?;
     let user = users::get(&app.db, &token.user_id)
@@ -127,14 +121,7 @@ pub async fn accept(
     let hash = app.hasher.hash(&checked).await?;
     let now = Utc::now();
     let txn = app.db.begin().await?;
-    let redeemed = one_time_token::Entity::update_many()
-        .col_expr(one_time_token::Column::UsedAt, Expr::value(now))
-        .filter(one_time_token::Column::Id.eq(token.id.as_str()))
-        .filter(one_time_token::Column::UsedAt.is_null())
-        .filter(one_time_token::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected;
+    let redeemed = tokens::redeem(&txn, &token.id, now).await?;
     let activated = user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .col_expr(
@@ -147,7 +134,7 @@ pub async fn accept(
         .exec(&txn)
         .await?
         .rows_affected;
-    if redeemed != 1 || activated != 1 {
+    if !redeemed || activated != 1 {
         return Err(DomainError::not_found(INVALID_TOKEN));
     }
     let actor = super::auth::actor_for(

@@ -160,6 +160,41 @@ pub fn invitation(
     }
 }
 
+/// The password-reset email (planned in seed 004, built like the invitation).
+pub fn password_reset(
+    to: &str,
+    username: &str,
+    link: &str,
+    expires: chrono::DateTime<chrono::Utc>,
+) -> Outgoing {
+    let time = expires.format("%H:%M UTC on %B %-d, %Y");
+    let text = format!(
+        "Hi {username},\n\n\
+         Someone asked to reset the password of your Roster account.\n\n\
+         Click the link below to choose a new password:\n{link}\n\n\
+         This link works once and expires at {time} (1 hour from now).\n\
+         Resetting your password signs you out everywhere.\n\n\
+         If you didn't ask for this, ignore this email: your password stays as it is.\n"
+    );
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\">\
+         <p>Hi {u},</p><p>Someone asked to reset the password of your Roster account.</p>\
+         <p><a href=\"{l}\">Choose a new password</a></p>\
+         <p>This link works once and expires at {time} (1 hour from now). \
+         Resetting your password signs you out everywhere.</p>\
+         <p>If you didn't ask for this, ignore this email: your password stays as it is.</p>\
+         </body></html>",
+        u = escape(username),
+        l = escape(link),
+    );
+    Outgoing {
+        to: to.to_string(),
+        subject: "Reset your Roster password".to_string(),
+        text,
+        html,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod directory;
 pub mod invitations;
 pub mod mailer;
+pub mod password_reset;
 pub mod passwords;
 pub mod quotas;
 pub mod roles;

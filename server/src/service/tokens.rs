@@ -100,6 +100,35 @@ pub async fn revoke_all(
     Ok(result.rows_affected)
 }
 
+/// The live (unused, unrevoked, unexpired) token of `purpose` behind `secret`.
+pub async fn find_live(
+    db: &impl ConnectionTrait,
+    secret: &str,
+    purpose: Purpose,
+) -> Result<Option<one_time_token::Model>> {
+    Ok(one_time_token::Entity::find()
+        .filter(one_time_token::Column::TokenHash.eq(digest(secret.trim())))
+        .filter(one_time_token::Column::Purpose.eq(purpose.as_str()))
+        .filter(one_time_token::Column::UsedAt.is_null())
+        .filter(one_time_token::Column::RevokedAt.is_null())
+        .filter(one_time_token::Column::ExpiresAt.gt(Utc::now()))
+        .one(db)
+        .await?)
+}
+
+/// Marks a token used, atomically: true for exactly one caller, however many
+/// race to redeem it.
+pub async fn redeem(db: &impl ConnectionTrait, token_id: &str, now: DateTime<Utc>) -> Result<bool> {
+    let result = one_time_token::Entity::update_many()
+        .col_expr(one_time_token::Column::UsedAt, Expr::value(now))
+        .filter(one_time_token::Column::Id.eq(token_id))
+        .filter(one_time_token::Column::UsedAt.is_null())
+        .filter(one_time_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -470,22 +470,33 @@ pub async fn set_password(app: &App, actor: &Actor, key: &UserKey, password: &st
         None,
         &[target.username.as_str(), target.email.as_str()],
     )?;
-    replace_password(app, actor, &target, &checked, None).await
+    replace_password(app, actor, &target, &checked, None, None).await
 }
+
+/// The answer to a used, expired, superseded or unknown reset link.
+pub const INVALID_RESET_TOKEN: &str = "Invalid or expired password reset token";
 
 /// Stores a new (policy-checked) password for `target` and revokes every
 /// session but `keep_session` and every token, in one audited transaction.
 /// Returns how many sessions ended.
+/// With `reset_token`, the change redeems that password-reset token in the
+/// same transaction (and is audited as `password.reset`).
 pub(crate) async fn replace_password(
     app: &App,
     actor: &Actor,
     target: &user::Model,
     password: &PlainPassword,
     keep_session: Option<&str>,
+    reset_token: Option<&str>,
 ) -> Result<u64> {
     let hash = app.hasher.hash(password).await?;
     let now = Utc::now();
     let txn = app.db.begin().await?;
+    if let Some(token_id) = reset_token
+        && !tokens::redeem(&txn, token_id, now).await?
+    {
+        return Err(DomainError::not_found(INVALID_RESET_TOKEN));
+    }
     let pending = target.status == UserStatus::PendingInvitation.as_str();
     if pending {
         transition(&txn, target, UserStatus::Active, now).await?;
@@ -500,7 +511,12 @@ pub(crate) async fn replace_password(
     tokens::revoke_all(&txn, &target.id, Purpose::PasswordReset, now).await?;
     let (sessions, tokens_revoked) =
         revoke_credentials(&txn, &target.id, keep_session, now).await?;
-    let event = AuditEvent::new("password.changed")
+    let kind = if reset_token.is_some() {
+        "password.reset"
+    } else {
+        "password.changed"
+    };
+    let event = AuditEvent::new(kind)
         .resource("user", &target.id)
         .details(json!({
             "sessions_revoked": sessions,
