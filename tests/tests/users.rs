@@ -304,7 +304,72 @@ async fn lifecycle_and_roles_follow_the_rules(backend: Backend) {
     assert_eq!(roles.as_array().map(Vec::len), Some(4));
 }
 
+async fn custom_roles_are_managed_without_escalation(backend: Backend) {
+    let (db, server) = setup(backend).await;
+    let (ops, _) = server.client().login("ops", USER_PASSWORD).await;
+    let create = "mutation($n: String!, $p: [String!]!) { createRole(name: $n, definition: { description: \"Publishes\", permissions: $p }) { name builtin permissions } }";
+    let made = ops
+        .query(
+            create,
+            json!({ "n": "Publisher", "p": ["bookmarks:manage", "site_configs:read"] }),
+        )
+        .await;
+    assert_eq!(
+        made.data("createRole"),
+        json!({ "name": "publisher", "builtin": false, "permissions": ["bookmarks:manage", "site_configs:read"] })
+    );
+    let escalate = ops
+        .query(create, json!({ "n": "root2", "p": ["system:manage"] }))
+        .await;
+    assert_eq!(escalate.code(), "FORBIDDEN");
+    let unknown = ops
+        .query(create, json!({ "n": "odd", "p": ["events:publish"] }))
+        .await;
+    assert_eq!(unknown.code(), "BAD_USER_INPUT");
+    let dup = ops
+        .query(create, json!({ "n": "PUBLISHER", "p": [] }))
+        .await;
+    assert_eq!(dup.code(), "CONFLICT");
+    assert_eq!(dup.message(), "Role name is already taken");
+    // Holders get the role's permissions, and changes apply at once.
+    let jane = id_of(&ops, "jane").await;
+    ops.query(
+        "mutation($id: ID!) { setUserRoles(id: $id, roles: [\"publisher\"]) { roles } }",
+        json!({ "id": jane }),
+    )
+    .await
+    .data("setUserRoles");
+    let (jane_c, _) = server.client().login("jane", USER_PASSWORD).await;
+    let can = "{ hasPermission(permission: \"bookmarks:manage\") }";
+    assert_eq!(
+        jane_c.query(can, json!({})).await.data("hasPermission"),
+        true
+    );
+    let update = "mutation($n: String!, $p: [String!]!) { updateRole(name: $n, definition: { permissions: $p }) { permissions } }";
+    ops.query(update, json!({ "n": "publisher", "p": ["bookmarks:read"] }))
+        .await
+        .data("updateRole");
+    assert_eq!(
+        jane_c.query(can, json!({})).await.data("hasPermission"),
+        false
+    );
+    // Built-ins are immutable.
+    let builtin = ops.query(update, json!({ "n": "viewer", "p": [] })).await;
+    assert_eq!(builtin.code(), "CONFLICT");
+    let gone = ops
+        .query("mutation { deleteRole(name: \"publisher\") }", json!({}))
+        .await;
+    assert_eq!(gone.data("deleteRole"), true);
+    let roles = db.strings("SELECT name FROM roles ORDER BY name").await;
+    assert_eq!(roles, vec!["admin", "editor", "superuser", "viewer"]);
+    let audit = db
+        .strings("SELECT event_type FROM audit_events WHERE event_type LIKE 'role.%' ORDER BY occurred_at, id")
+        .await;
+    assert_eq!(audit, vec!["role.created", "role.updated", "role.deleted"]);
+}
+
 on_both_backends!(
+    custom_roles_are_managed_without_escalation,
     users_are_paged_by_cursor,
     users_are_searched_and_filtered,
     update_user_reports_conflicts_and_audits_changes,

@@ -6,6 +6,7 @@
 
 mod auth;
 pub mod context;
+mod roles;
 mod server;
 mod tokens;
 pub mod types;
@@ -30,6 +31,7 @@ pub struct MutationRoot(
     auth::AuthMutation,
     tokens::TokenMutation,
     users::UserMutation,
+    roles::RoleMutation,
 );
 
 /// Roster's executable schema.

@@ -91,6 +91,18 @@ pub struct Invitation {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
+impl From<roles::RoleWithPermissions> for Role {
+    fn from(r: roles::RoleWithPermissions) -> Self {
+        Self {
+            id: ID(r.role.id),
+            name: r.role.name,
+            description: r.role.description,
+            builtin: r.role.is_builtin,
+            permissions: r.permissions.into_iter().collect(),
+        }
+    }
+}
+
 /// Profile fields to change; omitted ones stay as they are.
 #[derive(InputObject)]
 pub struct UpdateUserInput {
@@ -232,16 +244,7 @@ impl UserQuery {
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
         actor(ctx)?;
         let list = roles::list(&app(ctx)?.db).await.map_err(gql)?;
-        Ok(list
-            .into_iter()
-            .map(|r| Role {
-                id: ID(r.role.id),
-                name: r.role.name,
-                description: r.role.description,
-                builtin: r.role.is_builtin,
-                permissions: r.permissions.into_iter().collect(),
-            })
-            .collect())
+        Ok(list.into_iter().map(Role::from).collect())
     }
 }
 

@@ -160,3 +160,187 @@ pub async fn builtin(db: &impl ConnectionTrait, name: &str) -> Result<role::Mode
             ))
         })
 }
+
+/// A custom role's definition.
+#[derive(Debug, Clone)]
+pub struct RoleInput {
+    pub description: String,
+    pub permissions: Vec<String>,
+}
+
+fn parse_permissions(raw: &[String]) -> Result<BTreeSet<String>> {
+    let mut errors = Vec::new();
+    let mut out = BTreeSet::new();
+    for p in raw {
+        match crate::domain::Permission::parse(p) {
+            Ok(p) if p.is_known() => {
+                out.insert(p.to_string());
+            }
+            Ok(p) => errors.push(crate::error::FieldError::new(
+                "permissions",
+                format!("Unknown permission {p}"),
+            )),
+            Err(_) => errors.push(crate::error::FieldError::new(
+                "permissions",
+                format!("Invalid permission {p:?}"),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(DomainError::BadInput(errors))
+    }
+}
+
+async fn require_roles_manage(
+    app: &crate::App,
+    actor: &super::Actor,
+    touched: &BTreeSet<String>,
+    action: &str,
+) -> Result<()> {
+    let enforce = app.config.flags.enforce;
+    super::access::require(&app.db, enforce, actor, "roles:manage", None).await?;
+    super::access::require_all(
+        &app.db,
+        enforce,
+        actor,
+        touched,
+        serde_json::json!({ "action": action }),
+    )
+    .await
+}
+
+async fn custom(db: &impl ConnectionTrait, name: &RoleName) -> Result<RoleWithPermissions> {
+    let found = resolve(db, std::slice::from_ref(name))
+        .await
+        .map_err(|_| DomainError::not_found(format!("Role not found: {name}")))?;
+    let role = found
+        .into_iter()
+        .next()
+        .ok_or_else(|| DomainError::not_found(format!("Role not found: {name}")))?;
+    if role.role.is_builtin {
+        return Err(DomainError::conflict(
+            Some("name"),
+            format!("Built-in role {name} cannot be changed"),
+        ));
+    }
+    Ok(role)
+}
+
+/// Creates a custom role with permissions the actor holds (no escalation).
+pub async fn create(
+    app: &crate::App,
+    actor: &super::Actor,
+    name: &RoleName,
+    input: RoleInput,
+) -> Result<RoleWithPermissions> {
+    use sea_orm::{ActiveValue::Set, TransactionTrait};
+    let permissions = parse_permissions(&input.permissions)?;
+    require_roles_manage(app, actor, &permissions, "role.create").await?;
+    let now = chrono::Utc::now();
+    let id = crate::domain::new_id();
+    let txn = app.db.begin().await?;
+    role::Entity::insert(role::ActiveModel {
+        id: Set(id.clone()),
+        name: Set(name.to_string()),
+        description: Set(input.description.trim().to_string()),
+        is_builtin: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec(&txn)
+    .await
+    .map_err(crate::error::from_db)?;
+    insert_permissions(&txn, &id, &permissions).await?;
+    let event = super::AuditEvent::new("role.created")
+        .resource("role", &id)
+        .details(serde_json::json!({ "name": name.as_str(), "permissions": permissions }));
+    super::audit::commit(txn, actor, vec![event]).await?;
+    custom(&app.db, name).await
+}
+
+async fn insert_permissions(
+    db: &impl ConnectionTrait,
+    role_id: &str,
+    permissions: &BTreeSet<String>,
+) -> Result<()> {
+    use sea_orm::ActiveValue::Set;
+    if permissions.is_empty() {
+        return Ok(());
+    }
+    role_permission::Entity::insert_many(permissions.iter().map(|p| {
+        role_permission::ActiveModel {
+            role_id: Set(role_id.to_string()),
+            permission: Set(p.clone()),
+        }
+    }))
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Replaces a custom role's description and permissions; the actor must hold
+/// every permission it had and every one it gets.
+pub async fn update(
+    app: &crate::App,
+    actor: &super::Actor,
+    name: &RoleName,
+    input: RoleInput,
+) -> Result<RoleWithPermissions> {
+    use sea_orm::TransactionTrait;
+    use sea_orm::sea_query::Expr;
+    let current = custom(&app.db, name).await?;
+    let permissions = parse_permissions(&input.permissions)?;
+    let mut touched = permissions.clone();
+    touched.extend(current.permissions.iter().cloned());
+    require_roles_manage(app, actor, &touched, "role.update").await?;
+    let txn = app.db.begin().await?;
+    role::Entity::update_many()
+        .col_expr(
+            role::Column::Description,
+            Expr::value(input.description.trim()),
+        )
+        .col_expr(role::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .filter(role::Column::Id.eq(current.role.id.as_str()))
+        .exec(&txn)
+        .await?;
+    role_permission::Entity::delete_many()
+        .filter(role_permission::Column::RoleId.eq(current.role.id.as_str()))
+        .exec(&txn)
+        .await?;
+    insert_permissions(&txn, &current.role.id, &permissions).await?;
+    let event = super::AuditEvent::new("role.updated")
+        .resource("role", &current.role.id)
+        .details(serde_json::json!({
+            "name": name.as_str(),
+            "changed_fields": ["description", "permissions"],
+            "old_values": { "description": current.role.description, "permissions": current.permissions },
+            "new_values": { "description": input.description.trim(), "permissions": permissions },
+        }));
+    super::audit::commit(txn, actor, vec![event]).await?;
+    custom(&app.db, name).await
+}
+
+/// Deletes a custom role; its holders lose it.
+pub async fn delete(app: &crate::App, actor: &super::Actor, name: &RoleName) -> Result<()> {
+    use sea_orm::{PaginatorTrait, TransactionTrait};
+    let current = custom(&app.db, name).await?;
+    require_roles_manage(app, actor, &current.permissions, "role.delete").await?;
+    let txn = app.db.begin().await?;
+    let holders = user_role::Entity::find()
+        .filter(user_role::Column::RoleId.eq(current.role.id.as_str()))
+        .count(&txn)
+        .await?;
+    role::Entity::delete_by_id(current.role.id.clone())
+        .exec(&txn)
+        .await?;
+    let event = super::AuditEvent::new("role.deleted")
+        .resource("role", &current.role.id)
+        .details(serde_json::json!({
+            "name": name.as_str(),
+            "permissions": current.permissions,
+            "holders": holders,
+        }));
+    super::audit::commit(txn, actor, vec![event]).await
+}
