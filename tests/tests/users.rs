@@ -368,7 +368,55 @@ async fn custom_roles_are_managed_without_escalation(backend: Backend) {
     assert_eq!(audit, vec!["role.created", "role.updated", "role.deleted"]);
 }
 
+async fn quotas_are_overridden_per_user_and_shown_with_usage(backend: Backend) {
+    let (_db, server) = setup(backend).await;
+    let (ops, _) = server.client().login("ops", USER_PASSWORD).await;
+    let (jane, _) = server.client().login("jane", USER_PASSWORD).await;
+    let jane_id = id_of(&ops, "jane").await;
+    let set = "mutation($id: ID!, $l: Int) { setUserQuota(id: $id, resource: TOKENS, limit: $l) { quotas { resource limit used overridden } } }";
+    let quotas = ops
+        .query(set, json!({ "id": jane_id, "l": 1 }))
+        .await
+        .data("setUserQuota.quotas");
+    assert_eq!(
+        quotas,
+        json!([{ "resource": "TOKENS", "limit": 1, "used": 0, "overridden": true }])
+    );
+    let token = "mutation { createToken(name: \"t\", scopes: [\"orgs:read\"]) { secret } }";
+    jane.query(token, json!({})).await.data("createToken");
+    let over = jane.query(token, json!({})).await;
+    assert_eq!(over.code(), "CONFLICT");
+    assert_eq!(
+        over.message(),
+        "Token quota reached: 1 of 1 tokens in use; revoke one first"
+    );
+    let own = jane
+        .query(
+            "query($id: ID!) { user(id: $id) { quotas { limit used } } }",
+            json!({ "id": jane_id }),
+        )
+        .await
+        .data("user.quotas");
+    assert_eq!(own, json!([{ "limit": 1, "used": 1 }]));
+    let reset = ops
+        .query(set, json!({ "id": jane_id, "l": null }))
+        .await
+        .data("setUserQuota.quotas");
+    assert_eq!(
+        reset,
+        json!([{ "resource": "TOKENS", "limit": 20, "used": 1, "overridden": false }])
+    );
+    let ops_id = id_of(&ops, "ops").await;
+    assert_eq!(
+        jane.query(set, json!({ "id": ops_id, "l": 0 }))
+            .await
+            .code(),
+        "FORBIDDEN"
+    );
+}
+
 on_both_backends!(
+    quotas_are_overridden_per_user_and_shown_with_usage,
     custom_roles_are_managed_without_escalation,
     users_are_paged_by_cursor,
     users_are_searched_and_filtered,

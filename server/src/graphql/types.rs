@@ -30,6 +30,7 @@ impl From<domain::UserStatus> for UserStatus {
 
 /// A Roster account.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
 pub struct User {
     /// ULID; never changes.
     pub id: ID,

@@ -11,7 +11,7 @@ use crate::http::cookies;
 use crate::service::directory::{self, Cursor, Order, UserFilter};
 use crate::service::tokens::IssuedToken;
 use crate::service::users::{self, NewUser, UserChanges, UserKey, UserView};
-use crate::service::{access, roles};
+use crate::service::{access, quotas, roles};
 use crate::service::{invitations, password_reset};
 
 /// Which users to list.
@@ -72,6 +72,60 @@ pub struct InvitationPayload {
     /// Why the email did not go out; the user stays and can be re-invited.
     pub email_error: Option<String>,
     pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What a quota limits.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum QuotaResource {
+    /// Live personal access tokens.
+    Tokens,
+}
+
+impl From<QuotaResource> for quotas::Resource {
+    fn from(r: QuotaResource) -> Self {
+        match r {
+            QuotaResource::Tokens => Self::Tokens,
+        }
+    }
+}
+
+/// A per-user limit and its current use.
+#[derive(SimpleObject)]
+pub struct Quota {
+    pub resource: QuotaResource,
+    pub limit: u32,
+    pub used: u64,
+    /// True when the limit overrides the configured default.
+    pub overridden: bool,
+}
+
+#[async_graphql::ComplexObject]
+impl User {
+    /// Limits with usage (needs `users:read`, or to be this user).
+    async fn quotas(&self, ctx: &Context<'_>) -> Result<Vec<Quota>> {
+        let app = app(ctx)?;
+        access::require(
+            &app.db,
+            app.config.flags.enforce,
+            actor(ctx)?,
+            "users:read",
+            Some(&self.id),
+        )
+        .await
+        .map_err(gql)?;
+        let list = quotas::usage(app, &self.id).await.map_err(gql)?;
+        Ok(list
+            .into_iter()
+            .map(|u| Quota {
+                resource: match u.resource {
+                    quotas::Resource::Tokens => QuotaResource::Tokens,
+                },
+                limit: u.limit,
+                used: u.used,
+                overridden: u.overridden,
+            })
+            .collect())
+    }
 }
 
 /// Whether an email went out.
@@ -345,6 +399,27 @@ impl UserMutation {
             sent: sent.is_ok(),
             email_error: sent.err(),
         })
+    }
+
+    /// Sets a user's limit for `resource`; a null `limit` restores the
+    /// configured default (needs `users:manage`).
+    #[graphql(visible = "core_enabled")]
+    async fn set_user_quota(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        resource: QuotaResource,
+        limit: Option<u32>,
+    ) -> Result<User> {
+        let app = app(ctx)?;
+        let key = key(&id);
+        quotas::set(app, actor(ctx)?, &key, resource.into(), limit)
+            .await
+            .map_err(gql)?;
+        let UserKey::Id(user_id) = &key else {
+            return Err(gql(crate::error::DomainError::not_found("User not found")));
+        };
+        Ok(users::get(&app.db, user_id).await.map_err(gql)?.into())
     }
 
     /// Changes username, email or display name (`CONFLICT` with the field

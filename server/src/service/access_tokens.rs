@@ -264,3 +264,8 @@ pub async fn authenticate(
     let who = auth::actor_for(&app.db, owner, Channel::Api, client, Some(&scopes)).await?;
     Ok(Some((who, token)))
 }
+
+/// How many live tokens a user holds (the usage side of the token quota).
+pub async fn count_live(db: &impl sea_orm::ConnectionTrait, user_id: &str) -> Result<u64> {
+    Ok(live(user_id, Utc::now()).count(db).await?)
+}

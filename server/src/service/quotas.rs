@@ -1,9 +1,17 @@
 //! Per-user limits: a configured default, overridable per user.
 
-use sea_orm::{ConnectionTrait, EntityTrait};
+use chrono::Utc;
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait, sea_query::OnConflict,
+};
+use serde_json::json;
 
+use super::access::{self, Actor};
+use super::audit::{self, AuditEvent};
+use super::users::{self, UserKey};
+use crate::app::App;
 use crate::entity::user_quota;
-use crate::error::Result;
+use crate::error::{DomainError, Result};
 
 /// What a quota limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,11 +21,111 @@ pub enum Resource {
 }
 
 impl Resource {
+    pub const ALL: [Resource; 1] = [Resource::Tokens];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Tokens => "tokens",
         }
     }
+
+    /// The configured default limit.
+    pub fn default_limit(self, app: &App) -> u32 {
+        match self {
+            Self::Tokens => app.config.auth.token_quota,
+        }
+    }
+}
+
+/// A limit with its current use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    pub resource: Resource,
+    pub limit: u32,
+    pub used: u64,
+    /// True when the limit is a per-user override of the default.
+    pub overridden: bool,
+}
+
+/// Every quota of a user with its use.
+pub async fn usage(app: &App, user_id: &str) -> Result<Vec<Usage>> {
+    let mut out = Vec::new();
+    for resource in Resource::ALL {
+        let row =
+            user_quota::Entity::find_by_id((user_id.to_string(), resource.as_str().to_string()))
+                .one(&app.db)
+                .await?;
+        let used = match resource {
+            Resource::Tokens => super::access_tokens::count_live(&app.db, user_id).await?,
+        };
+        out.push(Usage {
+            resource,
+            limit: row.as_ref().map_or(resource.default_limit(app), |r| {
+                u32::try_from(r.max_count).unwrap_or(0)
+            }),
+            used,
+            overridden: row.is_some(),
+        });
+    }
+    Ok(out)
+}
+
+/// Sets (or, with `None`, removes) a user's override of a quota.
+pub async fn set(
+    app: &App,
+    actor: &Actor,
+    key: &UserKey,
+    resource: Resource,
+    limit: Option<u32>,
+) -> Result<()> {
+    let target = users::find(&app.db, key).await?;
+    access::require(
+        &app.db,
+        app.config.flags.enforce,
+        actor,
+        "users:manage",
+        None,
+    )
+    .await?;
+    let max = limit
+        .map(|l| {
+            i32::try_from(l).map_err(|_| DomainError::bad_input("limit", "Limit is too large"))
+        })
+        .transpose()?;
+    let id = (target.id.clone(), resource.as_str().to_string());
+    let txn = app.db.begin().await?;
+    let before = user_quota::Entity::find_by_id(id.clone())
+        .one(&txn)
+        .await?
+        .map(|r| r.max_count);
+    match max {
+        Some(max) => {
+            user_quota::Entity::insert(user_quota::ActiveModel {
+                user_id: Set(id.0.clone()),
+                resource: Set(id.1.clone()),
+                max_count: Set(max),
+                updated_at: Set(Utc::now()),
+            })
+            .on_conflict(
+                OnConflict::columns([user_quota::Column::UserId, user_quota::Column::Resource])
+                    .update_columns([user_quota::Column::MaxCount, user_quota::Column::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec(&txn)
+            .await?;
+        }
+        None => {
+            user_quota::Entity::delete_by_id(id).exec(&txn).await?;
+        }
+    }
+    let event = AuditEvent::new("user.quota_updated")
+        .resource("user", &target.id)
+        .details(json!({
+            "resource": resource.as_str(),
+            "old_values": { "limit": before },
+            "new_values": { "limit": max },
+        }));
+    audit::commit(txn, actor, vec![event]).await
 }
 
 /// The limit that applies to `user_id`: their override, else `default`.
