@@ -182,8 +182,13 @@ fn role_names(names: &[String]) -> Result<Vec<RoleName>> {
         .collect()
 }
 
+/// A user id as given by a client (ULIDs are case-insensitive).
+fn user_id(id: &ID) -> String {
+    id.trim().to_ascii_uppercase()
+}
+
 fn key(id: &ID) -> UserKey {
-    UserKey::Id(id.trim().to_ascii_uppercase())
+    UserKey::Id(user_id(id))
 }
 
 async fn invite_payload(
@@ -263,21 +268,17 @@ impl UserQuery {
     #[graphql(visible = "core_enabled")]
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
         let app = app(ctx)?;
-        let actor = actor(ctx)?;
-        let key = key(&id);
-        let UserKey::Id(user_id) = &key else {
-            return Err(gql(crate::error::DomainError::not_found("User not found")));
-        };
+        let user_id = user_id(&id);
         access::require(
             &app.db,
             app.config.flags.enforce,
-            actor,
+            actor(ctx)?,
             "users:read",
-            Some(user_id),
+            Some(&user_id),
         )
         .await
         .map_err(gql)?;
-        Ok(users::get(&app.db, user_id).await.map_err(gql)?.into())
+        Ok(users::get(&app.db, &user_id).await.map_err(gql)?.into())
     }
 
     /// Public: the invitation behind a link, for the accept page
@@ -412,14 +413,13 @@ impl UserMutation {
         limit: Option<u32>,
     ) -> Result<User> {
         let app = app(ctx)?;
-        let key = key(&id);
-        quotas::set(app, actor(ctx)?, &key, resource.into(), limit)
+        quotas::set(app, actor(ctx)?, &key(&id), resource.into(), limit)
             .await
             .map_err(gql)?;
-        let UserKey::Id(user_id) = &key else {
-            return Err(gql(crate::error::DomainError::not_found("User not found")));
-        };
-        Ok(users::get(&app.db, user_id).await.map_err(gql)?.into())
+        Ok(users::get(&app.db, &user_id(&id))
+            .await
+            .map_err(gql)?
+            .into())
     }
 
     /// Changes username, email or display name (`CONFLICT` with the field
@@ -482,9 +482,11 @@ impl UserMutation {
     async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let app = app(ctx)?;
         let actor = actor(ctx)?;
-        let key = key(&id);
-        users::delete(app, actor, &key).await.map_err(gql)?;
-        let own = matches!(&key, UserKey::Id(target) if actor.user_id() == Some(target.as_str()));
+        let target = user_id(&id);
+        users::delete(app, actor, &UserKey::Id(target.clone()))
+            .await
+            .map_err(gql)?;
+        let own = actor.user_id() == Some(target.as_str());
         if own && matches!(state(ctx)?.credential, Credential::Session(_)) {
             ctx.append_http_header("set-cookie", cookies::cleared(&app.config));
         }

@@ -68,15 +68,7 @@ pub async fn reissue(app: &App, actor: &Actor, key: &UserKey) -> Result<(UserVie
         None,
     )
     .await?;
-    if target.status != UserStatus::PendingInvitation.as_str() {
-        return Err(DomainError::conflict(
-            Some("status"),
-            format!(
-                "Only pending users can be re-invited; {} is {}",
-                target.username, target.status
-            ),
-        ));
-    }
+    users::require_status(&target, UserStatus::PendingInvitation, "re-invite")?;
     let now = Utc::now();
     let txn = app.db.begin().await?;
     let token = tokens::issue(&txn, &target.id, Purpose::Invitation, now).await?;

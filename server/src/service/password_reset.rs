@@ -88,15 +88,7 @@ pub async fn send_for(
         None,
     )
     .await?;
-    if target.status != UserStatus::Active.as_str() {
-        return Err(DomainError::conflict(
-            Some("status"),
-            format!(
-                "Only active users can reset a password; {} is {}",
-                target.username, target.status
-            ),
-        ));
-    }
+    users::require_status(&target, UserStatus::Active, "send a password reset to")?;
     let token = issue(app, actor, &target, "admin").await?;
     Ok(deliver(app, &target, &token).await)
 }

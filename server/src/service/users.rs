@@ -449,14 +449,18 @@ async fn transition(
     Ok(())
 }
 
-fn wrong_state(target: &user::Model, action: &str) -> DomainError {
-    DomainError::conflict(
+/// Fails with a `CONFLICT` naming the account's state unless it is `status`.
+pub(crate) fn require_status(target: &user::Model, status: UserStatus, action: &str) -> Result<()> {
+    if target.status == status.as_str() {
+        return Ok(());
+    }
+    Err(DomainError::conflict(
         Some("status"),
         format!(
             "Cannot {action} user {}: the account is {}",
             target.username, target.status
         ),
-    )
+    ))
 }
 
 /// Sets a user's password (policy checked). Every session and token of the
@@ -684,9 +688,7 @@ pub async fn update(
 pub async fn deactivate(app: &App, actor: &Actor, key: &UserKey) -> Result<UserView> {
     let target = find(&app.db, key).await?;
     require_manage(app, actor, &target, "user.deactivate", false).await?;
-    if target.status != UserStatus::Active.as_str() {
-        return Err(wrong_state(&target, "deactivate"));
-    }
+    require_status(&target, UserStatus::Active, "deactivate")?;
     let now = Utc::now();
     let txn = app.db.begin().await?;
     ensure_not_last_superuser(&txn, &target.id, "deactivate").await?;
@@ -708,9 +710,7 @@ pub async fn deactivate(app: &App, actor: &Actor, key: &UserKey) -> Result<UserV
 pub async fn activate(app: &App, actor: &Actor, key: &UserKey) -> Result<UserView> {
     let target = find(&app.db, key).await?;
     require_manage(app, actor, &target, "user.activate", false).await?;
-    if target.status != UserStatus::Deactivated.as_str() {
-        return Err(wrong_state(&target, "activate"));
-    }
+    require_status(&target, UserStatus::Deactivated, "activate")?;
     let now = Utc::now();
     let txn = app.db.begin().await?;
     transition(&txn, &target, UserStatus::Active, now).await?;
