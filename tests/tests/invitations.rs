@@ -341,7 +341,45 @@ async fn password_reset_by_email(backend: Backend) {
     assert_eq!(types.iter().filter(|t| *t == "password.reset").count(), 2);
 }
 
+async fn expired_links_are_refused(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    let sink = SmtpSink::start();
+    let server = start(&db, &smtp_env(&sink));
+    let admin = admin(&server).await;
+    admin
+        .query(
+            CREATE,
+            json!({ "u": "slowpoke", "e": "slowpoke@example.com" }),
+        )
+        .await
+        .data("createUser");
+    let token = token_in(&sink.wait_for(1)[0]);
+    // Eight days later (moved in the database rather than waited for).
+    let past = match backend {
+        Backend::Sqlite => "'2020-01-01T00:00:00+00:00'",
+        Backend::Postgres => "'2020-01-01T00:00:00+00:00'::timestamptz",
+    };
+    db.exec(&format!("UPDATE one_time_tokens SET expires_at = {past}"))
+        .await;
+    let anon = server.client();
+    let lookup = anon.query(LOOKUP, json!({ "t": token })).await;
+    assert_eq!(lookup.message(), "Invalid or expired invitation token");
+    let accept = anon
+        .query(
+            ACCEPT,
+            json!({ "t": token, "p": OTHER_PASSWORD, "c": OTHER_PASSWORD }),
+        )
+        .await;
+    assert_eq!(accept.code(), "NOT_FOUND");
+    assert_eq!(
+        db.strings("SELECT status FROM users WHERE username = 'slowpoke'")
+            .await,
+        vec!["pending_invitation"]
+    );
+}
+
 on_both_backends!(
+    expired_links_are_refused,
     password_reset_by_email,
     invite_accept_and_log_in,
     resending_supersedes_the_old_link,
