@@ -530,6 +530,12 @@ async fn provision(app: &App, args: ProvisionArgs, stdin: &mut Stdin) -> Result<
     .map_err(user_exists)?;
     print_user_line("User created", &created.user);
     if let Some(invitation) = created.invitation {
+        match crate::service::invitations::deliver(app, &created.user, &invitation).await {
+            Ok(()) => println!("Invitation emailed to {}", created.user.user.email),
+            Err(e) => eprintln!(
+                "Warning: the invitation email was not sent ({e}); share the link below or resend it"
+            ),
+        }
         println!(
             "Invitation link (valid until {}): {}/admin/accept-invitation?token={}",
             invitation.expires_at.format("%Y-%m-%d %H:%M UTC"),

@@ -255,6 +255,16 @@ async fn provision_without_password_invites(backend: Backend) {
         .await
         .ok();
     assert!(
+        out.stdout
+            .contains("Invitation emailed to invitee@example.com"),
+        "{out:#?}"
+    );
+    // No SMTP configured: the message is in the outbox.
+    let outbox = std::fs::read_dir(db.dir.path().join("outbox"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(outbox, 1);
+    assert!(
         out.stdout.contains("/admin/accept-invitation?token="),
         "{out:#?}"
     );
