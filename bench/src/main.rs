@@ -8,7 +8,10 @@
 //! (d) p99 latency of `viewer` while logins saturate the hashing pool
 //!     (target: < 50 ms).
 //!
-//! Usage: `cargo run --release -p roster-bench -- [--seconds N] [--postgres]`
+//! With `--users`, instead (issue 4): page times of `users` over 100,000
+//! users — first page, a search page, and a page deep in the listing.
+//!
+//! Usage: `cargo run --release -p roster-bench -- [--seconds N] [--postgres] [--users]`
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,12 +33,14 @@ const PASSWORD: &str = "Vivid-Orbit-Tangle-42";
 struct Options {
     seconds: u64,
     postgres: bool,
+    users: bool,
 }
 
 fn options() -> Result<Options> {
     let mut opts = Options {
         seconds: 5,
         postgres: false,
+        users: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -48,9 +53,10 @@ fn options() -> Result<Options> {
                     .context("--seconds takes a whole number")?;
             }
             "--postgres" => opts.postgres = true,
-            other => {
-                bail!("unknown argument {other}; usage: roster-bench [--seconds N] [--postgres]")
-            }
+            "--users" => opts.users = true,
+            other => bail!(
+                "unknown argument {other}; usage: roster-bench [--seconds N] [--postgres] [--users]"
+            ),
         }
     }
     Ok(opts)
@@ -315,6 +321,137 @@ fn viewer_call(base: &str, auth: (&'static str, String)) -> Call {
     }
 }
 
+const USERS: u64 = 100_000;
+
+/// Inserts `USERS` users straight into the database, one second apart.
+async fn seed_users(url: &str) -> Result<()> {
+    let conn = sea_orm::Database::connect(url).await?;
+    let sql = if url.starts_with("postgres") {
+        format!(
+            "INSERT INTO users (id, username, email, display_name, status, claims, created_at, updated_at) \
+             SELECT '01BENCH' || lpad(i::text, 19, '0'), 'user' || i, 'user' || i || '@bench.example', \
+                    'Bench User ' || i, 'active', '{{}}', \
+                    timestamptz '2020-01-01 00:00:00+00' + i * interval '1 second', \
+                    timestamptz '2020-01-01 00:00:00+00' + i * interval '1 second' \
+             FROM generate_series(1, {USERS}) AS i"
+        )
+    } else {
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {USERS}) \
+             INSERT INTO users (id, username, email, display_name, status, claims, created_at, updated_at) \
+             SELECT printf('01BENCH%019d', i), 'user' || i, 'user' || i || '@bench.example', \
+                    'Bench User ' || i, 'active', '{{}}', \
+                    strftime('%Y-%m-%dT%H:%M:%S+00:00', '2020-01-01 00:00:00', '+' || i || ' seconds'), \
+                    strftime('%Y-%m-%dT%H:%M:%S+00:00', '2020-01-01 00:00:00', '+' || i || ' seconds') \
+             FROM n"
+        )
+    };
+    sea_orm::ConnectionTrait::execute_unprepared(&conn, &sql).await?;
+    sea_orm::ConnectionTrait::execute_unprepared(&conn, "ANALYZE")
+        .await
+        .ok();
+    conn.close().await?;
+    Ok(())
+}
+
+/// p50 and p99 of `n` sequential requests.
+async fn latencies(call: &Call, n: usize) -> Result<(Duration, Duration)> {
+    let client = reqwest::Client::new();
+    let mut all = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        if !call.send(&client).await {
+            bail!("a request to {} failed", call.url);
+        }
+        all.push(t.elapsed());
+    }
+    all.sort();
+    Ok((percentile(&all, 50.0), percentile(&all, 99.0)))
+}
+
+/// Issue 4: `users` page times over 100,000 users.
+async fn users_bench(db: &Database) -> Result<()> {
+    let (base, _bare, stop_server) = start_servers(&db.url)?;
+    let started = Instant::now();
+    seed_users(&db.url).await?;
+    println!(
+        "seeded {USERS} users in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let client = reqwest::Client::new();
+    let login = client
+        .post(format!("{base}/graphql"))
+        .header("x-roster-csrf", "1")
+        .json(&login_call(&base).body)
+        .send()
+        .await?;
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("login set no cookie")?
+        .to_string();
+    let page = |query: &'static str, variables: Value| Call {
+        url: format!("{base}/graphql"),
+        body: json!({
+            "query": query,
+            "variables": variables,
+        }),
+        headers: vec![("cookie", cookie.clone()), ("x-roster-csrf", "1".into())],
+    };
+    let cursor_at = |i: u64| {
+        roster::service::directory::Cursor {
+            created_at: chrono_at(i),
+            id: format!("01BENCH{i:019}"),
+        }
+        .encode()
+    };
+    const PAGE: &str = "query($a: String, $f: UsersFilter) { users(first: 50, after: $a, filter: $f) { pageInfo { hasNextPage endCursor } edges { node { id username email roles status } } } }";
+    const COUNTED: &str = "query($a: String, $f: UsersFilter) { users(first: 50, after: $a, filter: $f) { totalCount pageInfo { hasNextPage endCursor } edges { node { id username email roles status } } } }";
+    let cases = [
+        ("first page", page(PAGE, json!({}))),
+        ("first page with totalCount", page(COUNTED, json!({}))),
+        (
+            "page after 1,000 users",
+            page(PAGE, json!({ "a": cursor_at(1_000) })),
+        ),
+        (
+            "page after 50,000 users",
+            page(PAGE, json!({ "a": cursor_at(50_000) })),
+        ),
+        (
+            "page after 99,000 users",
+            page(PAGE, json!({ "a": cursor_at(99_000) })),
+        ),
+        (
+            "search \"user4242\"",
+            page(PAGE, json!({ "f": { "search": "user4242" } })),
+        ),
+        (
+            "search \"bench user 99\"",
+            page(PAGE, json!({ "f": { "search": "bench user 99" } })),
+        ),
+    ];
+    for (name, call) in cases {
+        let (p50, p99) = latencies(&call, 100).await?;
+        println!(
+            "{name:<28} p50 {:>6.1} ms   p99 {:>6.1} ms",
+            p50.as_secs_f64() * 1000.0,
+            p99.as_secs_f64() * 1000.0
+        );
+    }
+    let _ = stop_server.send(());
+    Ok(())
+}
+
+fn chrono_at(i: u64) -> chrono::DateTime<chrono::Utc> {
+    let start = chrono::DateTime::parse_from_rfc3339("2020-01-01T00:00:00+00:00")
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .unwrap_or_default();
+    start + chrono::Duration::seconds(i64::try_from(i).unwrap_or(0))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let opts = options()?;
@@ -325,6 +462,12 @@ async fn main() -> Result<()> {
         "roster-bench: {} cores, {seconds} s per measurement, {backend}",
         cores()
     );
+
+    if opts.users {
+        let result = users_bench(&db).await;
+        drop_database(&db).await;
+        return result;
+    }
 
     let raw = raw_argon2(seconds)?;
     println!(

@@ -40,7 +40,7 @@ pub enum UserOrder {
 /// Extra fields of a user page.
 #[derive(SimpleObject)]
 pub struct UserPageInfo {
-    /// Matching users across all pages.
+    /// Matching users across all pages (counted only when asked for).
     pub total_count: u64,
 }
 
@@ -239,6 +239,7 @@ impl UserQuery {
             UserOrder::CreatedAtDesc => Order::CreatedDesc,
         };
         let first = u64::try_from(first.unwrap_or(20)).unwrap_or(0);
+        let count = ctx.look_ahead().field("totalCount").exists();
         let page = directory::page(
             app(ctx)?,
             actor(ctx)?,
@@ -246,6 +247,7 @@ impl UserQuery {
             order,
             first,
             cursor.as_ref(),
+            count,
         )
         .await
         .map_err(gql)?;
@@ -253,7 +255,7 @@ impl UserQuery {
             cursor.is_some(),
             page.has_next_page,
             UserPageInfo {
-                total_count: page.total_count,
+                total_count: page.total_count.unwrap_or_default(),
             },
         );
         connection.edges.extend(

@@ -166,23 +166,21 @@ fn ordered(query: Select<user::Entity>, order: Order) -> Select<user::Entity> {
     }
 }
 
-/// Rows strictly after `cursor` in `order`.
+/// Rows strictly after `cursor` in `order`, as one row-value comparison so
+/// the `(created_at, id)` index serves it.
 fn after(query: Select<user::Entity>, order: Order, cursor: &Cursor) -> Select<user::Entity> {
-    let at = cursor.created_at;
-    let id = cursor.id.as_str();
-    let condition = match order {
-        Order::CreatedAsc => Condition::any().add(user::Column::CreatedAt.gt(at)).add(
-            Condition::all()
-                .add(user::Column::CreatedAt.eq(at))
-                .add(user::Column::Id.gt(id)),
-        ),
-        Order::CreatedDesc => Condition::any().add(user::Column::CreatedAt.lt(at)).add(
-            Condition::all()
-                .add(user::Column::CreatedAt.eq(at))
-                .add(user::Column::Id.lt(id)),
-        ),
-    };
-    query.filter(condition)
+    let row = Expr::tuple([
+        Expr::col((user::Entity, user::Column::CreatedAt)).into(),
+        Expr::col((user::Entity, user::Column::Id)).into(),
+    ]);
+    let at = Expr::tuple([
+        Expr::val(cursor.created_at).into(),
+        Expr::val(cursor.id.as_str()).into(),
+    ]);
+    match order {
+        Order::CreatedAsc => query.filter(row.gt(at)),
+        Order::CreatedDesc => query.filter(row.lt(at)),
+    }
 }
 
 async fn with_roles(db: &impl ConnectionTrait, users: Vec<user::Model>) -> Result<Vec<UserView>> {
@@ -211,8 +209,8 @@ pub async fn all(app: &App, actor: &Actor, filter: &UserFilter) -> Result<Vec<Us
 pub struct Page {
     pub users: Vec<UserView>,
     pub has_next_page: bool,
-    /// Matching users in all pages.
-    pub total_count: u64,
+    /// Matching users in all pages, when asked for (counting is a scan).
+    pub total_count: Option<u64>,
 }
 
 /// The `first` users after `after` (SPEC §5: at most [`MAX_PAGE`]).
@@ -223,6 +221,7 @@ pub async fn page(
     order: Order,
     first: u64,
     after_cursor: Option<&Cursor>,
+    count: bool,
 ) -> Result<Page> {
     if !(1..=MAX_PAGE).contains(&first) {
         return Err(DomainError::bad_input(
@@ -232,7 +231,11 @@ pub async fn page(
     }
     access::require(&app.db, app.config.flags.enforce, actor, "users:read", None).await?;
     let matching = select(&app.db, filter).await?;
-    let total_count = matching.clone().count(&app.db).await?;
+    let total_count = if count {
+        Some(matching.clone().count(&app.db).await?)
+    } else {
+        None
+    };
     let mut query = ordered(matching, order);
     if let Some(cursor) = after_cursor {
         query = after(query, order, cursor);
