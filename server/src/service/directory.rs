@@ -170,13 +170,10 @@ fn ordered(query: Select<user::Entity>, order: Order) -> Select<user::Entity> {
 /// the `(created_at, id)` index serves it.
 fn after(query: Select<user::Entity>, order: Order, cursor: &Cursor) -> Select<user::Entity> {
     let row = Expr::tuple([
-        Expr::col((user::Entity, user::Column::CreatedAt)).into(),
-        Expr::col((user::Entity, user::Column::Id)).into(),
+        Expr::col((user::Entity, user::Column::CreatedAt)),
+        Expr::col((user::Entity, user::Column::Id)),
     ]);
-    let at = Expr::tuple([
-        Expr::val(cursor.created_at).into(),
-        Expr::val(cursor.id.as_str()).into(),
-    ]);
+    let at = Expr::tuple([Expr::val(cursor.created_at), Expr::val(cursor.id.as_str())]);
     match order {
         Order::CreatedAsc => query.filter(row.gt(at)),
         Order::CreatedDesc => query.filter(row.lt(at)),
