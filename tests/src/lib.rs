@@ -16,6 +16,22 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 pub mod server;
 pub mod smtp;
 
+/// Connects with sqlx's pool maintenance task disabled: in sqlx 0.9.0 that
+/// task can spin forever without yielding once a pool is closed, which hung
+/// a test process at runtime shutdown.
+pub async fn connect_url(url: &str) -> DatabaseConnection {
+    let mut options = sea_orm::ConnectOptions::new(url.to_string());
+    options
+        .idle_timeout(None::<std::time::Duration>)
+        .max_lifetime(None::<std::time::Duration>)
+        .min_connections(0)
+        .max_connections(2)
+        .sqlx_logging(false);
+    Database::connect(options)
+        .await
+        .expect("connect to database")
+}
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -52,11 +68,7 @@ impl TestDb {
             }
             Backend::Postgres => {
                 let name = format!("roster_t_{}", ulid::Ulid::new().to_string().to_lowercase());
-                let admin = Database::connect(format!("{}/postgres", postgres_admin_url()))
-                    .await
-                    .expect(
-                        "Postgres must be reachable for these tests (set ROSTER_TEST_POSTGRES_URL)",
-                    );
+                let admin = connect_url(&format!("{}/postgres", postgres_admin_url())).await;
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                     .await
@@ -74,9 +86,7 @@ impl TestDb {
 
     /// A direct connection, for looking behind the binary's back.
     pub async fn connect(&self) -> DatabaseConnection {
-        Database::connect(self.url.as_str())
-            .await
-            .expect("connect to test database")
+        connect_url(&self.url).await
     }
 
     /// Runs one SQL query and returns the first column of each row as text.
@@ -191,9 +201,8 @@ impl Drop for TestDb {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                if let Ok(admin) =
-                    Database::connect(format!("{}/postgres", postgres_admin_url())).await
                 {
+                    let admin = connect_url(&format!("{}/postgres", postgres_admin_url())).await;
                     let _ = admin
                         .execute_unprepared(&format!(
                             "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
