@@ -369,6 +369,23 @@ async fn latencies(call: &Call, n: usize) -> Result<(Duration, Duration)> {
     Ok((percentile(&all, 50.0), percentile(&all, 99.0)))
 }
 
+/// Logs the benchmark's superuser in and returns the session cookie.
+async fn session_cookie(client: &reqwest::Client, base: &str) -> Result<String> {
+    let login = client
+        .post(format!("{base}/graphql"))
+        .header("x-roster-csrf", "1")
+        .json(&login_call(base).body)
+        .send()
+        .await?;
+    Ok(login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("login set no cookie")?
+        .to_string())
+}
+
 /// Issue 4: `users` page times over 100,000 users.
 async fn users_bench(db: &Database) -> Result<()> {
     let (base, _bare, stop_server) = start_servers(&db.url)?;
@@ -379,19 +396,7 @@ async fn users_bench(db: &Database) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     let client = reqwest::Client::new();
-    let login = client
-        .post(format!("{base}/graphql"))
-        .header("x-roster-csrf", "1")
-        .json(&login_call(&base).body)
-        .send()
-        .await?;
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .context("login set no cookie")?
-        .to_string();
+    let cookie = session_cookie(&client, &base).await?;
     let page = |query: &'static str, variables: Value| Call {
         url: format!("{base}/graphql"),
         body: json!({
@@ -477,19 +482,7 @@ async fn main() -> Result<()> {
 
     let (base, bare, stop_server) = start_servers(&db.url)?;
     let client = reqwest::Client::new();
-    let login = client
-        .post(format!("{base}/graphql"))
-        .header("x-roster-csrf", "1")
-        .json(&login_call(&base).body)
-        .send()
-        .await?;
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .context("login set no cookie")?
-        .to_string();
+    let cookie = session_cookie(&client, &base).await?;
     let created: Value = client
         .post(format!("{base}/graphql"))
         .header("x-roster-csrf", "1")
