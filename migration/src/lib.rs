@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_schema;
 mod m20261122_000002_seed;
+mod m20261122_000003_credential_signals;
 pub mod seed;
 
 /// Applies Roster's migrations in order.
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_schema::Migration),
             Box::new(m20261122_000002_seed::Migration),
+            Box::new(m20261122_000003_credential_signals::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 use crate::domain::PasswordPolicy;
+use crate::service::credentials::CredentialCache;
 use crate::service::mailer::Mailer;
 use crate::service::passwords::PasswordHasher;
 
@@ -17,6 +18,9 @@ pub struct App {
     pub hasher: PasswordHasher,
     pub policy: PasswordPolicy,
     pub mailer: Mailer,
+    /// Authenticated sessions and tokens, so requests need not read the
+    /// database (see `service::credentials`).
+    pub credentials: Arc<CredentialCache>,
 }
 
 impl App {
@@ -25,6 +29,7 @@ impl App {
             hasher: PasswordHasher::new(config.argon2)?,
             policy: PasswordPolicy::new(config.password_profile),
             mailer: Mailer::new(&config.email)?,
+            credentials: Arc::new(CredentialCache::new(config.auth.credential_cache)),
             config: Arc::new(config),
             db,
         })

@@ -16,7 +16,7 @@ use crate::domain::{Channel, Email, RoleName, UserStatus, Username};
 use crate::error::DomainError;
 use crate::service::directory::{self, UserFilter};
 use crate::service::users::{self, NewUser, UserKey, UserView};
-use crate::service::{Actor, access, auth};
+use crate::service::{Actor, access, auth, credentials};
 
 /// Roster: self-hosted identity and user management.
 #[derive(Debug, Parser)]
@@ -357,7 +357,16 @@ pub async fn run(cli: Cli, mut config: Config) -> Result<(), Failure> {
         command => {
             let db = crate::db::open(&config.database_url).await?;
             let app = App::new(db, config)?;
-            run_data_command(&app, command).await
+            let before = credentials::local_generation();
+            let result = run_data_command(&app, command).await;
+            // Running servers drop remembered sessions and tokens when they
+            // see the change (at once on Postgres, within a poll on SQLite);
+            // waiting for that means that once this command returns, its
+            // change is in effect everywhere, as a runbook expects.
+            if credentials::local_generation() != before {
+                tokio::time::sleep(credentials::PROPAGATION).await;
+            }
+            result
         }
     }
 }
@@ -461,6 +470,7 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
             if repairs.is_empty() {
                 println!("Defaults are in place; nothing to repair");
             } else {
+                credentials::invalidate_local();
                 println!("Repaired defaults: {repairs:?}");
             }
             Ok(())

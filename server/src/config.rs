@@ -162,6 +162,10 @@ pub struct AuthConfig {
     pub token_quota: u32,
     /// Take the client address from `X-Forwarded-For` (behind a proxy only).
     pub trust_proxy_headers: bool,
+    /// How long an authenticated session or token is remembered in memory
+    /// at most (changes invalidate it sooner); zero reads the database on
+    /// every request.
+    pub credential_cache: std::time::Duration,
 }
 
 impl Default for AuthConfig {
@@ -175,6 +179,7 @@ impl Default for AuthConfig {
             retry_delay: std::time::Duration::from_secs(1),
             token_quota: 20,
             trust_proxy_headers: false,
+            credential_cache: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -373,6 +378,10 @@ impl Config {
             )?),
             token_quota: v.parse("TOKEN_QUOTA", auth_defaults.token_quota)?,
             trust_proxy_headers: v.flag("TRUST_PROXY_HEADERS").unwrap_or(false),
+            credential_cache: std::time::Duration::from_secs(v.parse(
+                "CREDENTIAL_CACHE_SECONDS",
+                seconds(auth_defaults.credential_cache),
+            )?),
         };
         for (variable, value) in [
             ("SESSION_IDLE_SECONDS", auth.session_idle.as_secs()),

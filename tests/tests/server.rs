@@ -172,7 +172,53 @@ async fn a_broken_database_url_stops_startup_with_a_clear_message(backend: Backe
     assert!(out.stderr.contains("cannot connect to"), "{out:#?}");
 }
 
+/// Repeated requests skip the document-only validation rules once they have
+/// passed them; nothing else may get through that way.
+async fn repeated_queries_are_still_validated(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db, &[]);
+    let query = "query($x: Boolean!) { serverInfo { version @include(if: $x) } }";
+    for _ in 0..3 {
+        let (status, body) = server
+            .post(json!({ "query": query, "variables": { "x": true } }))
+            .await;
+        assert_eq!(status, 200);
+        assert!(body["data"]["serverInfo"]["version"].is_string(), "{body}");
+    }
+    // The same text with a variable of the wrong type is refused, every time.
+    for _ in 0..2 {
+        let (_, body) = server
+            .post(json!({ "query": query, "variables": { "x": "yes" } }))
+            .await;
+        assert!(body["errors"][0]["message"].is_string(), "{body}");
+        assert_eq!(body["data"], Value::Null, "{body}");
+    }
+    // An unknown field gets the same full message however often it comes.
+    let bad = json!({ "query": "{ serverInfo { version nope } }" });
+    let (_, first) = server.post(bad.clone()).await;
+    let (_, second) = server.post(bad).await;
+    assert_eq!(
+        first["errors"][0]["message"],
+        "Unknown field \"nope\" on type \"ServerInfo\"."
+    );
+    assert_eq!(first, second);
+    // A depth limit still holds for a query seen before.
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {}name{} }} }} }} }}",
+        "{ ofType ".repeat(12),
+        " }".repeat(12)
+    );
+    for _ in 0..2 {
+        let (_, body) = server.post(json!({ "query": deep })).await;
+        assert_eq!(
+            body["errors"][0]["message"], "Query is nested too deep.",
+            "{body}"
+        );
+    }
+}
+
 on_both_backends!(
+    repeated_queries_are_still_validated,
     serves_health_and_server_info,
     flags_from_the_environment_are_reported,
     only_single_json_operations_are_accepted,

@@ -56,6 +56,16 @@ pub fn schema(app: App) -> RosterSchema {
     builder().data(app).finish()
 }
 
+/// The same schema without the document-only validation rules, for requests
+/// whose exact query, operation name and variables already passed them (see
+/// `http::graphql`). Depth and complexity limits still apply.
+pub fn prevalidated_schema(app: App) -> RosterSchema {
+    builder()
+        .validation_mode(async_graphql::ValidationMode::Fast)
+        .data(app)
+        .finish()
+}
+
 const ROOT_FIELDS: &str =
     "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }";
 

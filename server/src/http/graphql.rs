@@ -1,6 +1,7 @@
 //! `POST /graphql`: authentication, cross-site request defence and request
 //! shape checks happen here, before the schema executes anything.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
@@ -168,8 +169,7 @@ struct Shape {
     fields: Vec<String>,
 }
 
-fn shape(query: &str) -> Option<Shape> {
-    let doc = async_graphql::parser::parse_query(query).ok()?;
+fn shape(doc: &ExecutableDocument) -> Shape {
     let mut shape = Shape {
         mutation: false,
         logins: 0,
@@ -177,7 +177,7 @@ fn shape(query: &str) -> Option<Shape> {
     };
     for (_, op) in doc.operations.iter() {
         let mut names = Vec::new();
-        root_fields(&doc, &op.node.selection_set.node, 0, &mut names);
+        root_fields(doc, &op.node.selection_set.node, 0, &mut names);
         if op.node.ty == OperationType::Mutation {
             shape.mutation = true;
             let logins = names.iter().filter(|n| **n == "login").count();
@@ -185,7 +185,64 @@ fn shape(query: &str) -> Option<Shape> {
         }
         shape.fields.extend(names.into_iter().map(str::to_string));
     }
-    Some(shape)
+    shape
+}
+
+/// Read-only requests (exact query text, operation name and variables) that
+/// passed every check and validation rule once and ran without an error, with
+/// their parsed documents. The same request again skips parsing and the
+/// document-only validation rules; the prevalidated schema still makes the
+/// variable-dependent checks (depth, complexity, argument values at
+/// execution). Keys are SHA-256 digests, so no variable (a token in an
+/// `invitation` query, say) stays in memory; mutations are never kept.
+/// Bounded: queries up to [`Self::MAX_QUERY`] bytes, and past
+/// [`Self::MAX_ENTRIES`] entries it starts over.
+#[derive(Default)]
+pub struct ValidatedQueries(std::sync::Mutex<HashMap<[u8; 32], ExecutableDocument>>);
+
+impl ValidatedQueries {
+    const MAX_ENTRIES: usize = 1_000;
+    const MAX_QUERY: usize = 8 * 1024;
+
+    fn key(request: &async_graphql::Request) -> Option<[u8; 32]> {
+        use sha2::Digest;
+        if request.query.len() > Self::MAX_QUERY {
+            return None;
+        }
+        let variables = serde_json::to_vec(&request.variables).ok()?;
+        let mut hasher = sha2::Sha256::new();
+        for part in [
+            request.query.as_bytes(),
+            request
+                .operation_name
+                .as_deref()
+                .unwrap_or_default()
+                .as_bytes(),
+            &variables,
+        ] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part);
+        }
+        Some(hasher.finalize().into())
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], ExecutableDocument>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, key: &[u8; 32]) -> Option<ExecutableDocument> {
+        self.map().get(key).cloned()
+    }
+
+    fn insert(&self, key: [u8; 32], doc: ExecutableDocument) {
+        let mut map = self.map();
+        if map.len() >= Self::MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, doc);
+    }
 }
 
 /// One GraphQL operation per request, JSON only: the `Json` extractor refuses
@@ -194,35 +251,54 @@ pub async fn post(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Json(request): Json<async_graphql::Request>,
+    Json(mut request): Json<async_graphql::Request>,
 ) -> Response {
     let config = &state.app.config;
-    let shape = shape(&request.query);
-    // Fields hidden by a flag are unknown, not merely left out of
-    // introspection.
-    if let Some(hidden) = shape
-        .as_ref()
-        .and_then(|s| s.fields.iter().find(|f| state.hidden_fields.contains(*f)))
-    {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
-            &format!("Unknown field \"{hidden}\""),
-        );
-    }
-    if shape.as_ref().is_some_and(|s| s.logins > 1) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
-            "A request may carry at most one login attempt",
-        );
-    }
+    let key = ValidatedQueries::key(&request);
+    let known = key.as_ref().and_then(|k| state.validated.get(k));
+    let prevalidated = known.is_some();
+    // The document to remember if this request turns out valid.
+    let mut fresh = None;
+    let mutation = match known {
+        // Seen before: a query that passed every check below.
+        Some(doc) => {
+            request.set_parsed_query(doc);
+            false
+        }
+        None => {
+            // Parsed once: execution reuses the document.
+            let shape = request.parsed_query().ok().map(shape);
+            // Fields hidden by a flag are unknown, not merely left out of
+            // introspection.
+            if let Some(hidden) = shape
+                .as_ref()
+                .and_then(|s| s.fields.iter().find(|f| state.hidden_fields.contains(*f)))
+            {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_USER_INPUT",
+                    &format!("Unknown field \"{hidden}\""),
+                );
+            }
+            if shape.as_ref().is_some_and(|s| s.logins > 1) {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_USER_INPUT",
+                    "A request may carry at most one login attempt",
+                );
+            }
+            let mutation = shape.as_ref().is_none_or(|s| s.mutation);
+            if !mutation && key.is_some() {
+                fresh = request.parsed_query().ok().cloned();
+            }
+            mutation
+        }
+    };
     let (request_state, by_cookie) =
         match authenticate(&state, &headers, client(&headers, peer, config)).await {
             Ok(found) => found,
             Err(response) => return response,
         };
-    let mutation = shape.as_ref().is_none_or(|s| s.mutation);
     if (by_cookie || mutation)
         && !matches!(request_state.credential, Credential::Token(_))
         && !same_site(&headers, config)
@@ -233,17 +309,29 @@ pub async fn post(
             "Cross-site request refused: send the X-Roster-CSRF header from the same origin",
         );
     }
-    let response: GraphQLResponse = state
-        .schema
-        .execute(request.data(request_state))
-        .await
-        .into();
-    response.into_response()
+    let schema = if prevalidated {
+        &state.prevalidated
+    } else {
+        &state.schema
+    };
+    let response = schema.execute(request.data(request_state)).await;
+    if response.errors.is_empty()
+        && let (Some(key), Some(doc)) = (key, fresh)
+    {
+        state.validated.insert(key, doc);
+    }
+    GraphQLResponse::from(response).into_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shape(query: &str) -> Option<Shape> {
+        async_graphql::parser::parse_query(query)
+            .ok()
+            .map(|doc| super::shape(&doc))
+    }
 
     #[test]
     fn counts_logins_through_aliases_and_fragments() {

@@ -27,6 +27,9 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 struct HttpState {
     app: App,
     schema: RosterSchema,
+    /// The same schema for requests that already passed validation.
+    prevalidated: RosterSchema,
+    validated: std::sync::Arc<graphql::ValidatedQueries>,
     metrics: Option<PrometheusHandle>,
     /// Root fields the flags hide (SPEC §4): refused as unknown.
     hidden_fields: std::sync::Arc<std::collections::BTreeSet<String>>,
@@ -52,6 +55,8 @@ pub async fn router(app: App) -> Router {
     let state = HttpState {
         hidden_fields: std::sync::Arc::new(schema::hidden_root_fields(&schema).await),
         schema,
+        prevalidated: schema::prevalidated_schema(app.clone()),
+        validated: Default::default(),
         metrics: metrics_handle(),
         app,
     };
@@ -94,12 +99,20 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Changes made by other processes reach the credential cache through
+    // this task; it ends with the server.
+    let watcher = tokio::spawn(crate::service::credentials::watch(
+        app.db.clone(),
+        app.credentials.clone(),
+    ));
     let router = router(app)
         .await
         .into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, router)
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    watcher.abort();
+    served?;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use serde_json::json;
 use super::access::{self, Actor, Principal};
 use super::audit::{self, AuditEvent};
 use super::auth::{self, Authenticated, Client};
+use super::credentials::Credential;
 use super::quotas::{self, Resource};
 use super::tokens::{digest, new_secret};
 use crate::app::App;
@@ -238,13 +239,23 @@ pub async fn authenticate(
         return Ok(None);
     }
     let now = Utc::now();
+    let key = digest(secret);
+    if let Some((who, Credential::Token(token))) = app.credentials.get(&key, client)
+        && token.expires_at.is_none_or(|at| at > now)
+        && token
+            .last_used_at
+            .is_some_and(|at| (now - at).num_seconds() < TOUCH_INTERVAL_SECS)
+    {
+        return Ok(Some((who, token)));
+    }
+    let generation = app.credentials.generation();
     let found = pat::Entity::find()
-        .filter(pat::Column::TokenHash.eq(digest(secret)))
+        .filter(pat::Column::TokenHash.eq(key.as_str()))
         .filter(pat::Column::RevokedAt.is_null())
         .find_also_related(user::Entity)
         .one(&app.db)
         .await?;
-    let Some((token, Some(owner))) = found else {
+    let Some((mut token, Some(owner))) = found else {
         return Ok(None);
     };
     if token.expires_at.is_some_and(|at| at <= now) || owner.status != UserStatus::Active.as_str() {
@@ -259,9 +270,12 @@ pub async fn authenticate(
             .filter(pat::Column::Id.eq(token.id.as_str()))
             .exec(&app.db)
             .await?;
+        token.last_used_at = Some(now);
     }
     let scopes: BTreeSet<String> = TokenView::from(token.clone()).scopes.into_iter().collect();
     let who = auth::actor_for(&app.db, owner, Channel::Api, client, Some(&scopes)).await?;
+    app.credentials
+        .put(key, generation, &who, Credential::Token(token.clone()));
     Ok(Some((who, token)))
 }
 

@@ -41,6 +41,15 @@ impl AuditEvent {
     }
 }
 
+/// Events whose changes cannot end or narrow anyone's session or token; any
+/// other committed event invalidates the credential cache of this process.
+const KEEPS_CREDENTIALS: &[&str] = &[
+    "user.login",
+    "user.login_failed",
+    "apikey.created",
+    "permission.denied",
+];
+
 /// Inserts the events, commits the transaction, then logs them. Either the
 /// change and its events are stored together, or neither is.
 pub async fn commit(
@@ -74,6 +83,12 @@ pub async fn commit(
         audit_event::Entity::insert_many(rows).exec(&txn).await?;
     }
     txn.commit().await?;
+    if events
+        .iter()
+        .any(|e| !KEEPS_CREDENTIALS.contains(&e.event_type))
+    {
+        super::credentials::invalidate_local();
+    }
     for (event, id) in events.iter().zip(&ids) {
         tracing::info!(
             target: "roster::audit",

@@ -6,6 +6,7 @@ pub mod access;
 pub mod access_tokens;
 pub mod audit;
 pub mod auth;
+pub mod credentials;
 pub mod directory;
 pub mod invitations;
 pub mod mailer;

@@ -1,6 +1,7 @@
 //! Login sessions (SPEC §5): an opaque random id in a cookie, stored only as
-//! its SHA-256, with idle and absolute expiry. Every check reads the database,
-//! so a revocation takes effect on the very next request, on every process.
+//! its SHA-256, with idle and absolute expiry. A revocation takes effect on
+//! the very next request (see `service::credentials` for how the cache keeps
+//! that promise).
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -13,6 +14,7 @@ use serde_json::json;
 use super::access::{self, Actor};
 use super::audit::{self, AuditEvent};
 use super::auth::{self, Authenticated, Client};
+use super::credentials::Credential;
 use super::tokens::{digest, new_secret};
 use crate::app::App;
 use crate::config::AuthConfig;
@@ -77,20 +79,31 @@ pub async fn create(
 }
 
 /// The user behind a session cookie, or `None` when the session is unknown,
-/// revoked, expired, or its user may no longer log in.
+/// revoked, expired, or its user may no longer log in. Answered from the
+/// credential cache when possible (see `service::credentials`); the database
+/// is read when the session is not cached or is due for a last-seen update.
 pub async fn authenticate(
     app: &App,
     secret: &str,
     client: &Client,
 ) -> Result<Option<(Authenticated, session::Model)>> {
     let now = Utc::now();
+    let key = digest(secret);
+    if let Some((who, Credential::Session(session))) = app.credentials.get(&key, client)
+        && session.expires_at > now
+        && session.idle_expires_at > now
+        && (now - session.last_seen_at).num_seconds() < TOUCH_INTERVAL_SECS
+    {
+        return Ok(Some((who, session)));
+    }
+    let generation = app.credentials.generation();
     let found = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(digest(secret)))
+        .filter(session::Column::TokenHash.eq(key.as_str()))
         .filter(session::Column::RevokedAt.is_null())
         .find_also_related(user::Entity)
         .one(&app.db)
         .await?;
-    let Some((session, Some(user))) = found else {
+    let Some((mut session, Some(user))) = found else {
         return Ok(None);
     };
     if session.expires_at <= now
@@ -113,8 +126,12 @@ pub async fn authenticate(
             .filter(user::Column::Id.eq(user.id.as_str()))
             .exec(&app.db)
             .await?;
+        session.last_seen_at = now;
+        session.idle_expires_at = idle_expires_at;
     }
     let who = auth::actor_for(&app.db, user, Channel::Api, client, None).await?;
+    app.credentials
+        .put(key, generation, &who, Credential::Session(session.clone()));
     Ok(Some((who, session)))
 }
 
