@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_schema;
 mod m20261122_000002_seed;
 mod m20261122_000003_credential_signals;
+mod m20261122_000004_user_search;
 pub mod seed;
 
 /// Applies Roster's migrations in order.
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_schema::Migration),
             Box::new(m20261122_000002_seed::Migration),
             Box::new(m20261122_000003_credential_signals::Migration),
+            Box::new(m20261122_000004_user_search::Migration),
         ]
     }
 }

@@ -16,7 +16,7 @@ use crate::domain::{Channel, Email, RoleName, UserStatus, Username};
 use crate::error::DomainError;
 use crate::service::directory::{self, UserFilter};
 use crate::service::users::{self, NewUser, UserKey, UserView};
-use crate::service::{Actor, access, auth, credentials};
+use crate::service::{Actor, access, auth, credentials, database};
 
 /// Roster: self-hosted identity and user management.
 #[derive(Debug, Parser)]
@@ -110,6 +110,9 @@ pub enum Command {
     },
     /// Create or repair built-in roles, the default organization and memberships.
     EnsureDefaults,
+    /// Install pg_trgm and the trigram indexes user and organization search
+    /// use (Postgres only; idempotent).
+    PreparePostgres,
     /// Print the GraphQL schema (SDL).
     ExportSchema {
         /// Write to this file instead of standard output.
@@ -472,6 +475,31 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
             } else {
                 credentials::invalidate_local();
                 println!("Repaired defaults: {repairs:?}");
+            }
+            Ok(())
+        }
+        Command::PreparePostgres => {
+            let steps = database::prepare_postgres(app, &operator).await?;
+            for step in &steps {
+                let status = match step.status {
+                    database::StepStatus::Created => "created",
+                    database::StepStatus::Present => "present",
+                    database::StepStatus::Failed => "FAILED",
+                    database::StepStatus::Skipped => "skipped",
+                };
+                match &step.message {
+                    Some(message) => println!("{:<32} {status}: {message}", step.name),
+                    None => println!("{:<32} {status}", step.name),
+                }
+            }
+            if steps
+                .iter()
+                .any(|s| s.status == database::StepStatus::Failed)
+            {
+                return Err(Failure {
+                    message: "Postgres is not prepared".into(),
+                    code: 4,
+                });
             }
             Ok(())
         }

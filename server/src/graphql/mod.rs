@@ -6,6 +6,7 @@
 
 mod auth;
 pub mod context;
+mod database;
 mod roles;
 mod server;
 mod tokens;
@@ -32,6 +33,7 @@ pub struct MutationRoot(
     tokens::TokenMutation,
     users::UserMutation,
     roles::RoleMutation,
+    database::DatabaseMutation,
 );
 
 /// Roster's executable schema.

@@ -7,6 +7,7 @@ pub mod access_tokens;
 pub mod audit;
 pub mod auth;
 pub mod credentials;
+pub mod database;
 pub mod directory;
 pub mod invitations;
 pub mod mailer;
