@@ -419,6 +419,26 @@ async fn users_bench(db: &Database) -> Result<()> {
     );
     let client = reqwest::Client::new();
     let cookie = session_cookie(&client, &base).await?;
+    if db.pg.is_some() {
+        // SPEC §10's "Prepare Postgres": the trigram indexes search uses.
+        let started = Instant::now();
+        let report: Value = client
+            .post(format!("{base}/graphql"))
+            .header("cookie", &cookie)
+            .header("x-roster-csrf", "1")
+            .json(&json!({ "query": "mutation { preparePostgres { name status } }" }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if report["errors"].is_array() {
+            bail!("preparePostgres failed: {report}");
+        }
+        println!(
+            "prepared Postgres (pg_trgm indexes) in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     let page = |query: &'static str, variables: Value| Call {
         url: format!("{base}/graphql"),
         body: json!({
@@ -458,6 +478,18 @@ async fn users_bench(db: &Database) -> Result<()> {
         (
             "search \"bench user 99\"",
             page(PAGE, json!({ "f": { "search": "bench user 99" } })),
+        ),
+        (
+            "search \"user\" (everyone)",
+            page(PAGE, json!({ "f": { "search": "user" } })),
+        ),
+        (
+            "search \"nobody\" (no one)",
+            page(PAGE, json!({ "f": { "search": "nobody" } })),
+        ),
+        (
+            "search \"r9\" (too short)",
+            page(PAGE, json!({ "f": { "search": "r9" } })),
         ),
     ];
     for (name, call) in cases {
