@@ -1,4 +1,4 @@
-//! User administration over GraphQL (issue 4, partial): listing with keyset
+//! User administration over GraphQL (issue 4): listing with keyset
 //! pagination, search and filters; editing; roles; lifecycle.
 
 use roster_tests::server::{Client, Server};
@@ -415,7 +415,126 @@ async fn quotas_are_overridden_per_user_and_shown_with_usage(backend: Backend) {
     );
 }
 
+/// Every action on a user in every state of SPEC §2's table: what it may do
+/// is done, everything else is refused with the reason, and nothing changes.
+async fn every_transition_and_every_forbidden_one(backend: Backend) {
+    let (db, server) = setup(backend).await;
+    let (admin, _) = server.client().login("admin", ADMIN_PASSWORD).await;
+    let mut made = 0;
+    // A fresh user in `state`, made the way an operator would.
+    let mut user_in = async |state: &str| -> Value {
+        made += 1;
+        let name = format!("subject{made}");
+        let email = format!("{name}@example.com");
+        if state == "pending" {
+            let created = admin
+                .query(
+                    "mutation($u: String!, $e: String!) { createUser(input: { username: $u, email: $e, roles: [\"viewer\"] }) { user { id status } } }",
+                    json!({ "u": name, "e": email }),
+                )
+                .await;
+            assert_eq!(created.data("createUser.user.status"), "PENDING_INVITATION");
+            return created.data("createUser.user.id");
+        }
+        db.provision(&email, "viewer", USER_PASSWORD).await.ok();
+        let id = id_of(&admin, &name).await;
+        let to = match state {
+            "deactivated" => Some("mutation($id: ID!) { deactivateUser(id: $id) { id } }"),
+            "deleted" => Some("mutation($id: ID!) { deleteUser(id: $id) }"),
+            _ => None,
+        };
+        if let Some(to) = to {
+            let reply = admin.query(to, json!({ "id": id })).await;
+            assert!(reply.body["errors"].is_null(), "{}", reply.body);
+        }
+        id
+    };
+    // Read behind the API's back: deleted users are not shown by it.
+    let status_of = async |id: &Value| -> String {
+        let id = id.as_str().unwrap_or_default();
+        db.strings(&format!("SELECT status FROM users WHERE id = '{id}'"))
+            .await
+            .concat()
+    };
+    let actions = [
+        (
+            "activate",
+            "mutation($id: ID!) { activateUser(id: $id) { status } }",
+        ),
+        (
+            "deactivate",
+            "mutation($id: ID!) { deactivateUser(id: $id) { status } }",
+        ),
+        ("delete", "mutation($id: ID!) { deleteUser(id: $id) }"),
+        (
+            "resend",
+            "mutation($id: ID!) { resendInvitation(id: $id) { invitationSent } }",
+        ),
+        (
+            "reset",
+            "mutation($id: ID!) { sendPasswordReset(id: $id) { sent } }",
+        ),
+    ];
+    // (state, action) -> the state after, or the error code.
+    let expected = |state: &str, action: &str| -> &'static str {
+        match (state, action) {
+            ("pending", "delete") | ("active", "delete") | ("deactivated", "delete") => "deleted",
+            ("active", "deactivate") => "deactivated",
+            ("deactivated", "activate") => "active",
+            ("pending", "resend") => "pending_invitation",
+            ("active", "reset") => "active",
+            ("deleted", _) => "NOT_FOUND",
+            _ => "CONFLICT",
+        }
+    };
+    for state in ["pending", "active", "deactivated", "deleted"] {
+        for (action, mutation) in actions {
+            let id = user_in(state).await;
+            let before = status_of(&id).await;
+            let reply = admin.query(mutation, json!({ "id": id })).await;
+            let want = expected(state, action);
+            let after = status_of(&id).await;
+            if reply.body["errors"].is_null() {
+                assert_eq!(after, want, "{action} on a {state} user");
+            } else {
+                assert_eq!(
+                    reply.code(),
+                    want,
+                    "{action} on a {state} user: {}",
+                    reply.body
+                );
+                assert_eq!(after, before, "a refused {action} changed a {state} user");
+                if want == "CONFLICT" {
+                    assert!(
+                        reply.message().starts_with("Cannot "),
+                        "{action} on a {state} user: {}",
+                        reply.message()
+                    );
+                }
+            }
+        }
+    }
+    // The last active superuser can be neither deactivated nor demoted.
+    let root = id_of(&admin, "admin").await;
+    for (mutation, vars) in [
+        (
+            "mutation($id: ID!) { deactivateUser(id: $id) { status } }",
+            json!({ "id": root }),
+        ),
+        (
+            "mutation($id: ID!, $r: [String!]!) { setUserRoles(id: $id, roles: $r) { roles } }",
+            json!({ "id": root, "r": ["admin"] }),
+        ),
+    ] {
+        let refused = admin.query(mutation, vars).await;
+        assert_eq!(refused.code(), "CONFLICT", "{}", refused.body);
+        assert!(refused.message().contains("last active superuser"));
+    }
+    assert_eq!(status_of(&root).await, "active");
+}
+
 on_both_backends!(
+    every_transition_and_every_forbidden_one,
     quotas_are_overridden_per_user_and_shown_with_usage,
     custom_roles_are_managed_without_escalation,
     users_are_paged_by_cursor,
