@@ -258,3 +258,14 @@ impl Client {
         (c, reply)
     }
 }
+
+/// The usernames on a `users` connection page, in order.
+pub fn usernames(page: &Value) -> Vec<String> {
+    page["edges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e["node"]["username"].as_str().map(str::to_string))
+        .collect()
+}

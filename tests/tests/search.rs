@@ -2,7 +2,7 @@
 //! after `roster prepare-postgres`): the same answers as a plain scan for
 //! rare, common, short and odd terms, and in step with every edit.
 
-use roster_tests::server::{Client, Server};
+use roster_tests::server::{Client, Server, usernames};
 use roster_tests::{ADMIN_PASSWORD, Backend, TestDb, USER_PASSWORD, on_both_backends};
 use serde_json::{Value, json};
 
@@ -50,16 +50,6 @@ async fn search(admin: &Client, term: &str, first: u64, after: Option<&str>) -> 
         .await;
     assert!(reply.body["errors"].is_null(), "{term}: {}", reply.body);
     reply.data("users")
-}
-
-fn usernames(page: &Value) -> Vec<String> {
-    page["edges"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|e| e["node"]["username"].as_str().map(str::to_string))
-        .collect()
 }
 
 async fn search_is_exact_through_the_index(backend: Backend) {

@@ -1,7 +1,7 @@
 //! User administration over GraphQL (issue 4): listing with keyset
 //! pagination, search and filters; editing; roles; lifecycle.
 
-use roster_tests::server::{Client, Server};
+use roster_tests::server::{Client, Server, usernames};
 use roster_tests::{ADMIN_PASSWORD, Backend, TestDb, USER_PASSWORD, on_both_backends};
 use serde_json::{Value, json};
 
@@ -42,21 +42,6 @@ async fn add_users(db: &TestDb, n: usize) {
         ))
         .await;
     }
-}
-
-fn usernames(page: &Value) -> Vec<String> {
-    page["edges"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|e| {
-            e["node"]["username"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect()
 }
 
 async fn page(c: &Client, vars: Value) -> Value {
