@@ -108,6 +108,22 @@ async fn search_is_exact_through_the_index(backend: Backend) {
         usernames(&search(&admin, "1234@MANY.", 50, None).await),
         vec!["crowd1234"]
     );
+    // Case is folded as Rust folds it, beyond what the index knows (Cherokee
+    // lower case is newer than SQLite's tables); a NUL is refused
+    // (Postgres text cannot hold one).
+    db.exec("UPDATE users SET display_name = 'ꭰꭱꭲ Person' WHERE username = 'crowd5'")
+        .await;
+    assert_eq!(
+        usernames(&search(&admin, "ᎠᎡᎢ", 50, None).await),
+        vec!["crowd5"]
+    );
+    let nul = admin
+        .query(
+            PAGE,
+            json!({ "f": 5, "filter": { "search": "crowd\u{0}5" } }),
+        )
+        .await;
+    assert_eq!(nul.code(), "BAD_USER_INPUT", "{}", nul.body);
 }
 
 async fn search_follows_every_edit(backend: Backend) {

@@ -85,7 +85,15 @@ pub struct CredentialCache {
     ttl: Duration,
     /// Bumped when another process (or hand-written SQL) changed something.
     remote: AtomicU64,
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<Entries>,
+}
+
+/// The entries, all loaded under `generation` (older ones are dropped when
+/// the first entry of a newer generation is stored).
+#[derive(Default)]
+struct Entries {
+    generation: Option<Generation>,
+    map: HashMap<String, Entry>,
 }
 
 impl CredentialCache {
@@ -93,7 +101,7 @@ impl CredentialCache {
         Self {
             ttl,
             remote: AtomicU64::new(0),
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
         }
     }
 
@@ -110,7 +118,7 @@ impl CredentialCache {
         self.remote.fetch_add(1, Ordering::SeqCst);
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
         // A panic while holding the lock cannot leave a half-written entry
         // (inserts and removals are single calls), so a poisoned map is fine.
         self.entries
@@ -127,15 +135,16 @@ impl CredentialCache {
         let current = self.generation();
         let mut entries = self.entries();
         let fresh = entries
+            .map
             .get(key)
             .map(|e| e.generation == current && e.loaded.elapsed() < self.ttl);
         if fresh != Some(true) {
             if fresh.is_some() {
-                entries.remove(key);
+                entries.map.remove(key);
             }
             return None;
         }
-        let entry = entries.get(key)?;
+        let entry = entries.map.get(key)?;
         metrics::counter!("roster_credential_lookups_total", "source" => "cache").increment(1);
         let mut who = entry.who.clone();
         who.actor.ip.clone_from(&client.ip);
@@ -162,11 +171,11 @@ impl CredentialCache {
         if generation != self.generation() {
             return;
         }
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+        if entries.generation != Some(generation) || entries.map.len() >= MAX_ENTRIES {
+            entries.map.clear();
+            entries.generation = Some(generation);
         }
-        entries.retain(|_, e| e.generation == generation);
-        entries.insert(
+        entries.map.insert(
             key,
             Entry {
                 generation,
@@ -179,7 +188,7 @@ impl CredentialCache {
 
     /// How many entries are held (for tests and metrics).
     pub fn len(&self) -> usize {
-        self.entries().len()
+        self.entries().map.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -256,10 +265,10 @@ async fn poll_epoch(db: &DatabaseConnection, cache: &CredentialCache) {
                 None
             }
         };
+        // Any change, or not knowing (an error, or the first look), drops
+        // what is cached: a credential loaded meanwhile may be stale.
         if epoch.is_none() || epoch != seen {
-            if seen.is_some() || epoch.is_none() {
-                cache.invalidate_remote();
-            }
+            cache.invalidate_remote();
             seen = epoch;
         }
     }

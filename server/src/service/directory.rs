@@ -101,8 +101,13 @@ const FTS_CANDIDATES: u64 = 2_000;
 
 /// The FTS5 phrase for `needle` (any substring of three characters or more
 /// with the trigram tokenizer), or `None` when it is too short to index.
+/// Lower-cased the way the LIKE pattern is, since the index's own case
+/// folding knows fewer scripts than Rust's. A NUL cannot be quoted in FTS5
+/// syntax; such a term is left to the scan.
 fn fts_phrase(needle: &str) -> Option<String> {
-    (needle.chars().count() >= 3).then(|| format!("\"{}\"", needle.replace('"', "\"\"")))
+    let needle = needle.to_lowercase();
+    (needle.chars().count() >= 3 && !needle.contains('\0'))
+        .then(|| format!("\"{}\"", needle.replace('"', "\"\"")))
 }
 
 /// How many users (up to `FTS_CANDIDATES + 1`) the trigram index offers for
@@ -178,6 +183,12 @@ pub async fn select(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
+        if search.contains('\0') {
+            return Err(DomainError::bad_input(
+                "search",
+                "Search must not contain NUL characters",
+            ));
+        }
         let pattern = contains_pattern(search);
         query = query.filter(
             Condition::any()
@@ -189,8 +200,9 @@ pub async fn select(
             && let Some(phrase) = fts_phrase(search)
             && fts_candidates(db, &phrase).await? <= FTS_CANDIDATES
         {
-            // A superset of the LIKE matches (the index folds case at least
-            // as widely as LIKE does), so the result is unchanged.
+            // A superset of the LIKE matches (both sides lower-cased, and
+            // the index folds ASCII case as LIKE does), so the result is
+            // unchanged.
             query = query.filter(Expr::cust_with_values(
                 "\"users\".\"id\" IN (SELECT i.user_id FROM users_search s \
                  JOIN users_search_ids i ON i.seq = s.rowid WHERE users_search MATCH ?)",
@@ -311,7 +323,8 @@ mod tests {
     #[test]
     fn short_terms_skip_the_trigram_index_and_quotes_are_doubled() {
         assert_eq!(fts_phrase("ab"), None);
-        assert_eq!(fts_phrase("é\"x").as_deref(), Some("\"é\"\"x\""));
+        assert_eq!(fts_phrase("É\"x").as_deref(), Some("\"é\"\"x\""));
+        assert_eq!(fts_phrase("a\0bc"), None);
     }
 
     #[test]
