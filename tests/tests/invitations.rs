@@ -235,6 +235,20 @@ async fn without_smtp_invitations_land_in_the_outbox(backend: Backend) {
         .await;
     assert_eq!(duplicate.code(), "CONFLICT");
     assert_eq!(duplicate.message(), "Email is already taken");
+    assert_eq!(duplicate.body["errors"][0]["extensions"]["field"], "email");
+    let duplicate = admin
+        .query(CREATE, json!({ "u": "Boxed", "e": "fresh@example.com" }))
+        .await;
+    assert_eq!(duplicate.code(), "CONFLICT");
+    assert_eq!(duplicate.message(), "Username is already taken");
+    // Nothing was half made: no user, no second invitation.
+    assert_eq!(
+        db.strings(
+            "SELECT count(*) FROM users WHERE email IN ('other@example.com', 'fresh@example.com')"
+        )
+        .await,
+        vec!["0"]
+    );
 }
 
 const RESET: &str = "mutation($t: String!, $p: String!, $c: String!) {
