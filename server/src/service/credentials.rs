@@ -253,15 +253,25 @@ async fn poll_epoch(db: &DatabaseConnection, cache: &CredentialCache) {
         "SELECT epoch FROM credential_epoch WHERE id = 1",
     );
     let mut seen: Option<i64> = None;
+    let mut failing = false;
     let mut ticker = tokio::time::interval(SQLITE_POLL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
         let epoch = match db.query_one_raw(query.clone()).await {
-            Ok(Some(row)) => row.try_get::<i64>("", "epoch").ok(),
-            Ok(None) => None,
+            Ok(row) => {
+                if failing {
+                    tracing::info!("the credential epoch is readable again");
+                    failing = false;
+                }
+                row.and_then(|r| r.try_get::<i64>("", "epoch").ok())
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "cannot read the credential epoch");
+                // Once per outage, not ten times a second.
+                if !failing {
+                    tracing::warn!(error = %e, "cannot read the credential epoch; dropping cached credentials at every poll until it is back");
+                    failing = true;
+                }
                 None
             }
         };
