@@ -217,7 +217,46 @@ async fn repeated_queries_are_still_validated(backend: Backend) {
     }
 }
 
+/// `/admin` serves the app (or says it was not built into this binary), deep
+/// links included; `USER_MGMT_UI=0` turns it off.
+async fn the_admin_app_is_served_under_admin(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db, &[]);
+    let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../web/dist/index.html")
+        .exists();
+    for path in [
+        "/admin",
+        "/admin/",
+        "/admin/login",
+        "/admin/users/01J0000000000000000000000A",
+    ] {
+        let reply = reqwest::get(format!("{}{path}", server.base))
+            .await
+            .expect("request");
+        if built {
+            assert_eq!(reply.status().as_u16(), 200, "{path}");
+            assert_eq!(reply.headers()["cache-control"], "no-cache", "{path}");
+        } else {
+            assert_eq!(reply.status().as_u16(), 503, "{path}");
+            let text = reply.text().await.unwrap_or_default();
+            assert!(text.contains("trunk build --release"), "{path}: {text}");
+        }
+    }
+    let missing = reqwest::get(format!("{}/admin/missing.js", server.base))
+        .await
+        .expect("request");
+    assert_eq!(missing.status().as_u16(), 404);
+    let off_db = TestDb::new(backend).await;
+    let off = Server::start(&off_db, &[("USER_MGMT_UI", "0")]);
+    let hidden = reqwest::get(format!("{}/admin/login", off.base))
+        .await
+        .expect("request");
+    assert_eq!(hidden.status().as_u16(), 404);
+}
+
 on_both_backends!(
+    the_admin_app_is_served_under_admin,
     repeated_queries_are_still_validated,
     serves_health_and_server_info,
     flags_from_the_environment_are_reported,

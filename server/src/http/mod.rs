@@ -1,5 +1,6 @@
 //! Every HTTP route Roster serves, in one place.
 
+pub mod admin;
 pub mod cookies;
 mod graphql;
 
@@ -33,6 +34,8 @@ struct HttpState {
     metrics: Option<PrometheusHandle>,
     /// Root fields the flags hide (SPEC §4): refused as unknown.
     hidden_fields: std::sync::Arc<std::collections::BTreeSet<String>>,
+    /// The admin app's files.
+    assets: std::sync::Arc<dyn admin::Assets>,
 }
 
 /// The process-wide Prometheus recorder, installed on first use.
@@ -49,7 +52,8 @@ fn metrics_handle() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// The router: `/healthz`, `/metrics` and `/graphql`.
+/// The router: `/healthz`, `/metrics`, `/graphql` and the admin app under
+/// `/admin`.
 pub async fn router(app: App) -> Router {
     let schema = schema::schema(app.clone());
     let state = HttpState {
@@ -57,6 +61,7 @@ pub async fn router(app: App) -> Router {
         schema,
         prevalidated: schema::prevalidated_schema(app.clone()),
         validated: Default::default(),
+        assets: std::sync::Arc::new(admin::Embedded),
         metrics: metrics_handle(),
         app,
     };
@@ -64,6 +69,9 @@ pub async fn router(app: App) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/graphql", post(graphql::post))
+        .route("/admin", get(admin::root))
+        .route("/admin/", get(admin::root))
+        .route("/admin/{*path}", get(admin::path))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(state)
 }

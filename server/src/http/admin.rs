@@ -1,0 +1,276 @@
+//! The admin app (SPEC §12) under `/admin`: the files Trunk builds into
+//! `web/dist`, embedded in the binary at compile time (release builds; debug
+//! builds read the folder), with gzip and brotli versions made at compile
+//! time too. Hashed assets are cached for a year; `index.html` is revalidated
+//! every time, and every path without a file of its own (`/admin/users/…`)
+//! gets `index.html`, so deep links load the app. `USER_MGMT_UI=0` turns
+//! `/admin` off.
+
+use std::collections::HashMap;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rust_embed_for_web::{EmbedableFile, RustEmbed};
+
+use super::HttpState;
+
+#[derive(RustEmbed)]
+#[folder = "$CARGO_MANIFEST_DIR/../web/dist"]
+#[allow_missing = true]
+struct Dist;
+
+/// One file of the app, in every encoding it is available in.
+#[derive(Debug, Clone)]
+pub struct Asset {
+    pub data: Bytes,
+    pub gzip: Option<Bytes>,
+    pub br: Option<Bytes>,
+    pub etag: String,
+    pub mime: String,
+}
+
+/// Where the app's files come from: the embedded build, or a map in tests.
+pub trait Assets: Send + Sync {
+    fn get(&self, path: &str) -> Option<Asset>;
+}
+
+/// The app built into this binary.
+pub struct Embedded;
+
+impl Assets for Embedded {
+    fn get(&self, path: &str) -> Option<Asset> {
+        let file = Dist::get(path)?;
+        Some(Asset {
+            data: Bytes::from(file.data()),
+            gzip: file.data_gzip().map(Bytes::from),
+            br: file.data_br().map(Bytes::from),
+            etag: AsRef::<str>::as_ref(&file.etag()).to_string(),
+            mime: file.mime_type().map_or_else(
+                || "application/octet-stream".to_string(),
+                |m| AsRef::<str>::as_ref(&m).to_string(),
+            ),
+        })
+    }
+}
+
+/// Files given in memory (tests).
+impl Assets for HashMap<String, Asset> {
+    fn get(&self, path: &str) -> Option<Asset> {
+        HashMap::get(self, path).cloned()
+    }
+}
+
+const INDEX: &str = "index.html";
+
+/// Trunk names built files `name-<16 hex digits>.ext` (the WASM module
+/// `name-<hash>_bg.wasm`): their content never changes under that name.
+fn is_hashed(path: &str) -> bool {
+    let stem = path.rsplit('/').next().unwrap_or(path);
+    let stem = stem.split('.').next().unwrap_or(stem);
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// The answer for `/admin/<path>`.
+pub fn respond(assets: &dyn Assets, path: &str, request: &HeaderMap) -> Response {
+    let path = path.trim_start_matches('/');
+    let (name, asset) = match assets.get(path).filter(|_| !path.is_empty()) {
+        Some(asset) => (path, asset),
+        None => {
+            // A file that is not there is a 404; any other path is a route
+            // of the app.
+            let last = path.rsplit('/').next().unwrap_or(path);
+            if last.contains('.') {
+                return (StatusCode::NOT_FOUND, "Not found").into_response();
+            }
+            match assets.get(INDEX) {
+                Some(index) => (INDEX, index),
+                None => {
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "The admin app is not built into this binary: run `trunk build --release`, then build roster again.",
+                    )
+                        .into_response();
+                }
+            }
+        }
+    };
+    let cache = if name != INDEX && is_hashed(name) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let mut response = Response::builder()
+        .header(header::CACHE_CONTROL, cache)
+        .header(header::VARY, "accept-encoding")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header(header::X_FRAME_OPTIONS, "DENY")
+        .header(header::REFERRER_POLICY, "same-origin");
+    let etag = format!("\"{}\"", asset.etag.trim_matches('"'));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response = response.header(header::ETAG, value);
+    }
+    let fresh = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if fresh {
+        return response
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    }
+    let accepts = |coding: &str| {
+        request
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',').any(|part| {
+                    let mut pieces = part.split(';');
+                    let name = pieces.next().unwrap_or_default().trim();
+                    let refused = pieces.any(|p| {
+                        p.trim()
+                            .strip_prefix("q=")
+                            .and_then(|q| q.trim().parse::<f32>().ok())
+                            .is_some_and(|q| q == 0.0)
+                    });
+                    name.eq_ignore_ascii_case(coding) && !refused
+                })
+            })
+    };
+    let (body, encoding) = match (&asset.br, &asset.gzip) {
+        (Some(br), _) if accepts("br") => (br.clone(), Some("br")),
+        (_, Some(gzip)) if accepts("gzip") => (gzip.clone(), Some("gzip")),
+        _ => (asset.data.clone(), None),
+    };
+    if let Some(encoding) = encoding {
+        response = response.header(header::CONTENT_ENCODING, encoding);
+    }
+    response
+        .header(header::CONTENT_TYPE, asset.mime.as_str())
+        .body(Body::from(body))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// `GET /admin` and `GET /admin/`.
+pub(super) async fn root(State(state): State<HttpState>, headers: HeaderMap) -> Response {
+    serve(&state, "", &headers)
+}
+
+/// `GET /admin/{*path}`.
+pub(super) async fn path(
+    State(state): State<HttpState>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    serve(&state, &path, &headers)
+}
+
+fn serve(state: &HttpState, path: &str, headers: &HeaderMap) -> Response {
+    if !state.app.config.flags.ui {
+        return (StatusCode::NOT_FOUND, "Not found").into_response();
+    }
+    respond(state.assets.as_ref(), path, headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asset(text: &str, mime: &str) -> Asset {
+        Asset {
+            data: Bytes::from(text.to_string()),
+            gzip: Some(Bytes::from(format!("gz:{text}"))),
+            br: Some(Bytes::from(format!("br:{text}"))),
+            etag: format!("tag-{}", text.len()),
+            mime: mime.into(),
+        }
+    }
+
+    fn app() -> HashMap<String, Asset> {
+        HashMap::from([
+            ("index.html".to_string(), asset("<html>", "text/html")),
+            (
+                "web-0123456789abcdef.js".to_string(),
+                asset("js", "text/javascript"),
+            ),
+            (
+                "web-0123456789abcdef_bg.wasm".to_string(),
+                asset("wasm", "application/wasm"),
+            ),
+            ("favicon.svg".to_string(), asset("<svg>", "image/svg+xml")),
+        ])
+    }
+
+    fn get(assets: &dyn Assets, path: &str, headers: &[(&'static str, &str)]) -> Response {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, HeaderValue::from_str(v).expect("header"));
+        }
+        respond(assets, path, &map)
+    }
+
+    fn header(r: &Response, name: header::HeaderName) -> &str {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    #[test]
+    fn deep_links_get_the_app_and_missing_files_a_404() {
+        let app = app();
+        for path in ["", "login", "users/01J0000000000000000000000A", "/users/"] {
+            let r = get(&app, path, &[]);
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            assert_eq!(header(&r, header::CONTENT_TYPE), "text/html", "{path}");
+            assert_eq!(header(&r, header::CACHE_CONTROL), "no-cache", "{path}");
+        }
+        assert_eq!(get(&app, "nope.js", &[]).status(), StatusCode::NOT_FOUND);
+        let none: HashMap<String, Asset> = HashMap::new();
+        assert_eq!(
+            get(&none, "login", &[]).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+
+    #[test]
+    fn hashed_files_are_cached_for_good_others_revalidated() {
+        let app = app();
+        let js = get(&app, "web-0123456789abcdef.js", &[]);
+        assert_eq!(
+            header(&js, header::CACHE_CONTROL),
+            "public, max-age=31536000, immutable"
+        );
+        assert!(is_hashed("web-0123456789abcdef_bg.wasm"));
+        assert!(!is_hashed("web-notahash.js"));
+        let wasm = get(&app, "web-0123456789abcdef_bg.wasm", &[]);
+        assert_eq!(header(&wasm, header::CONTENT_TYPE), "application/wasm");
+        let icon = get(&app, "favicon.svg", &[]);
+        assert_eq!(header(&icon, header::CACHE_CONTROL), "no-cache");
+        assert_eq!(header(&icon, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+    }
+
+    #[test]
+    fn the_best_accepted_encoding_is_sent_and_etags_revalidate() {
+        let app = app();
+        let br = get(
+            &app,
+            "index.html",
+            &[("accept-encoding", "gzip, deflate, br")],
+        );
+        assert_eq!(header(&br, header::CONTENT_ENCODING), "br");
+        let gz = get(&app, "index.html", &[("accept-encoding", "gzip, br;q=0")]);
+        assert_eq!(header(&gz, header::CONTENT_ENCODING), "gzip");
+        let plain = get(&app, "index.html", &[]);
+        assert_eq!(header(&plain, header::CONTENT_ENCODING), "");
+        assert_eq!(header(&plain, header::VARY), "accept-encoding");
+        let etag = header(&plain, header::ETAG).to_string();
+        assert_eq!(etag, "\"tag-6\"");
+        let again = get(&app, "index.html", &[("if-none-match", &etag)]);
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    }
+}
