@@ -247,6 +247,16 @@ async fn the_admin_app_is_served_under_admin(backend: Backend) {
         .await
         .expect("request");
     assert_eq!(missing.status().as_u16(), 404);
+    // Nothing outside the app's folder, however the path is spelled.
+    for escape in [
+        "/admin/..%2F..%2FCargo.toml",
+        "/admin/%2E%2E/%2E%2E/Cargo.toml",
+    ] {
+        let reply = reqwest::get(format!("{}{escape}", server.base))
+            .await
+            .expect("request");
+        assert_eq!(reply.status().as_u16(), 404, "{escape}");
+    }
     let off_db = TestDb::new(backend).await;
     let off = Server::start(&off_db, &[("USER_MGMT_UI", "0")]);
     let hidden = reqwest::get(format!("{}/admin/login", off.base))

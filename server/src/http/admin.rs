@@ -77,6 +77,13 @@ fn is_hashed(path: &str) -> bool {
 /// The answer for `/admin/<path>`.
 pub fn respond(assets: &dyn Assets, path: &str, request: &HeaderMap) -> Response {
     let path = path.trim_start_matches('/');
+    // Debug builds read the folder from disk: nothing may point outside it.
+    if path
+        .split('/')
+        .any(|segment| segment == ".." || segment == "." || segment.contains(['\\', ':', '\0']))
+    {
+        return (StatusCode::NOT_FOUND, "Not found").into_response();
+    }
     let (name, asset) = match assets.get(path).filter(|_| !path.is_empty()) {
         Some(asset) => (path, asset),
         None => {
@@ -230,6 +237,19 @@ mod tests {
             assert_eq!(header(&r, header::CACHE_CONTROL), "no-cache", "{path}");
         }
         assert_eq!(get(&app, "nope.js", &[]).status(), StatusCode::NOT_FOUND);
+        for escape in [
+            "../Cargo.toml",
+            "a/../../etc/passwd",
+            "..\\x",
+            "./index.html",
+            "c:/x",
+        ] {
+            assert_eq!(
+                get(&app, escape, &[]).status(),
+                StatusCode::NOT_FOUND,
+                "{escape}"
+            );
+        }
         let none: HashMap<String, Asset> = HashMap::new();
         assert_eq!(
             get(&none, "login", &[]).status(),
