@@ -186,13 +186,9 @@ impl CredentialCache {
         );
     }
 
-    /// How many entries are held (for tests and metrics).
-    pub fn len(&self) -> usize {
-        self.entries().map.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.entries().map.is_empty()
     }
 }
 

@@ -6,7 +6,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::access::{self, Actor};
+use super::access::Actor;
 use super::audit::{self, AuditEvent};
 use super::users::{self, UserKey};
 use crate::app::App;
@@ -78,15 +78,7 @@ pub async fn set(
     resource: Resource,
     limit: Option<u32>,
 ) -> Result<()> {
-    let target = users::find(&app.db, key).await?;
-    access::require(
-        &app.db,
-        app.config.flags.enforce,
-        actor,
-        "users:manage",
-        None,
-    )
-    .await?;
+    let target = users::find_for_admin(app, actor, key).await?;
     let max = limit
         .map(|l| {
             i32::try_from(l).map_err(|_| DomainError::bad_input("limit", "Limit is too large"))

@@ -326,6 +326,21 @@ async fn join_default_org(
     Ok(())
 }
 
+/// The user `key` names, for an actor who must hold `users:manage`
+/// (invitations, password resets, quotas).
+pub(crate) async fn find_for_admin(app: &App, actor: &Actor, key: &UserKey) -> Result<user::Model> {
+    let target = find(&app.db, key).await?;
+    access::require(
+        &app.db,
+        app.config.flags.enforce,
+        actor,
+        "users:manage",
+        None,
+    )
+    .await?;
+    Ok(target)
+}
+
 /// Acting on a user needs `users:manage` (or being that user, for
 /// `allow_self`) and every permission the target holds: nobody manages
 /// someone more powerful than themselves.
