@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
+pub mod browser;
 pub mod server;
 pub mod smtp;
 

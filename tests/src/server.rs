@@ -23,7 +23,24 @@ pub struct Server {
 impl Server {
     /// Starts `roster serve` on a free port with extra environment.
     pub fn start(db: &TestDb, env: &[(&str, &str)]) -> Self {
-        let mut cmd = db.roster().args(["serve", "--bind", "127.0.0.1:0"]);
+        Self::start_at(db, "127.0.0.1:0", env)
+    }
+
+    /// Starts `roster serve` on a free port that is also its public address
+    /// (`ROSTER_PUBLIC_URL`), so the links in its emails open it.
+    pub fn start_public(db: &TestDb, env: &[(&str, &str)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let public = format!("http://127.0.0.1:{port}");
+        let mut all = env.to_vec();
+        all.push(("ROSTER_PUBLIC_URL", public.as_str()));
+        Self::start_at(db, &format!("127.0.0.1:{port}"), &all)
+    }
+
+    fn start_at(db: &TestDb, bind: &str, env: &[(&str, &str)]) -> Self {
+        let mut cmd = db.roster().args(["serve", "--bind", bind]);
         for (k, v) in env {
             cmd = cmd.env(k, v);
         }
@@ -247,7 +264,7 @@ impl Client {
     pub async fn login(&self, login: &str, password: &str) -> (Self, Reply) {
         let reply = self
             .query(
-                "mutation($l: String!, $p: String!) { login(usernameOrEmail: $l, password: $p) { sessionExpiresAt viewer { user { id username } permissions authentication } } }",
+                "mutation($l: String!, $p: String!) { login(usernameOrEmail: $l, password: $p) { sessionExpiresAt firstLogin viewer { user { id username } permissions authentication } } }",
                 json!({ "l": login, "p": password }),
             )
             .await;

@@ -37,6 +37,7 @@ async fn login_sets_a_session_cookie_and_viewer_knows_the_user(backend: Backend)
     assert_eq!(viewer(&anon).await, Value::Null);
     let (me, reply) = anon.login("admin", ADMIN_PASSWORD).await;
     assert_eq!(reply.data("login.viewer.user.username"), "admin");
+    assert_eq!(reply.data("login.firstLogin"), true, "the app's welcome");
     let cookie = &reply.set_cookie[0];
     for part in ["roster_session=", "HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(part), "{part} in {cookie}");
@@ -52,6 +53,8 @@ async fn login_sets_a_session_cookie_and_viewer_knows_the_user(backend: Backend)
     // Logging in by email works the same, case-insensitively.
     let (_, by_email) = anon.login("Jane@Example.com", USER_PASSWORD).await;
     assert_eq!(by_email.data("login.viewer.user.username"), "jane");
+    let (_, again) = anon.login("admin", ADMIN_PASSWORD).await;
+    assert_eq!(again.data("login.firstLogin"), false);
     // Only the SHA-256 of the session id is stored.
     let secret = me.cookie.clone().unwrap_or_default();
     let secret = secret.trim_start_matches("roster_session=");
@@ -63,7 +66,8 @@ async fn login_sets_a_session_cookie_and_viewer_knows_the_user(backend: Backend)
         audit(&db, "user.login").await,
         vec![
             "admin|127.0.0.1|roster-tests/1.0",
-            "jane|127.0.0.1|roster-tests/1.0"
+            "jane|127.0.0.1|roster-tests/1.0",
+            "admin|127.0.0.1|roster-tests/1.0"
         ]
     );
     let last_login = db

@@ -34,7 +34,7 @@ async fn serves_health_and_server_info(backend: Backend) {
 
     let (status, body) = server
         .post(json!({
-            "query": "{ serverInfo { version databaseBackend flags { core ui enforce rlsEnforce oidcAutoProvisionUsers } } }"
+            "query": "{ serverInfo { version databaseBackend flags { core ui enforce rlsEnforce oidcAutoProvisionUsers } passwordRules { minLength maxLength characterClasses } } }"
         }))
         .await;
     assert_eq!(status, 200);
@@ -49,6 +49,10 @@ async fn serves_health_and_server_info(backend: Backend) {
     assert_eq!(
         body["data"]["serverInfo"]["flags"],
         json!({ "core": true, "ui": true, "enforce": true, "rlsEnforce": true, "oidcAutoProvisionUsers": false })
+    );
+    assert_eq!(
+        body["data"]["serverInfo"]["passwordRules"],
+        json!({ "minLength": 12, "maxLength": 256, "characterClasses": true })
     );
     // The server migrated the fresh database on its own.
     assert_eq!(db.strings("SELECT COUNT(*) FROM roles").await, vec!["4"]);

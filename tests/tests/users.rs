@@ -518,7 +518,54 @@ async fn every_transition_and_every_forbidden_one(backend: Backend) {
     assert_eq!(status_of(&root).await, "active");
 }
 
+/// The user drawer's sessions: an admin sees and ends anyone's, a user
+/// their own, nobody else anyone's.
+async fn admins_see_and_end_a_users_sessions(backend: Backend) {
+    let (_db, server) = setup(backend).await;
+    let (admin, _) = server.client().login("admin", ADMIN_PASSWORD).await;
+    let (jane, login) = server.client().login("jane", USER_PASSWORD).await;
+    let jane_id = login.data("login.viewer.user.id");
+    let q = "query($id: ID!) { user(id: $id) { sessions { id current userAgent } } }";
+    let seen = admin
+        .query(q, json!({ "id": jane_id }))
+        .await
+        .data("user.sessions");
+    assert_eq!(seen.as_array().map(Vec::len), Some(1), "{seen}");
+    assert_eq!(seen[0]["current"], false);
+    assert_eq!(seen[0]["userAgent"], "roster-tests/1.0");
+    let own = jane
+        .query(q, json!({ "id": jane_id }))
+        .await
+        .data("user.sessions");
+    assert_eq!(own[0]["current"], true);
+    let (ops, ops_login) = server.client().login("ops", USER_PASSWORD).await;
+    let ops_id = ops_login.data("login.viewer.user.id");
+    assert_eq!(
+        jane.query(q, json!({ "id": ops_id })).await.code(),
+        "FORBIDDEN"
+    );
+    let ended = admin
+        .query(
+            "mutation($id: ID!) { revokeSession(id: $id) }",
+            json!({ "id": seen[0]["id"] }),
+        )
+        .await;
+    assert_eq!(ended.data("revokeSession"), true);
+    assert_eq!(
+        jane.query("{ viewer { user { id } } }", json!({}))
+            .await
+            .data("viewer"),
+        Value::Null
+    );
+    let left = ops
+        .query(q, json!({ "id": jane_id }))
+        .await
+        .data("user.sessions");
+    assert_eq!(left, json!([]));
+}
+
 on_both_backends!(
+    admins_see_and_end_a_users_sessions,
     every_transition_and_every_forbidden_one,
     quotas_are_overridden_per_user_and_shown_with_usage,
     custom_roles_are_managed_without_escalation,

@@ -48,6 +48,12 @@ impl PasswordPolicy {
         }
     }
 
+    /// Whether upper case, lower case, a digit and a special character are
+    /// all required (the default profile; NIST asks for length only).
+    pub fn requires_character_classes(&self) -> bool {
+        self.profile == PasswordProfile::Default
+    }
+
     /// Checks `password` (and its confirmation, when one was typed) and returns
     /// it as a policy-approved password, or every rule it breaks.
     /// `user_inputs` (username, email) count as guessable words.
@@ -71,7 +77,7 @@ impl PasswordPolicy {
                 "Password must be at most {MAX_PASSWORD_CHARS} characters"
             ));
         }
-        if self.profile == PasswordProfile::Default {
+        if self.requires_character_classes() {
             if !password.chars().any(char::is_uppercase) {
                 fail("Password must include an uppercase letter");
             }

@@ -119,6 +119,7 @@ impl AuthMutation {
         Ok(LoginPayload {
             viewer,
             session_expires_at: session.session.expires_at,
+            first_login: logged_in.first_login,
         })
     }
 

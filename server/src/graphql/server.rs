@@ -5,6 +5,7 @@ use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use crate::app::App;
 use crate::config::Flags;
 use crate::db;
+use crate::domain::password::MAX_PASSWORD_CHARS;
 
 /// The database Roster runs on.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -40,6 +41,18 @@ impl From<Flags> for FeatureFlags {
     }
 }
 
+/// The rules a new password must pass (SPEC §5), so forms can show them as
+/// the user types. The server checks them again, with the guessability
+/// estimate forms cannot run.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PasswordRules {
+    pub min_length: i32,
+    pub max_length: i32,
+    /// An uppercase letter, a lowercase letter, a number and a special
+    /// character are each required.
+    pub character_classes: bool,
+}
+
 /// Public facts about this Roster server.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct ServerInfo {
@@ -47,6 +60,7 @@ pub struct ServerInfo {
     pub version: String,
     pub database_backend: DatabaseBackend,
     pub flags: FeatureFlags,
+    pub password_rules: PasswordRules,
 }
 
 #[derive(Default)]
@@ -65,6 +79,11 @@ impl ServerQuery {
             version: crate::VERSION.to_string(),
             database_backend,
             flags: app.config.flags.into(),
+            password_rules: PasswordRules {
+                min_length: i32::try_from(app.policy.min_chars()).unwrap_or(i32::MAX),
+                max_length: i32::try_from(MAX_PASSWORD_CHARS).unwrap_or(i32::MAX),
+                character_classes: app.policy.requires_character_classes(),
+            },
         })
     }
 }

@@ -148,4 +148,6 @@ pub struct CreatedToken {
 pub struct LoginPayload {
     pub viewer: Viewer,
     pub session_expires_at: DateTime<Utc>,
+    /// True when this is the user's first successful login.
+    pub first_login: bool,
 }

@@ -5,13 +5,13 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
 use super::context::{Credential, actor, app, core_enabled, gql, state};
-use super::types::{User, UserStatus};
+use super::types::{Session, User, UserStatus};
 use crate::domain::{self, Email, RoleName, Username};
 use crate::http::cookies;
 use crate::service::directory::{self, Cursor, Order, UserFilter};
 use crate::service::tokens::IssuedToken;
 use crate::service::users::{self, NewUser, UserChanges, UserKey, UserView};
-use crate::service::{access, quotas, roles};
+use crate::service::{access, quotas, roles, sessions};
 use crate::service::{invitations, password_reset};
 
 /// Which users to list.
@@ -124,6 +124,30 @@ impl User {
                 used: u.used,
                 overridden: u.overridden,
             })
+            .collect())
+    }
+
+    /// The user's live sessions, newest first (needs `users:manage`, or to
+    /// be this user); `revokeSession` ends one.
+    async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
+        let app = app(ctx)?;
+        access::require(
+            &app.db,
+            app.config.flags.enforce,
+            actor(ctx)?,
+            "users:manage",
+            Some(&self.id),
+        )
+        .await
+        .map_err(gql)?;
+        let current = match &state(ctx)?.credential {
+            Credential::Session(id) => Some(id.as_str()),
+            _ => None,
+        };
+        let list = sessions::list_live(&app.db, &self.id).await.map_err(gql)?;
+        Ok(list
+            .into_iter()
+            .map(|s| Session::from_model(s, current))
             .collect())
     }
 }

@@ -64,6 +64,40 @@ impl Assets for HashMap<String, Asset> {
 
 const INDEX: &str = "index.html";
 
+/// The Content-Security-Policy of an HTML page of the app: everything from
+/// this origin only, no inline code except the page's own inline scripts
+/// (Trunk's loader), allowed by their SHA-256.
+fn content_security_policy(html: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let html = String::from_utf8_lossy(html);
+    let mut hashes = String::new();
+    let mut rest = html.as_ref();
+    while let Some(start) = rest.find("<script") {
+        rest = &rest[start..];
+        let Some(open_end) = rest.find('>') else {
+            break;
+        };
+        let tag = &rest[..open_end];
+        let body = &rest[open_end + 1..];
+        let Some(close) = body.find("</script>") else {
+            break;
+        };
+        if !tag.contains(" src=") {
+            let digest = Sha256::digest(&body.as_bytes()[..close]);
+            hashes.push_str(" 'sha256-");
+            hashes.push_str(&base64::engine::general_purpose::STANDARD.encode(digest));
+            hashes.push('\'');
+        }
+        rest = &body[close..];
+    }
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
 /// Trunk names built files `name-<16 hex digits>.ext` (the WASM module
 /// `name-<hash>_bg.wasm`): their content never changes under that name.
 fn is_hashed(path: &str) -> bool {
@@ -156,6 +190,11 @@ pub fn respond(assets: &dyn Assets, path: &str, request: &HeaderMap) -> Response
     if let Some(encoding) = encoding {
         response = response.header(header::CONTENT_ENCODING, encoding);
     }
+    if asset.mime.starts_with("text/html")
+        && let Ok(csp) = HeaderValue::from_str(&content_security_policy(&asset.data))
+    {
+        response = response.header(header::CONTENT_SECURITY_POLICY, csp);
+    }
     response
         .header(header::CONTENT_TYPE, asset.mime.as_str())
         .body(Body::from(body))
@@ -210,6 +249,23 @@ mod tests {
             ),
             ("favicon.svg".to_string(), asset("<svg>", "image/svg+xml")),
         ])
+    }
+
+    #[test]
+    fn pages_allow_only_their_own_inline_scripts() {
+        let html = r#"<html><script type="module">import init from '/admin/a.js';</script><script src="/admin/b.js"></script></html>"#;
+        let csp = content_security_policy(html.as_bytes());
+        // printf %s "import init from '/admin/a.js';" | openssl dgst -sha256 -binary | base64
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-jY4YLcIUZk3NfPvdQQqGIEtnR0AdG09ysp5QPnHoYJw='"),
+            "{csp}"
+        );
+        assert_eq!(csp.matches("'sha256-").count(), 1, "{csp}");
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+        let page = get(&app(), "users", &[]);
+        assert!(header(&page, header::CONTENT_SECURITY_POLICY).contains("script-src"));
+        let js = get(&app(), "web-0123456789abcdef.js", &[]);
+        assert!(js.headers().get(header::CONTENT_SECURITY_POLICY).is_none());
     }
 
     fn get(assets: &dyn Assets, path: &str, headers: &[(&'static str, &str)]) -> Response {

@@ -109,6 +109,8 @@ pub async fn verify_credentials(
 pub struct LoggedIn {
     pub who: Authenticated,
     pub session: NewSession,
+    /// No login of this user had succeeded before (the app's welcome).
+    pub first_login: bool,
 }
 
 fn account_key(login: &str) -> String {
@@ -159,13 +161,18 @@ pub async fn login(
         .exec(&txn)
         .await?;
     let user_id = user.id.clone();
+    let first_login = user.last_login_at.is_none();
     let who = actor_for(&txn, user, Channel::Api, client, None).await?;
     let event = AuditEvent::new("user.login")
         .resource("user", &user_id)
         .details(json!({ "session_id": session.session.id }));
     audit::commit(txn, &who.actor, vec![event]).await?;
     metrics::counter!("roster_logins_total").increment(1);
-    Ok(LoggedIn { who, session })
+    Ok(LoggedIn {
+        who,
+        session,
+        first_login,
+    })
 }
 
 /// Ends the current session.

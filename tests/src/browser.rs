@@ -1,0 +1,233 @@
+//! Headless Chromium driven through chromedriver (WebDriver), for the admin
+//! app's end-to-end tests. Screenshots go to `test-output/screenshots/`.
+#![expect(clippy::expect_used, reason = "a test harness fails loudly")]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+/// How long a step may take before the test fails.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+/// Where Debian's packages put them (`apt-get install chromium chromium-driver`).
+fn program(env: &str, default: &str) -> String {
+    std::env::var(env).unwrap_or_else(|_| default.to_string())
+}
+
+/// A chromedriver process; each [`Driver::window`] is a separate browser
+/// with its own cookies.
+pub struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    pub fn start() -> Self {
+        let chromedriver = program("ROSTER_TEST_CHROMEDRIVER", "/usr/bin/chromedriver");
+        assert!(
+            std::path::Path::new(&chromedriver).exists(),
+            "{chromedriver} is missing: install Debian's chromium and chromium-driver (.ci/run does)"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let url = format!("http://127.0.0.1:{port}");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < PATIENCE, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, url }
+    }
+
+    /// A new headless browser.
+    pub async fn window(&self) -> Window {
+        let chromium = program("ROSTER_TEST_CHROMIUM", "/usr/bin/chromium");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                    "--window-size=1280,900",
+                ],
+            }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("start a chromium session");
+        Window { client }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One browser window.
+pub struct Window {
+    pub client: Client,
+}
+
+impl Window {
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+    }
+
+    /// Waits until `css` matches a visible element and returns it.
+    pub async fn wait(&self, css: &str) -> Element {
+        let start = Instant::now();
+        loop {
+            if let Ok(found) = self.client.find(Locator::Css(css)).await
+                && found.is_displayed().await.unwrap_or(false)
+            {
+                return found;
+            }
+            if start.elapsed() > PATIENCE {
+                let url = self
+                    .client
+                    .current_url()
+                    .await
+                    .map(|u| u.to_string())
+                    .unwrap_or_default();
+                let body = self.body_text().await;
+                panic!("no visible {css} at {url} after {PATIENCE:?}; the page says:\n{body}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the element `css` shows text containing `needle`.
+    pub async fn wait_text(&self, css: &str, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            if let Ok(found) = self.client.find(Locator::Css(css)).await
+                && let Ok(text) = found.text().await
+                && text.contains(needle)
+            {
+                return text;
+            }
+            if start.elapsed() > PATIENCE {
+                let body = self.body_text().await;
+                panic!("{css} never said {needle:?}; the page says:\n{body}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until no element matches `css`.
+    pub async fn wait_gone(&self, css: &str) {
+        let start = Instant::now();
+        while self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .is_ok_and(|all| !all.is_empty())
+        {
+            assert!(start.elapsed() < PATIENCE, "{css} is still there");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Whether anything matches `css` right now.
+    pub async fn has(&self, css: &str) -> bool {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .is_ok_and(|all| !all.is_empty())
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait(css).await.click().await.expect("click");
+    }
+
+    /// Replaces the text of the input `css`.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let input = self.wait(css).await;
+        input.clear().await.expect("clear");
+        input.send_keys(text).await.expect("type");
+    }
+
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.expect("url");
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    /// Waits until the address bar's path starts with `prefix`.
+    pub async fn wait_path(&self, prefix: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let path = self.path().await;
+            if path.starts_with(prefix) {
+                return path;
+            }
+            assert!(
+                start.elapsed() < PATIENCE,
+                "still at {path}, expected {prefix}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn body_text(&self) -> String {
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(e) => format!("(no body: {e})"),
+        }
+    }
+
+    /// Saves a screenshot as `test-output/screenshots/<name>.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("screenshot folder");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("save screenshot");
+    }
+
+    /// Presses keys (WebDriver key codes for modifiers) on the focused element.
+    pub async fn keys(&self, css: &str, keys: &str) {
+        self.wait(css).await.send_keys(keys).await.expect("keys");
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// `test-output/screenshots` at the root of the repository.
+pub fn screenshot_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("test-output")
+        .join("screenshots")
+}
+
+/// Whether the admin app has been built (`trunk build --release`).
+pub fn app_is_built() -> bool {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../web/dist/index.html")
+        .exists()
+}

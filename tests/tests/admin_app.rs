@@ -1,0 +1,293 @@
+//! The admin app (issue 5) in headless Chromium against the real binary, a
+//! real SMTP sink and a fresh database: bootstrap (CLI) → log in → create a
+//! user → the invitation email → its link → policy errors, then a good
+//! password → log in as the new user → no admin actions; a token used from a
+//! script; deactivation ends the user's session; the expired-invitation page.
+//! Screenshots of each main screen go to `test-output/screenshots/`.
+#![expect(clippy::expect_used, reason = "tests fail loudly")]
+
+use roster_tests::browser::{Driver, Window, app_is_built};
+use roster_tests::server::Server;
+use roster_tests::smtp::SmtpSink;
+use roster_tests::{ADMIN_PASSWORD, Backend, TestDb, on_both_backends};
+use serde_json::{Value, json};
+
+const JANE_PASSWORD: &str = "Quiet-Harbor-Lantern-58";
+
+/// The invitation link of an email's text part, as the recipient would click it.
+fn link_in(mail: &str) -> String {
+    let start = mail.find("http://").expect("a link in the email");
+    mail[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+        .collect()
+}
+
+async fn graphql_with_token(server: &Server, token: &str, query: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/graphql", server.base))
+        .bearer_auth(token)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json")
+}
+
+async fn log_in(w: &Window, base: &str, login: &str, password: &str) {
+    w.goto(&format!("{base}/admin/login")).await;
+    w.fill("#login", login).await;
+    w.fill("#password", password).await;
+    w.click("#login-form button[type=submit]").await;
+}
+
+async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
+    assert!(
+        app_is_built(),
+        "the admin app is not built: run `trunk build --release` (.ci/run does)"
+    );
+    let db = TestDb::bootstrapped(backend).await;
+    let sink = SmtpSink::start();
+    let port = sink.port.to_string();
+    let server = Server::start_public(
+        &db,
+        &[
+            ("SMTP_HOST", "127.0.0.1"),
+            ("SMTP_PORT", port.as_str()),
+            ("SMTP_TLS", "none"),
+            ("EMAIL_FROM", "Roster <roster@example.com>"),
+        ],
+    );
+    let base = server.base.clone();
+    let driver = Driver::start();
+    let admin = driver.window().await;
+    let shots = |name: &str| {
+        format!(
+            "{}-{name}",
+            if backend == Backend::Sqlite {
+                "sqlite"
+            } else {
+                "postgres"
+            }
+        )
+    };
+
+    // An anonymous visit lands on the login page; a wrong password says so.
+    admin.goto(&format!("{base}/admin/")).await;
+    admin.wait_path("/admin/login").await;
+    admin.screenshot(&shots("01-login")).await;
+    log_in(&admin, &base, "admin", "Wrong-Password-1234").await;
+    admin
+        .wait_text(".alert-danger", "Invalid username or password")
+        .await;
+    // Right away again: the failure slowed the account down, and it says so.
+    log_in(&admin, &base, "admin", ADMIN_PASSWORD).await;
+    admin
+        .wait_text(".alert-danger", "Too many attempts; try again in")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+
+    // The superuser logs in for the first time: the welcome, then the users.
+    log_in(&admin, &base, "admin", ADMIN_PASSWORD).await;
+    admin.wait("#welcome-modal").await;
+    admin
+        .wait_text("#welcome-modal", "You're logged in as admin")
+        .await;
+    admin.screenshot(&shots("02-welcome")).await;
+    admin.click("#get-started").await;
+    admin.wait_gone("#welcome-modal").await;
+    admin.wait("tr[data-user=admin]").await;
+    admin.wait_text("tr[data-user=admin]", "superuser").await;
+    admin.screenshot(&shots("03-users")).await;
+
+    // Create a user: the modal, a conflict shown under its field, then success.
+    admin.click("#create-user").await;
+    admin.wait("#create-user-modal").await;
+    admin.fill("#new-username", "jane").await;
+    admin.fill("#new-email", "admin@example.com").await;
+    admin.screenshot(&shots("04-create-user")).await;
+    admin.click("#create-user-submit").await;
+    admin
+        .wait_text(
+            "#create-user-modal .invalid-feedback[data-field=email]",
+            "Email is already taken",
+        )
+        .await;
+    admin.fill("#new-email", "jane@example.com").await;
+    admin.click("#create-user-submit").await;
+    admin
+        .wait_text("#create-result", "Invitation sent to jane@example.com")
+        .await;
+    admin
+        .wait_text("tr[data-user=jane]", "Pending Invitation")
+        .await;
+
+    // Search narrows the table.
+    admin.fill("#user-search", "jan").await;
+    admin.wait_gone("tr[data-user=admin]").await;
+    admin.wait("tr[data-user=jane]").await;
+
+    // The invitation email carries the link; jane opens it in her browser.
+    let mail = sink.wait_for(1).remove(0);
+    let link = link_in(&mail);
+    assert!(
+        link.starts_with(&format!("{base}/admin/accept-invitation?token=")),
+        "{link}"
+    );
+    let jane = driver.window().await;
+    jane.goto(&link).await;
+    jane.wait("#accept-invitation-form").await;
+    let shown = jane
+        .wait("#invited-username")
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten();
+    assert_eq!(shown.as_deref(), Some("jane"));
+    // A weak password: the rules say so as she types, the server on submit.
+    jane.fill("#password", "short").await;
+    jane.fill("#password-confirm", "shorter").await;
+    assert!(
+        !jane.has("#password-rules li.met:nth-child(1)").await,
+        "length rule met?"
+    );
+    jane.click("#accept-invitation-form button[type=submit]")
+        .await;
+    jane.wait_text(
+        ".invalid-feedback[data-field=password]",
+        "at least 12 characters",
+    )
+    .await;
+    jane.wait_text(
+        ".invalid-feedback[data-field=passwordConfirm]",
+        "Passwords do not match",
+    )
+    .await;
+    jane.screenshot(&shots("05-accept-invitation")).await;
+    jane.fill("#password", JANE_PASSWORD).await;
+    jane.fill("#password-confirm", JANE_PASSWORD).await;
+    jane.wait("#password-rules li.met:nth-child(5)").await;
+    jane.click("#accept-invitation-form button[type=submit]")
+        .await;
+    jane.wait_path("/admin/login?accepted=1").await;
+    jane.wait_text(
+        ".alert-success",
+        "Password set successfully. Please log in.",
+    )
+    .await;
+
+    // Jane (a viewer) logs in: her welcome, and no admin screens or actions.
+    log_in(&jane, &base, "jane", JANE_PASSWORD).await;
+    jane.wait_text("#welcome-modal", "with viewer access").await;
+    jane.click("#get-started").await;
+    jane.wait_path("/admin/tokens").await;
+    assert!(
+        !jane.has("nav a[href='/admin/users']").await,
+        "a viewer sees Users"
+    );
+    jane.goto(&format!("{base}/admin/users")).await;
+    jane.wait_text(".alert-danger", "Insufficient permissions")
+        .await;
+    assert!(!jane.has("#create-user").await, "a viewer can create users");
+    assert!(
+        !jane.has("#user-actions").await,
+        "a viewer sees user actions"
+    );
+
+    // She creates a token; its secret is shown once and works from a script.
+    jane.goto(&format!("{base}/admin/tokens")).await;
+    jane.click("#create-token").await;
+    jane.fill("#token-name", "backup script").await;
+    jane.click("#token-scopes input[value='orgs:read']").await;
+    jane.click("#create-token-form button[type=submit]").await;
+    let secret = jane
+        .wait("#token-secret-value")
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    assert!(secret.starts_with("roster_pat_"), "{secret}");
+    jane.wait_text("#tokens-table", "backup script").await;
+    jane.screenshot(&shots("06-tokens")).await;
+    let viewer = graphql_with_token(
+        &server,
+        &secret,
+        "{ viewer { user { username } permissions } }",
+    )
+    .await;
+    assert_eq!(
+        viewer["data"]["viewer"]["user"]["username"], "jane",
+        "{viewer}"
+    );
+    assert_eq!(
+        viewer["data"]["viewer"]["permissions"],
+        json!(["orgs:read"])
+    );
+    jane.goto(&format!("{base}/admin/sessions")).await;
+    jane.wait_text(".sessions-table", "This session").await;
+    jane.screenshot(&shots("07-sessions")).await;
+
+    // The admin opens jane's drawer, sees her session, and deactivates her.
+    admin.goto(&format!("{base}/admin/users")).await;
+    admin.click("tr[data-user=jane]").await;
+    admin.wait_text("#user-drawer", "Active").await;
+    admin
+        .wait_text("#user-drawer .sessions-table", "Sign out")
+        .await;
+    admin.screenshot(&shots("08-user-drawer")).await;
+    admin.click("#deactivate").await;
+    admin
+        .wait_text("#deactivate-modal", "will no longer be able to log in")
+        .await;
+    admin.screenshot(&shots("09-deactivate")).await;
+    admin.click("#confirm-deactivate").await;
+    admin.wait_text("#drawer-notice", "User deactivated").await;
+    admin
+        .wait_text("#user-drawer .drawer-header", "Inactive")
+        .await;
+
+    // Jane's next step finds her session over, and her token refused.
+    jane.click("nav a[href='/admin/tokens']").await;
+    jane.wait_path("/admin/login?ended=1").await;
+    jane.wait_text(".alert-success", "Your session has ended")
+        .await;
+    let refused = graphql_with_token(&server, &secret, "{ viewer { user { username } } }").await;
+    assert_ne!(
+        refused["data"]["viewer"]["user"]["username"], "jane",
+        "{refused}"
+    );
+
+    // An invitation eight days old gets seed 004's expired page.
+    admin.click("#user-drawer .btn-close").await;
+    admin.click("#create-user").await;
+    admin.fill("#new-username", "slowpoke").await;
+    admin.fill("#new-email", "slowpoke@example.com").await;
+    admin.click("#create-user-submit").await;
+    admin.wait_text("#create-result", "Invitation sent").await;
+    let late = link_in(&sink.wait_for(2)[1]);
+    let past = match backend {
+        Backend::Sqlite => "'2020-01-01T00:00:00+00:00'",
+        Backend::Postgres => "'2020-01-01T00:00:00+00:00'::timestamptz",
+    };
+    db.exec(&format!("UPDATE one_time_tokens SET expires_at = {past}"))
+        .await;
+    jane.goto(&late).await;
+    jane.wait_text("#invitation-expired", "Invitation Expired")
+        .await;
+    jane.wait_text(
+        "#invitation-expired",
+        "This invitation link has expired. Please contact your administrator to resend the invitation.",
+    )
+    .await;
+    jane.screenshot(&shots("10-invitation-expired")).await;
+
+    admin.close().await;
+    jane.close().await;
+}
+
+on_both_backends!(the_admin_app_walks_the_whole_invitation_flow);

@@ -1,0 +1,182 @@
+//! Pieces every screen uses: badges in seed 004's colours, modals, alerts,
+//! field errors and the live password rules.
+
+use leptos::prelude::*;
+
+use crate::api::ApiError;
+use crate::model::PasswordRules;
+
+/// Seed 004's role colours (superuser above admin; custom roles in blue-grey).
+pub fn role_class(role: &str) -> &'static str {
+    match role {
+        "superuser" => "badge bg-dark",
+        "admin" => "badge bg-danger",
+        "editor" => "badge bg-primary",
+        "viewer" => "badge bg-secondary",
+        _ => "badge bg-info",
+    }
+}
+
+#[component]
+pub fn RoleBadges(roles: Vec<String>) -> impl IntoView {
+    roles
+        .into_iter()
+        .map(|r| view! { <span class=role_class(&r)>{r.clone()}</span>" " })
+        .collect_view()
+}
+
+/// Seed 004's state badges.
+pub fn status_label(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "PENDING_INVITATION" => ("badge bg-warning", "Pending Invitation"),
+        "ACTIVE" => ("badge bg-success", "Active"),
+        "DEACTIVATED" => ("badge bg-secondary", "Inactive"),
+        _ => ("badge bg-dark", "Deleted"),
+    }
+}
+
+#[component]
+pub fn StatusBadge(status: String) -> impl IntoView {
+    let (class, label) = status_label(&status);
+    view! { <span class=class data-status=status.clone()>{label}</span> }
+}
+
+/// A dialog over the page; Escape and the close button call `on_close`.
+#[component]
+pub fn Modal(
+    title: String,
+    #[prop(into)] on_close: Callback<()>,
+    #[prop(optional, into)] id: String,
+    #[prop(optional)] wide: bool,
+    children: Children,
+) -> impl IntoView {
+    let handle = window_event_listener(leptos::ev::keydown, move |e| {
+        if e.key() == "Escape" {
+            on_close.run(());
+        }
+    });
+    on_cleanup(move || handle.remove());
+    view! {
+        <div class="modal-backdrop" on:click=move |_| on_close.run(())></div>
+        <div class="modal" id=id role="dialog" aria-modal="true" class:modal-lg=wide>
+            <div class="modal-header">
+                <h5 class="modal-title">{title}</h5>
+                <button type="button" class="btn-close" aria-label="Close" on:click=move |_| on_close.run(())>"×"</button>
+            </div>
+            {children()}
+        </div>
+    }
+}
+
+/// Seed 004's confirmation dialog: a question, what it does, and the button.
+#[component]
+pub fn Confirm(
+    id: &'static str,
+    title: String,
+    body: AnyView,
+    action: &'static str,
+    button_class: &'static str,
+    #[prop(into)] busy: Signal<bool>,
+    #[prop(into)] on_confirm: Callback<()>,
+    #[prop(into)] on_cancel: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <Modal title=String::new() on_close=on_cancel id=format!("{id}-modal")>
+            <div class="modal-body text-center">
+                <h3>{title}</h3>
+                <div class="text-muted">{body}</div>
+            </div>
+            <div class="modal-footer">
+                <button type="button" class="btn" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                <button type="button" class=button_class id=format!("confirm-{id}")
+                    disabled=move || busy.get() on:click=move |_| on_confirm.run(())>
+                    {move || if busy.get() { "Working…" } else { action }}
+                </button>
+            </div>
+        </Modal>
+    }
+}
+
+/// An error alert for whatever of `error` has no field of its own in the form.
+#[component]
+pub fn ErrorAlert(
+    #[prop(into)] error: Signal<Option<ApiError>>,
+    #[prop(optional)] fields: &'static [&'static str],
+) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .and_then(|e| e.general(fields))
+            .map(|message| view! { <div class="alert alert-danger" role="alert">{message}</div> })
+    }
+}
+
+/// The messages about one field, shown under it.
+#[component]
+pub fn FieldErrors(
+    #[prop(into)] error: Signal<Option<ApiError>>,
+    field: &'static str,
+) -> impl IntoView {
+    move || {
+        error.with(|e| {
+            e.as_ref()
+                .map(|e| e.for_field(field))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| view! { <div class="invalid-feedback" data-field=field>{m}</div> })
+                .collect_view()
+        })
+    }
+}
+
+/// The password rules, each ticked as the typed password meets it. The
+/// server checks them again, with the guessability estimate.
+#[component]
+pub fn PasswordRulesList(
+    rules: PasswordRules,
+    #[prop(into)] password: Signal<String>,
+) -> impl IntoView {
+    type Rule = fn(&str, usize) -> bool;
+    let mut checks: Vec<(String, Rule)> = vec![(
+        format!("At least {} characters", rules.min_length),
+        |p: &str, min: usize| p.chars().count() >= min,
+    )];
+    if rules.character_classes {
+        checks.push(("Uppercase letter (A-Z)".into(), |p, _| {
+            p.chars().any(char::is_uppercase)
+        }));
+        checks.push(("Lowercase letter (a-z)".into(), |p, _| {
+            p.chars().any(char::is_lowercase)
+        }));
+        checks.push(("Number (0-9)".into(), |p, _| {
+            p.chars().any(|c| c.is_ascii_digit())
+        }));
+        checks.push(("Special character (!@#$%^&*)".into(), |p, _| {
+            p.chars()
+                .any(|c| !c.is_alphanumeric() && !c.is_whitespace())
+        }));
+    }
+    let min = rules.min_length;
+    view! {
+        <ul class="rules" id="password-rules">
+            {checks
+                .into_iter()
+                .map(|(label, ok)| {
+                    let met = move || password.with(|p| ok(p, min));
+                    view! {
+                        <li class:met=met>
+                            <span class="tick">{move || if met() { "✓" } else { "•" }}</span>
+                            " " {label}
+                        </li>
+                    }
+                })
+                .collect_view()}
+            <li class="hint">"Not a common or easily guessed password"</li>
+        </ul>
+    }
+}
+
+#[component]
+pub fn Loading(#[prop(optional)] what: &'static str) -> impl IntoView {
+    view! { <div class="loading" role="status"><span class="spinner"></span>" Loading " {what} "…"</div> }
+}

@@ -1,0 +1,266 @@
+//! Roster's admin app (SPEC §12): a Leptos CSR app served by `roster serve`
+//! under `/admin`, talking to `/graphql` with the session cookie.
+
+mod api;
+mod components;
+mod model;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect, Route, Router, Routes};
+use leptos_router::hooks::use_navigate;
+use leptos_router::path;
+use wasm_bindgen::JsCast;
+
+use api::ApiError;
+use components::{Loading, Modal};
+use model::{Boot, ServerInfo, Viewer};
+
+/// What every screen knows: the server, who is signed in, and whether to
+/// greet them.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub info: RwSignal<Option<ServerInfo>>,
+    pub viewer: RwSignal<Option<Viewer>>,
+    pub booted: RwSignal<bool>,
+    pub boot_error: RwSignal<Option<ApiError>>,
+    pub welcome: RwSignal<bool>,
+}
+
+impl AppState {
+    pub fn can(&self, permission: &str) -> bool {
+        self.viewer
+            .with(|v| v.as_ref().is_some_and(|v| v.can(permission)))
+    }
+
+    /// Where a signed-in user starts.
+    pub fn home(&self) -> &'static str {
+        if self.can("users:read") {
+            "/admin/users"
+        } else {
+            "/admin/tokens"
+        }
+    }
+}
+
+pub fn state() -> AppState {
+    expect_context::<AppState>()
+}
+
+fn main() {
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let state = AppState {
+        info: RwSignal::new(None),
+        viewer: RwSignal::new(None),
+        booted: RwSignal::new(false),
+        boot_error: RwSignal::new(None),
+        welcome: RwSignal::new(false),
+    };
+    provide_context(state);
+    leptos::task::spawn_local(async move {
+        match api::call::<Boot>(api::BOOT, serde_json::json!({})).await {
+            Ok(boot) => {
+                state.info.set(Some(boot.server_info));
+                state.viewer.set(boot.viewer);
+            }
+            Err(e) => state.boot_error.set(Some(e)),
+        }
+        state.booted.set(true);
+    });
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/admin/login") view=pages::login::LoginPage/>
+                <Route path=path!("/admin/accept-invitation") view=pages::invitation::AcceptInvitation/>
+                <Route path=path!("/admin/forgot-password") view=pages::reset::ForgotPassword/>
+                <Route path=path!("/admin/reset-password") view=pages::reset::ResetPassword/>
+                <Route path=path!("/admin") view=|| view! { <Shell><Home/></Shell> }/>
+                <Route path=path!("/admin/users") view=|| view! { <Shell><pages::users::UsersPage/></Shell> }/>
+                <Route path=path!("/admin/users/:id") view=|| view! { <Shell><pages::users::UsersPage/></Shell> }/>
+                <Route path=path!("/admin/tokens") view=|| view! { <Shell><pages::tokens::TokensPage/></Shell> }/>
+                <Route path=path!("/admin/sessions") view=|| view! { <Shell><pages::sessions::SessionsPage/></Shell> }/>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn Home() -> impl IntoView {
+    let home = state().home();
+    view! { <Redirect path=home/> }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <div class="centered">
+            <div class="empty">
+                <p class="empty-title">"Page not found"</p>
+                <p class="empty-subtitle text-muted">"There is nothing at this address."</p>
+                <a class="btn btn-primary" href="/admin">"Go to Roster"</a>
+            </div>
+        </div>
+    }
+}
+
+/// Waits for the boot query, then shows the signed-in frame around `children`
+/// or sends an anonymous visitor to the login page.
+#[component]
+fn Shell(children: ChildrenFn) -> impl IntoView {
+    let state = state();
+    let children = StoredValue::new(children);
+    move || {
+        if !state.booted.get() {
+            return view! { <div class="centered"><Loading what="Roster"/></div> }.into_any();
+        }
+        if let Some(error) = state.boot_error.get() {
+            return view! {
+                <div class="centered"><div class="alert alert-danger">{error.general(&[]).unwrap_or_default()}</div></div>
+            }
+            .into_any();
+        }
+        if state.viewer.with(Option::is_none) {
+            let next = js_sys::encode_uri_component(&api::current_path());
+            return view! { <Redirect path=format!("/admin/login?next={next}")/> }.into_any();
+        }
+        view! { <Frame>{children.with_value(|c| c())}</Frame> }.into_any()
+    }
+}
+
+/// The navigation bar, the page, the welcome modal and the keyboard shortcuts.
+#[component]
+fn Frame(children: Children) -> impl IntoView {
+    let state = state();
+    let navigate = use_navigate();
+    let shortcuts = window_event_listener(leptos::ev::keydown, shortcut);
+    on_cleanup(move || shortcuts.remove());
+    let logout = move |_| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let _ = api::call::<serde_json::Value>(api::LOGOUT, serde_json::json!({})).await;
+            state.viewer.set(None);
+            navigate("/admin/login", Default::default());
+        });
+    };
+    let name = move || {
+        state.viewer.with(|v| {
+            v.as_ref()
+                .map(|v| v.user.username.clone())
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <header class="navbar">
+            <a class="brand" href="/admin">"Roster"</a>
+            <nav>
+                <Show when=move || state.can("users:read")>
+                    <A href="/admin/users">"Users"</A>
+                </Show>
+                <A href="/admin/tokens">"My tokens"</A>
+                <A href="/admin/sessions">"My sessions"</A>
+            </nav>
+            <div class="navbar-user">
+                <span id="signed-in-as">{name}</span>
+                <button type="button" class="btn btn-sm" id="logout" on:click=logout>"Log out"</button>
+            </div>
+        </header>
+        <main class="page">{children()}</main>
+        <Show when=move || state.welcome.get()>
+            <Welcome/>
+        </Show>
+    }
+}
+
+/// Seed 004's welcome screen, after a user's first login.
+#[component]
+fn Welcome() -> impl IntoView {
+    let state = state();
+    let close = move || state.welcome.set(false);
+    let (name, role) = state.viewer.with_untracked(|v| {
+        v.as_ref()
+            .map(|v| {
+                (
+                    v.user.username.clone(),
+                    v.user.roles.first().cloned().unwrap_or_default(),
+                )
+            })
+            .unwrap_or_default()
+    });
+    let admin = state.can("users:manage");
+    view! {
+        <Modal title="Welcome to Roster!".to_string() on_close=move |_| close() id="welcome-modal" wide=true>
+            <div class="modal-body">
+                <p>"You're logged in as " <strong>{name}</strong> " with " <strong>{role}</strong> " access."</p>
+                <h6>"Quick start:"</h6>
+                <ul>
+                    {admin.then(|| view! { <li><strong>"Users:"</strong> " invite people, change roles, deactivate or delete accounts"</li> })}
+                    <li><strong>"My tokens:"</strong> " create personal access tokens for scripts"</li>
+                    <li><strong>"My sessions:"</strong> " see where you are signed in and sign out elsewhere"</li>
+                </ul>
+                <h6>"Keyboard shortcuts:"</h6>
+                <ul>
+                    <li><kbd>"Ctrl+K"</kbd> " - Quick search"</li>
+                    <li><kbd>"Ctrl+N"</kbd> " - Create new (context-aware)"</li>
+                    <li><kbd>"Ctrl+S"</kbd> " - Save current form"</li>
+                    <li><kbd>"Shift+R"</kbd> " - Resend invitation (open pending user)"</li>
+                </ul>
+            </div>
+            <div class="modal-footer">
+                <button type="button" class="btn btn-primary" id="get-started" on:click=move |_| close()>"Get Started"</button>
+            </div>
+        </Modal>
+    }
+}
+
+/// Seed 004's shortcuts, acting on whatever the current screen marks:
+/// Ctrl+K focuses `[data-shortcut=search]`, Ctrl+N clicks
+/// `[data-shortcut=create]`, Ctrl+S submits the last `form[data-save]`,
+/// Shift+R (outside text fields) clicks `[data-shortcut=resend]`.
+fn shortcut(e: web_sys::KeyboardEvent) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let find = |selector: &str| -> Option<web_sys::HtmlElement> {
+        let list = document.query_selector_all(selector).ok()?;
+        list.item(list.length().checked_sub(1)?)?.dyn_into().ok()
+    };
+    let ctrl = e.ctrl_key() || e.meta_key();
+    let key = e.key().to_lowercase();
+    let typing = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+    match (ctrl, e.shift_key(), key.as_str()) {
+        (true, _, "k") => {
+            if let Some(el) = find("[data-shortcut=search]") {
+                e.prevent_default();
+                let _ = el.focus();
+            }
+        }
+        (true, _, "n") => {
+            if let Some(el) = find("[data-shortcut=create]") {
+                e.prevent_default();
+                el.click();
+            }
+        }
+        (true, _, "s") => {
+            e.prevent_default();
+            if let Some(form) =
+                find("form[data-save]").and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok())
+            {
+                let _ = form.request_submit();
+            }
+        }
+        (false, true, "r") if !typing => {
+            if let Some(el) = find("[data-shortcut=resend]") {
+                e.prevent_default();
+                el.click();
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,191 @@
+//! What the app's operations return, as the API names it.
+
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub roles: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Viewer {
+    pub user: Me,
+    pub permissions: Vec<String>,
+}
+
+impl Viewer {
+    pub fn can(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordRules {
+    pub min_length: usize,
+    pub max_length: usize,
+    pub character_classes: bool,
+}
+
+impl Default for PasswordRules {
+    fn default() -> Self {
+        Self {
+            min_length: 12,
+            max_length: 256,
+            character_classes: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Flags {
+    pub ui: bool,
+    pub core: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfo {
+    pub version: String,
+    pub database_backend: String,
+    pub flags: Flags,
+    pub password_rules: PasswordRules,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Boot {
+    pub server_info: ServerInfo,
+    pub viewer: Option<Viewer>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginPayload {
+    pub first_login: bool,
+    pub viewer: Viewer,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub roles: Vec<String>,
+    pub status: String,
+    pub created_at: String,
+    pub last_active_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub end_cursor: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserPage {
+    pub total_count: i64,
+    pub page_info: PageInfo,
+    pub nodes: Vec<UserRow>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Role {
+    pub name: String,
+    pub description: String,
+    pub builtin: bool,
+    pub permissions: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Quota {
+    pub resource: String,
+    pub limit: i64,
+    pub used: i64,
+    pub overridden: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub id: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub expires_at: String,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub current: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDetail {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub roles: Vec<String>,
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_login_at: Option<String>,
+    pub last_active_at: Option<String>,
+    pub quotas: Vec<Quota>,
+    pub sessions: Vec<Session>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationSent {
+    pub invitation_sent: bool,
+    pub email_error: Option<String>,
+    pub expires_at: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailResult {
+    pub sent: bool,
+    pub email_error: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Invitation {
+    pub username: String,
+    pub email: String,
+    pub roles: Vec<String>,
+    pub expires_at: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Token {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+/// `2026-11-22T10:04:05.123Z` → `2026-11-22 10:04` (UTC), for tables.
+pub fn short_time(iso: &str) -> String {
+    let mut out: String = iso.chars().take(16).collect();
+    if out.len() == 16 {
+        out.replace_range(10..11, " ");
+    }
+    out
+}

@@ -1,0 +1,137 @@
+//! `/admin/accept-invitation?token=…`: seed 004's "Set Your Password" form,
+//! or its "Invitation Expired" page.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use serde_json::json;
+
+use super::{PublicCard, query_param};
+use crate::api::{self, ApiError};
+use crate::components::{ErrorAlert, FieldErrors, Loading, PasswordRulesList, RoleBadges};
+use crate::model::Invitation;
+
+#[derive(Clone)]
+enum Stage {
+    Loading,
+    Expired,
+    Failed(ApiError),
+    Ready(Invitation),
+}
+
+#[component]
+pub fn AcceptInvitation() -> impl IntoView {
+    let token = query_param("token").unwrap_or_default();
+    let stage = RwSignal::new(Stage::Loading);
+    {
+        let token = token.clone();
+        leptos::task::spawn_local(async move {
+            let found =
+                api::call::<serde_json::Value>(api::INVITATION, json!({ "token": token })).await;
+            stage.set(match found {
+                Ok(v) => match serde_json::from_value::<Invitation>(v["invitation"].clone()) {
+                    Ok(inv) => Stage::Ready(inv),
+                    Err(_) => Stage::Expired,
+                },
+                Err(e) if e.code == "NOT_FOUND" || e.code == "BAD_USER_INPUT" => Stage::Expired,
+                Err(e) => Stage::Failed(e),
+            });
+        });
+    }
+    let token = StoredValue::new(token);
+    move || {
+        match stage.get() {
+        Stage::Loading => view! { <div class="centered"><Loading what="your invitation"/></div> }.into_any(),
+        Stage::Expired => view! { <InvitationExpired/> }.into_any(),
+        Stage::Failed(e) => view! {
+            <PublicCard><div class="card-body"><div class="alert alert-danger">{e.general(&[]).unwrap_or_default()}</div></div></PublicCard>
+        }
+        .into_any(),
+        Stage::Ready(invitation) => view! { <SetPassword invitation token=token.get_value()/> }.into_any(),
+    }
+    }
+}
+
+#[component]
+fn InvitationExpired() -> impl IntoView {
+    view! {
+        <div class="centered">
+            <div class="empty" id="invitation-expired">
+                <div class="empty-icon text-warning">"⚠"</div>
+                <p class="empty-title">"Invitation Expired"</p>
+                <p class="empty-subtitle text-muted">
+                    "This invitation link has expired. Please contact your administrator to resend the invitation."
+                </p>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn SetPassword(invitation: Invitation, token: String) -> impl IntoView {
+    let state = crate::state();
+    let navigate = use_navigate();
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let rules = move || {
+        state.info.with(|i| {
+            i.as_ref()
+                .map(|i| i.password_rules.clone())
+                .unwrap_or_default()
+        })
+    };
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let navigate = navigate.clone();
+        let token = token.clone();
+        leptos::task::spawn_local(async move {
+            let vars = json!({ "token": token, "password": password.get_untracked(), "passwordConfirm": confirm.get_untracked() });
+            match api::call::<serde_json::Value>(api::ACCEPT_INVITATION, vars).await {
+                Ok(_) => navigate("/admin/login?accepted=1", Default::default()),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <PublicCard>
+            <form id="accept-invitation-form" class="card-body" data-save="" on:submit=submit>
+                <h2 class="card-title">"Set Your Password"</h2>
+                <ErrorAlert error=error fields=&["password", "passwordConfirm"]/>
+                <div class="mb-3">
+                    <label class="form-label">"Username"</label>
+                    <input class="form-control" id="invited-username" disabled value=invitation.username.clone()/>
+                </div>
+                <div class="mb-3">
+                    <label class="form-label">"Email"</label>
+                    <input class="form-control" type="email" disabled value=invitation.email.clone()/>
+                </div>
+                <div class="mb-3">
+                    <label class="form-label">"Role"</label>
+                    <div><RoleBadges roles=invitation.roles.clone()/></div>
+                </div>
+                <div class="mb-3">
+                    <label class="form-label required" for="password">"Password"</label>
+                    <input class="form-control" id="password" name="password" type="password" autocomplete="new-password" required
+                        prop:value=move || password.get() on:input=move |e| password.set(event_target_value(&e))/>
+                    <FieldErrors error=error field="password"/>
+                    {move || view! { <PasswordRulesList rules=rules() password=password/> }}
+                </div>
+                <div class="mb-3">
+                    <label class="form-label required" for="password-confirm">"Confirm Password"</label>
+                    <input class="form-control" id="password-confirm" name="password_confirm" type="password" autocomplete="new-password" required
+                        prop:value=move || confirm.get() on:input=move |e| confirm.set(event_target_value(&e))/>
+                    <FieldErrors error=error field="passwordConfirm"/>
+                </div>
+                <button type="submit" class="btn btn-primary w-100" disabled=move || busy.get()>
+                    "Accept Invitation & Set Password"
+                </button>
+            </form>
+        </PublicCard>
+    }
+}

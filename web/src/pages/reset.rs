@@ -1,0 +1,129 @@
+//! `/admin/forgot-password` and `/admin/reset-password?token=…`.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use serde_json::json;
+
+use super::{PublicCard, query_param};
+use crate::api::{self, ApiError};
+use crate::components::{ErrorAlert, FieldErrors, PasswordRulesList};
+
+#[component]
+pub fn ForgotPassword() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let sent = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match api::call::<serde_json::Value>(
+                api::REQUEST_PASSWORD_RESET,
+                json!({ "email": email.get_untracked() }),
+            )
+            .await
+            {
+                Ok(_) => sent.set(true),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <PublicCard>
+            <Show
+                when=move || sent.get()
+                fallback=move || view! {
+                    <form id="forgot-password-form" class="card-body" on:submit=submit>
+                        <h2 class="card-title">"Forgot your password?"</h2>
+                        <p class="text-muted">"Enter your email address and we will send you a link to set a new password."</p>
+                        <ErrorAlert error=error fields=&["email"]/>
+                        <div class="mb-3">
+                            <label class="form-label required" for="email">"Email"</label>
+                            <input class="form-control" id="email" type="email" required autofocus
+                                prop:value=move || email.get() on:input=move |e| email.set(event_target_value(&e))/>
+                            <FieldErrors error=error field="email"/>
+                        </div>
+                        <button type="submit" class="btn btn-primary w-100" disabled=move || busy.get()>"Send Reset Link"</button>
+                        <p class="text-center mt-3"><a href="/admin/login">"Back to sign in"</a></p>
+                    </form>
+                }
+            >
+                <div class="card-body" id="reset-requested">
+                    <h2 class="card-title">"Check your email"</h2>
+                    <p>"If an active account uses " <strong>{move || email.get()}</strong>
+                       ", a link to set a new password is on its way. The link works for 1 hour."</p>
+                    <p class="text-center"><a href="/admin/login">"Back to sign in"</a></p>
+                </div>
+            </Show>
+        </PublicCard>
+    }
+}
+
+#[component]
+pub fn ResetPassword() -> impl IntoView {
+    let state = crate::state();
+    let navigate = use_navigate();
+    let token = query_param("token").unwrap_or_default();
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let rules = move || {
+        state.info.with(|i| {
+            i.as_ref()
+                .map(|i| i.password_rules.clone())
+                .unwrap_or_default()
+        })
+    };
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        busy.set(true);
+        let navigate = navigate.clone();
+        let token = token.clone();
+        leptos::task::spawn_local(async move {
+            let vars = json!({ "token": token, "password": password.get_untracked(), "passwordConfirm": confirm.get_untracked() });
+            match api::call::<serde_json::Value>(api::RESET_PASSWORD, vars).await {
+                Ok(_) => navigate("/admin/login?reset=1", Default::default()),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    let expired = move || error.with(|e| e.as_ref().is_some_and(|e| e.code == "NOT_FOUND"));
+    view! {
+        <PublicCard>
+            <Show
+                when=move || !expired()
+                fallback=|| view! {
+                    <div class="card-body empty" id="reset-expired">
+                        <p class="empty-title">"Reset Link Expired"</p>
+                        <p class="empty-subtitle text-muted">"This link has expired or was already used. Ask for a new one."</p>
+                        <a class="btn btn-primary" href="/admin/forgot-password">"Send a new link"</a>
+                    </div>
+                }
+            >
+                <form id="reset-password-form" class="card-body" data-save="" on:submit=submit.clone()>
+                    <h2 class="card-title">"Choose a new password"</h2>
+                    <ErrorAlert error=error fields=&["password", "passwordConfirm"]/>
+                    <div class="mb-3">
+                        <label class="form-label required" for="password">"New password"</label>
+                        <input class="form-control" id="password" type="password" autocomplete="new-password" required
+                            prop:value=move || password.get() on:input=move |e| password.set(event_target_value(&e))/>
+                        <FieldErrors error=error field="password"/>
+                        {move || view! { <PasswordRulesList rules=rules() password=password/> }}
+                    </div>
+                    <div class="mb-3">
+                        <label class="form-label required" for="password-confirm">"Confirm Password"</label>
+                        <input class="form-control" id="password-confirm" type="password" autocomplete="new-password" required
+                            prop:value=move || confirm.get() on:input=move |e| confirm.set(event_target_value(&e))/>
+                        <FieldErrors error=error field="passwordConfirm"/>
+                    </div>
+                    <button type="submit" class="btn btn-primary w-100" disabled=move || busy.get()>"Set Password"</button>
+                </form>
+            </Show>
+        </PublicCard>
+    }
+}
