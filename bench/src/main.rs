@@ -12,7 +12,11 @@
 //! With `--users`, instead (issue 4): page times of `users` over 100,000
 //! users — first page, a search page, and a page deep in the listing.
 //!
-//! Usage: `cargo run --release -p roster-bench -- [--seconds N] [--rounds N] [--postgres] [--users]`
+//! With `--ui` (issue 5): the admin app's initial load, compressed as
+//! served, and how soon the users page is interactive in headless Chromium
+//! (`ui.rs`).
+//!
+//! Usage: `cargo run --release -p roster-bench -- [--seconds N] [--rounds N] [--postgres] [--users | --ui]`
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,6 +32,8 @@ use roster::service::Actor;
 use roster::service::users::{self, NewUser};
 use serde_json::{Value, json};
 
+mod ui;
+
 const PASSWORD: &str = "Vivid-Orbit-Tangle-42";
 
 struct Options {
@@ -35,6 +41,7 @@ struct Options {
     rounds: usize,
     postgres: bool,
     users: bool,
+    ui: bool,
 }
 
 fn options() -> Result<Options> {
@@ -43,6 +50,7 @@ fn options() -> Result<Options> {
         rounds: 3,
         postgres: false,
         users: false,
+        ui: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -66,8 +74,9 @@ fn options() -> Result<Options> {
             }
             "--postgres" => opts.postgres = true,
             "--users" => opts.users = true,
+            "--ui" => opts.ui = true,
             other => bail!(
-                "unknown argument {other}; usage: roster-bench [--seconds N] [--rounds N] [--postgres] [--users]"
+                "unknown argument {other}; usage: roster-bench [--seconds N] [--rounds N] [--postgres] [--users | --ui]"
             ),
         }
     }
@@ -529,6 +538,12 @@ async fn main() -> Result<()> {
     }
 
     let (base, bare, stop_server) = start_servers(&db.url)?;
+    if opts.ui {
+        let result = ui::run(&base, PASSWORD, opts.rounds).await;
+        let _ = stop_server.send(());
+        drop_database(&db).await;
+        return result;
+    }
     let client = reqwest::Client::new();
     let cookie = session_cookie(&client, &base).await?;
     let created: Value = client

@@ -6,6 +6,7 @@
 //! Screenshots of each main screen go to `test-output/screenshots/`.
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
+use fantoccini::key::Key;
 use roster_tests::browser::{Driver, Window, app_is_built};
 use roster_tests::server::Server;
 use roster_tests::smtp::SmtpSink;
@@ -102,8 +103,14 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     admin.wait_text("tr[data-user=admin]", "superuser").await;
     admin.screenshot(&shots("03-users")).await;
 
+    // Seed 004's shortcuts: Ctrl+K goes to the search, Ctrl+N creates.
+    let ctrl = char::from(Key::Control);
+    admin.keys("body", &format!("{ctrl}k")).await;
+    let focused = admin.client.active_element().await.expect("focus");
+    assert_eq!(focused.attr("id").await.ok().flatten().as_deref(), Some("user-search"));
+    admin.keys("body", &format!("{ctrl}n")).await;
+
     // Create a user: the modal, a conflict shown under its field, then success.
-    admin.click("#create-user").await;
     admin.wait("#create-user-modal").await;
     admin.fill("#new-username", "jane").await;
     admin.fill("#new-email", "admin@example.com").await;
