@@ -56,7 +56,7 @@ fn run() -> Result<(), String> {
             out,
             "pub const {}: &str = {:?};",
             name.to_uppercase(),
-            source.split_whitespace().collect::<Vec<_>>().join(" ")
+            source.trim()
         );
     }
     if !failures.is_empty() {

@@ -30,7 +30,11 @@ fn referenced(html: &str) -> Vec<String> {
     out
 }
 
-async fn fetch_size(client: &reqwest::Client, url: &str, encoding: &str) -> Result<(usize, String)> {
+async fn fetch_size(
+    client: &reqwest::Client,
+    url: &str,
+    encoding: &str,
+) -> Result<(usize, String)> {
     let response = client
         .get(url)
         .header("accept-encoding", encoding)
@@ -52,19 +56,29 @@ async fn sizes(base: &str) -> Result<()> {
     let client = reqwest::Client::new();
     let index = client.get(format!("{base}/admin/")).send().await?;
     if index.status() != reqwest::StatusCode::OK {
-        bail!("/admin/ answered {}: build the app first (`trunk build --release`), then this benchmark", index.status());
+        bail!(
+            "/admin/ answered {}: build the app first (`trunk build --release`), then this benchmark",
+            index.status()
+        );
     }
     let html = index.text().await?;
     let mut files = vec!["/admin/".to_string()];
     files.extend(referenced(&html));
-    println!("initial load, bytes on the wire (target ≤ {} KB):", TARGET_BYTES / 1024);
+    println!(
+        "initial load, bytes on the wire (target ≤ {} KB):",
+        TARGET_BYTES / 1024
+    );
     for encoding in ["br, gzip", "gzip"] {
         let mut total = 0;
         let mut parts = Vec::new();
         for file in &files {
             let (bytes, used) = fetch_size(&client, &format!("{base}{file}"), encoding).await?;
             total += bytes;
-            let name = file.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("index.html");
+            let name = file
+                .rsplit('/')
+                .next()
+                .filter(|n| !n.is_empty())
+                .unwrap_or("index.html");
             parts.push(format!("{name} {:.1} KB ({used})", bytes as f64 / 1024.0));
         }
         println!(
@@ -152,16 +166,23 @@ pub async fn run(base: &str, password: &str, rounds: usize) -> Result<()> {
         window.goto(&format!("{base}/healthz")).await;
         baseline.push(load_event(&window).await?);
         let (name, value) = session(base, password).await?;
-        let mut cookie = fantoccini::cookies::Cookie::new(name, value);
-        cookie.set_path("/");
-        window.client.add_cookie(cookie).await?;
+        // (WebDriver cannot give an IP host a cookie; the page can.)
+        window
+            .client
+            .execute(
+                "document.cookie = arguments[0] + '=' + arguments[1] + '; path=/; SameSite=Lax'",
+                vec![Value::from(name), Value::from(value)],
+            )
+            .await?;
         cold.push(users_ready(&window, base).await?);
         for _ in 0..3 {
             warm.push(users_ready(&window, base).await?);
         }
         window.close().await;
     }
-    println!("users page interactive, ms from navigation start (target < {TARGET_MS:.0} ms), headless Chromium on loopback:");
+    println!(
+        "users page interactive, ms from navigation start (target < {TARGET_MS:.0} ms), headless Chromium on loopback:"
+    );
     println!(
         "  cache cleared: median {:.0} ms, worst {:.0} ms ({} loads)",
         median(cold.clone()),

@@ -40,6 +40,16 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// `sqlite` or `postgres`, for names of test output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
 /// The Postgres server tests create their databases on.
 pub fn postgres_admin_url() -> String {
     std::env::var("ROSTER_TEST_POSTGRES_URL")

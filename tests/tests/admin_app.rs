@@ -10,7 +10,7 @@ use fantoccini::key::Key;
 use roster_tests::browser::{Driver, Window, app_is_built};
 use roster_tests::server::Server;
 use roster_tests::smtp::SmtpSink;
-use roster_tests::{ADMIN_PASSWORD, Backend, TestDb, on_both_backends};
+use roster_tests::{ADMIN_PASSWORD, Backend, TestDb, USER_PASSWORD, on_both_backends};
 use serde_json::{Value, json};
 
 const JANE_PASSWORD: &str = "Quiet-Harbor-Lantern-58";
@@ -107,7 +107,10 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     let ctrl = char::from(Key::Control);
     admin.keys("body", &format!("{ctrl}k")).await;
     let focused = admin.client.active_element().await.expect("focus");
-    assert_eq!(focused.attr("id").await.ok().flatten().as_deref(), Some("user-search"));
+    assert_eq!(
+        focused.attr("id").await.ok().flatten().as_deref(),
+        Some("user-search")
+    );
     admin.keys("body", &format!("{ctrl}n")).await;
 
     // Create a user: the modal, a conflict shown under its field, then success.
@@ -247,6 +250,10 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
         .wait_text("#user-drawer .sessions-table", "Sign out")
         .await;
     admin.screenshot(&shots("08-user-drawer")).await;
+    // The drawer has its own address: a reload (or a shared link) opens it.
+    let drawer = admin.wait_path("/admin/users/").await;
+    admin.goto(&format!("{base}{drawer}")).await;
+    admin.wait_text("#drawer-username", "jane").await;
     admin.click("#deactivate").await;
     admin
         .wait_text("#deactivate-modal", "will no longer be able to log in")
@@ -297,4 +304,75 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     jane.close().await;
 }
 
-on_both_backends!(the_admin_app_walks_the_whole_invitation_flow);
+/// Forgot password → the email → the reset page (policy errors first) →
+/// sign in with the new password; a used link gets the expired page.
+async fn a_forgotten_password_is_reset_in_the_browser(backend: Backend) {
+    assert!(
+        app_is_built(),
+        "the admin app is not built: run `trunk build --release`"
+    );
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("jane@example.com", "viewer", USER_PASSWORD)
+        .await
+        .ok();
+    let sink = SmtpSink::start();
+    let port = sink.port.to_string();
+    let server = Server::start_public(
+        &db,
+        &[
+            ("SMTP_HOST", "127.0.0.1"),
+            ("SMTP_PORT", port.as_str()),
+            ("SMTP_TLS", "none"),
+        ],
+    );
+    let base = server.base.clone();
+    let driver = Driver::start();
+    let jane = driver.window().await;
+    jane.goto(&format!("{base}/admin/login")).await;
+    jane.click("a[href='/admin/forgot-password']").await;
+    jane.fill("#email", "jane@example.com").await;
+    jane.click("#forgot-password-form button[type=submit]")
+        .await;
+    jane.wait_text(
+        "#reset-requested",
+        "a link to set a new password is on its way",
+    )
+    .await;
+    let link = link_in(&sink.wait_for(1)[0]);
+    assert!(
+        link.starts_with(&format!("{base}/admin/reset-password?token=")),
+        "{link}"
+    );
+    jane.goto(&link).await;
+    jane.fill("#password", "password").await;
+    jane.fill("#password-confirm", "password").await;
+    jane.click("#reset-password-form button[type=submit]").await;
+    jane.wait_text(
+        "#reset-password-form",
+        "Password is too common or easy to guess",
+    )
+    .await;
+    jane.screenshot(&format!("{}-11-reset-password", backend.name()))
+        .await;
+    jane.fill("#password", JANE_PASSWORD).await;
+    jane.fill("#password-confirm", JANE_PASSWORD).await;
+    jane.click("#reset-password-form button[type=submit]").await;
+    jane.wait_path("/admin/login?reset=1").await;
+    jane.wait_text(".alert-success", "Password changed. Please log in.")
+        .await;
+    log_in(&jane, &base, "jane@example.com", JANE_PASSWORD).await;
+    jane.wait_path("/admin/tokens").await;
+    jane.wait("#signed-in-as").await;
+    // The link worked once.
+    jane.goto(&link).await;
+    jane.fill("#password", JANE_PASSWORD).await;
+    jane.fill("#password-confirm", JANE_PASSWORD).await;
+    jane.click("#reset-password-form button[type=submit]").await;
+    jane.wait_text("#reset-expired", "Reset Link Expired").await;
+    jane.close().await;
+}
+
+on_both_backends!(
+    the_admin_app_walks_the_whole_invitation_flow,
+    a_forgotten_password_is_reset_in_the_browser,
+);

@@ -31,6 +31,15 @@ impl ApiError {
         }
     }
 
+    /// An answer the app cannot read (a bug, or a server of another version).
+    pub fn unexpected(e: impl std::fmt::Display) -> Self {
+        Self {
+            code: "INTERNAL".into(),
+            message: format!("Unexpected answer from the server: {e}"),
+            ..Self::default()
+        }
+    }
+
     /// The messages about `field`.
     pub fn for_field(&self, field: &str) -> Vec<String> {
         let mut out: Vec<String> = self

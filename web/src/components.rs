@@ -52,16 +52,18 @@ pub fn Modal(
 ) -> impl IntoView {
     let handle = window_event_listener(leptos::ev::keydown, move |e| {
         if e.key() == "Escape" {
-            on_close.run(());
+            {
+                let _ = on_close.try_run(());
+            };
         }
     });
     on_cleanup(move || handle.remove());
     view! {
-        <div class="modal-backdrop" on:click=move |_| on_close.run(())></div>
+        <div class="modal-backdrop" on:click=move |_| { let _ = on_close.try_run(()); }></div>
         <div class="modal" id=id role="dialog" aria-modal="true" class:modal-lg=wide>
             <div class="modal-header">
                 <h5 class="modal-title">{title}</h5>
-                <button type="button" class="btn-close" aria-label="Close" on:click=move |_| on_close.run(())>"×"</button>
+                <button type="button" class="btn-close" aria-label="Close" on:click=move |_| { let _ = on_close.try_run(()); }>"×"</button>
             </div>
             {children()}
         </div>
@@ -87,9 +89,9 @@ pub fn Confirm(
                 <div class="text-muted">{body}</div>
             </div>
             <div class="modal-footer">
-                <button type="button" class="btn" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                <button type="button" class="btn" on:click=move |_| { let _ = on_cancel.try_run(()); }>"Cancel"</button>
                 <button type="button" class=button_class id=format!("confirm-{id}")
-                    disabled=move || busy.get() on:click=move |_| on_confirm.run(())>
+                    disabled=move || busy.get() on:click=move |_| { let _ = on_confirm.try_run(()); }>
                     {move || if busy.get() { "Working…" } else { action }}
                 </button>
             </div>
@@ -179,4 +181,38 @@ pub fn PasswordRulesList(
 #[component]
 pub fn Loading(#[prop(optional)] what: &'static str) -> impl IntoView {
     view! { <div class="loading" role="status"><span class="spinner"></span>" Loading " {what} "…"</div> }
+}
+
+/// The new-password and confirmation fields of the accept-invitation and
+/// reset pages, with the rules ticked as the user types and the server's
+/// errors under each field.
+#[component]
+pub fn NewPasswordFields(
+    password: RwSignal<String>,
+    confirm: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<ApiError>>,
+) -> impl IntoView {
+    let state = crate::state();
+    let rules = move || {
+        state.info.with(|i| {
+            i.as_ref()
+                .map(|i| i.password_rules.clone())
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <div class="mb-3">
+            <label class="form-label required" for="password">"Password"</label>
+            <input class="form-control" id="password" name="password" type="password" autocomplete="new-password" required
+                prop:value=move || password.get() on:input=move |e| password.set(event_target_value(&e))/>
+            <FieldErrors error=error field="password"/>
+            {move || view! { <PasswordRulesList rules=rules() password=password/> }}
+        </div>
+        <div class="mb-3">
+            <label class="form-label required" for="password-confirm">"Confirm Password"</label>
+            <input class="form-control" id="password-confirm" name="password_confirm" type="password" autocomplete="new-password" required
+                prop:value=move || confirm.get() on:input=move |e| confirm.set(event_target_value(&e))/>
+            <FieldErrors error=error field="passwordConfirm"/>
+        </div>
+    }
 }

@@ -47,6 +47,16 @@ pub fn state() -> AppState {
     expect_context::<AppState>()
 }
 
+/// Reads the signed-in user again (after they changed their own account).
+pub fn refresh_viewer() {
+    let state = state();
+    leptos::task::spawn_local(async move {
+        if let Ok(boot) = api::call::<Boot>(api::BOOT, serde_json::json!({})).await {
+            state.viewer.set(boot.viewer);
+        }
+    });
+}
+
 fn main() {
     leptos::mount::mount_to_body(App);
 }
@@ -65,7 +75,10 @@ fn App() -> impl IntoView {
         match api::call::<Boot>(api::BOOT, serde_json::json!({})).await {
             Ok(boot) => {
                 state.info.set(Some(boot.server_info));
-                state.viewer.set(boot.viewer);
+                // A login that answered first knows better.
+                if state.viewer.with_untracked(Option::is_none) {
+                    state.viewer.set(boot.viewer);
+                }
             }
             Err(e) => state.boot_error.set(Some(e)),
         }
@@ -79,8 +92,8 @@ fn App() -> impl IntoView {
                 <Route path=path!("/admin/forgot-password") view=pages::reset::ForgotPassword/>
                 <Route path=path!("/admin/reset-password") view=pages::reset::ResetPassword/>
                 <Route path=path!("/admin") view=|| view! { <Shell><Home/></Shell> }/>
-                <Route path=path!("/admin/users") view=|| view! { <Shell><pages::users::UsersPage/></Shell> }/>
-                <Route path=path!("/admin/users/:id") view=|| view! { <Shell><pages::users::UsersPage/></Shell> }/>
+                // One route, so opening and closing the drawer keeps the list.
+                <Route path=path!("/admin/users/:id?") view=|| view! { <Shell><pages::users::UsersPage/></Shell> }/>
                 <Route path=path!("/admin/tokens") view=|| view! { <Shell><pages::tokens::TokensPage/></Shell> }/>
                 <Route path=path!("/admin/sessions") view=|| view! { <Shell><pages::sessions::SessionsPage/></Shell> }/>
             </Routes>
@@ -141,9 +154,18 @@ fn Frame(children: Children) -> impl IntoView {
     let logout = move |_| {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let _ = api::call::<serde_json::Value>(api::LOGOUT, serde_json::json!({})).await;
-            state.viewer.set(None);
-            navigate("/admin/login", Default::default());
+            match api::call::<serde_json::Value>(api::LOGOUT, serde_json::json!({})).await {
+                Ok(_) => {
+                    state.viewer.set(None);
+                    navigate("/admin/login", Default::default());
+                }
+                Err(e) => {
+                    if let Some(w) = web_sys::window() {
+                        let message = e.general(&[]).unwrap_or_default();
+                        let _ = w.alert_with_message(&format!("Logging out failed: {message}"));
+                    }
+                }
+            }
         });
     };
     let name = move || {
@@ -224,8 +246,20 @@ fn shortcut(e: web_sys::KeyboardEvent) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
+    if e.alt_key() || e.repeat() {
+        return;
+    }
+    // With a dialog open, only what is in the topmost one counts.
+    let dialogs = document.query_selector_all(".modal").ok();
+    let top = dialogs
+        .as_ref()
+        .and_then(|d| d.item(d.length().checked_sub(1)?))
+        .and_then(|n| n.dyn_into::<web_sys::Element>().ok());
     let find = |selector: &str| -> Option<web_sys::HtmlElement> {
-        let list = document.query_selector_all(selector).ok()?;
+        let list = match &top {
+            Some(dialog) => dialog.query_selector_all(selector).ok()?,
+            None => document.query_selector_all(selector).ok()?,
+        };
         list.item(list.length().checked_sub(1)?)?.dyn_into().ok()
     };
     let ctrl = e.ctrl_key() || e.meta_key();

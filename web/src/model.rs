@@ -143,6 +143,8 @@ pub struct UserDetail {
     pub last_login_at: Option<String>,
     pub last_active_at: Option<String>,
     pub quotas: Vec<Quota>,
+    /// Asked for only when the viewer may see them.
+    #[serde(default)]
     pub sessions: Vec<Session>,
 }
 

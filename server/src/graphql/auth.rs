@@ -135,7 +135,8 @@ impl AuthMutation {
         Ok(true)
     }
 
-    /// Ends one of your sessions (or anyone's, with `users:manage`).
+    /// Ends one of your sessions (or one of a user you may manage:
+    /// `users:manage` and every permission they hold).
     async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let actor = actor(ctx)?;
         sessions::revoke(app(ctx)?, actor, &id).await.map_err(gql)?;

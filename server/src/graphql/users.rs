@@ -127,24 +127,17 @@ impl User {
             .collect())
     }
 
-    /// The user's live sessions, newest first (needs `users:manage`, or to
-    /// be this user); `revokeSession` ends one.
+    /// The user's live sessions, newest first (your own, or those of a user
+    /// you may manage: `users:manage` and every permission they hold);
+    /// `revokeSession` ends one.
     async fn sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
-        let app = app(ctx)?;
-        access::require(
-            &app.db,
-            app.config.flags.enforce,
-            actor(ctx)?,
-            "users:manage",
-            Some(&self.id),
-        )
-        .await
-        .map_err(gql)?;
         let current = match &state(ctx)?.credential {
             Credential::Session(id) => Some(id.as_str()),
             _ => None,
         };
-        let list = sessions::list_live(&app.db, &self.id).await.map_err(gql)?;
+        let list = sessions::list_of(app(ctx)?, actor(ctx)?, &self.id)
+            .await
+            .map_err(gql)?;
         Ok(list
             .into_iter()
             .map(|s| Session::from_model(s, current))

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::access::{self, Actor};
+use super::access::Actor;
 use super::audit::{self, AuditEvent};
 use super::auth::{self, Authenticated, Client};
 use super::credentials::Credential;
@@ -148,7 +148,15 @@ pub async fn list_live(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<s
         .await?)
 }
 
-/// Ends one session: the actor's own, or anyone's with `users:manage`.
+/// The live sessions of `user_id`, newest first: the actor's own, or
+/// anyone's they may manage (`users:manage` and the user's permissions).
+pub async fn list_of(app: &App, actor: &Actor, user_id: &str) -> Result<Vec<session::Model>> {
+    super::users::require_manage_id(app, actor, user_id, "session.list", true).await?;
+    list_live(&app.db, user_id).await
+}
+
+/// Ends one session: the actor's own, or that of a user they may manage
+/// (`users:manage` and the user's permissions).
 pub async fn revoke(app: &App, actor: &Actor, session_id: &str) -> Result<()> {
     let not_found = || DomainError::not_found("Session not found");
     let target = session::Entity::find_by_id(session_id.to_string())
@@ -156,14 +164,7 @@ pub async fn revoke(app: &App, actor: &Actor, session_id: &str) -> Result<()> {
         .one(&app.db)
         .await?
         .ok_or_else(not_found)?;
-    access::require(
-        &app.db,
-        app.config.flags.enforce,
-        actor,
-        "users:manage",
-        Some(&target.user_id),
-    )
-    .await?;
+    super::users::require_manage_id(app, actor, &target.user_id, "session.revoke", true).await?;
     let txn = app.db.begin().await?;
     let now = Utc::now();
     session::Entity::update_many()

@@ -351,19 +351,32 @@ async fn require_manage(
     action: &str,
     allow_self: bool,
 ) -> Result<()> {
+    require_manage_id(app, actor, &target.id, action, allow_self).await
+}
+
+/// Whether `actor` may do `action` to the user `target_id`: with
+/// `users:manage` and every permission the target holds (nobody manages
+/// someone more powerful), or, when `allow_self`, as that user.
+pub async fn require_manage_id(
+    app: &App,
+    actor: &Actor,
+    target_id: &str,
+    action: &str,
+    allow_self: bool,
+) -> Result<()> {
     let enforce = app.config.flags.enforce;
-    let owner = allow_self.then_some(target.id.as_str());
+    let owner = allow_self.then_some(target_id);
     access::require(&app.db, enforce, actor, "users:manage", owner).await?;
-    if actor.user_id() == Some(target.id.as_str()) {
+    if actor.user_id() == Some(target_id) {
         return Ok(());
     }
-    let held = roles::permissions_of_user(&app.db, &target.id).await?;
+    let held = roles::permissions_of_user(&app.db, target_id).await?;
     access::require_all(
         &app.db,
         enforce,
         actor,
         &held,
-        json!({ "action": action, "user_id": target.id }),
+        json!({ "action": action, "user_id": target_id }),
     )
     .await
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{PublicCard, query_param};
 use crate::api::{self, ApiError};
-use crate::components::{ErrorAlert, FieldErrors, Loading, PasswordRulesList, RoleBadges};
+use crate::components::{ErrorAlert, Loading, NewPasswordFields, RoleBadges};
 use crate::model::Invitation;
 
 #[derive(Clone)]
@@ -68,19 +68,11 @@ fn InvitationExpired() -> impl IntoView {
 
 #[component]
 fn SetPassword(invitation: Invitation, token: String) -> impl IntoView {
-    let state = crate::state();
     let navigate = use_navigate();
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
-    let rules = move || {
-        state.info.with(|i| {
-            i.as_ref()
-                .map(|i| i.password_rules.clone())
-                .unwrap_or_default()
-        })
-    };
     let submit = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
         if busy.get_untracked() {
@@ -115,19 +107,7 @@ fn SetPassword(invitation: Invitation, token: String) -> impl IntoView {
                     <label class="form-label">"Role"</label>
                     <div><RoleBadges roles=invitation.roles.clone()/></div>
                 </div>
-                <div class="mb-3">
-                    <label class="form-label required" for="password">"Password"</label>
-                    <input class="form-control" id="password" name="password" type="password" autocomplete="new-password" required
-                        prop:value=move || password.get() on:input=move |e| password.set(event_target_value(&e))/>
-                    <FieldErrors error=error field="password"/>
-                    {move || view! { <PasswordRulesList rules=rules() password=password/> }}
-                </div>
-                <div class="mb-3">
-                    <label class="form-label required" for="password-confirm">"Confirm Password"</label>
-                    <input class="form-control" id="password-confirm" name="password_confirm" type="password" autocomplete="new-password" required
-                        prop:value=move || confirm.get() on:input=move |e| confirm.set(event_target_value(&e))/>
-                    <FieldErrors error=error field="passwordConfirm"/>
-                </div>
+                <NewPasswordFields password confirm error/>
                 <button type="submit" class="btn btn-primary w-100" disabled=move || busy.get()>
                     "Accept Invitation & Set Password"
                 </button>

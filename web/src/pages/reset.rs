@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{PublicCard, query_param};
 use crate::api::{self, ApiError};
-use crate::components::{ErrorAlert, FieldErrors, PasswordRulesList};
+use crate::components::{ErrorAlert, FieldErrors, NewPasswordFields};
 
 #[component]
 pub fn ForgotPassword() -> impl IntoView {
@@ -16,6 +16,9 @@ pub fn ForgotPassword() -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let submit = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
@@ -64,22 +67,17 @@ pub fn ForgotPassword() -> impl IntoView {
 
 #[component]
 pub fn ResetPassword() -> impl IntoView {
-    let state = crate::state();
     let navigate = use_navigate();
     let token = query_param("token").unwrap_or_default();
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
-    let rules = move || {
-        state.info.with(|i| {
-            i.as_ref()
-                .map(|i| i.password_rules.clone())
-                .unwrap_or_default()
-        })
-    };
     let submit = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
         busy.set(true);
         let navigate = navigate.clone();
         let token = token.clone();
@@ -108,19 +106,7 @@ pub fn ResetPassword() -> impl IntoView {
                 <form id="reset-password-form" class="card-body" data-save="" on:submit=submit.clone()>
                     <h2 class="card-title">"Choose a new password"</h2>
                     <ErrorAlert error=error fields=&["password", "passwordConfirm"]/>
-                    <div class="mb-3">
-                        <label class="form-label required" for="password">"New password"</label>
-                        <input class="form-control" id="password" type="password" autocomplete="new-password" required
-                            prop:value=move || password.get() on:input=move |e| password.set(event_target_value(&e))/>
-                        <FieldErrors error=error field="password"/>
-                        {move || view! { <PasswordRulesList rules=rules() password=password/> }}
-                    </div>
-                    <div class="mb-3">
-                        <label class="form-label required" for="password-confirm">"Confirm Password"</label>
-                        <input class="form-control" id="password-confirm" type="password" autocomplete="new-password" required
-                            prop:value=move || confirm.get() on:input=move |e| confirm.set(event_target_value(&e))/>
-                        <FieldErrors error=error field="passwordConfirm"/>
-                    </div>
+                    <NewPasswordFields password confirm error/>
                     <button type="submit" class="btn btn-primary w-100" disabled=move || busy.get()>"Set Password"</button>
                 </form>
             </Show>

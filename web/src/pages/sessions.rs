@@ -31,7 +31,7 @@ pub fn SessionTable(
                                     {if s.current {
                                         view! { <span class="badge bg-success">"This session"</span> }.into_any()
                                     } else {
-                                        view! { <button type="button" class="btn btn-sm btn-ghost-danger" on:click=move |_| on_revoke.run(id.clone())>"Sign out"</button> }.into_any()
+                                        view! { <button type="button" class="btn btn-sm btn-ghost-danger" on:click=move |_| { let _ = on_revoke.try_run(id.clone()); }>"Sign out"</button> }.into_any()
                                     }}
                                 </td>
                             </tr>
@@ -50,7 +50,13 @@ pub fn SessionsPage() -> impl IntoView {
     let load = move || {
         leptos::task::spawn_local(async move {
             match api::call::<serde_json::Value>(api::MY_SESSIONS, json!({})).await {
-                Ok(v) => sessions.set(serde_json::from_value(v["mySessions"].clone()).ok()),
+                Ok(v) => match serde_json::from_value(v["mySessions"].clone()) {
+                    Ok(list) => {
+                        error.set(None);
+                        sessions.set(Some(list));
+                    }
+                    Err(e) => error.set(Some(ApiError::unexpected(e))),
+                },
                 Err(e) => error.set(Some(e)),
             }
         });

@@ -34,7 +34,13 @@ pub fn TokensPage() -> impl IntoView {
     let load = move || {
         leptos::task::spawn_local(async move {
             match api::call::<serde_json::Value>(api::MY_TOKENS, json!({})).await {
-                Ok(v) => tokens.set(serde_json::from_value(v["myTokens"].clone()).ok()),
+                Ok(v) => match serde_json::from_value(v["myTokens"].clone()) {
+                    Ok(list) => {
+                        error.set(None);
+                        tokens.set(Some(list));
+                    }
+                    Err(e) => error.set(Some(ApiError::unexpected(e))),
+                },
                 Err(e) => error.set(Some(e)),
             }
         });
@@ -140,7 +146,7 @@ fn SecretOnce(name: String, value: String, #[prop(into)] on_done: Callback<()>) 
                 <button type="button" class="btn btn-primary" id="copy-secret" on:click=copy>
                     {move || if copied.get() { "Copied" } else { "Copy" }}
                 </button>
-                <button type="button" class="btn" on:click=move |_| on_done.run(())>"Done"</button>
+                <button type="button" class="btn" on:click=move |_| { let _ = on_done.try_run(()); }>"Done"</button>
             </div>
         </div>
     }
@@ -167,16 +173,18 @@ fn CreateToken(
             .get(expiry.get_untracked())
             .and_then(|(_, d)| *d)
             .map(days_from_now);
+        error.set(None);
+        let token_name = name.get_untracked();
+        let vars = json!({ "name": token_name, "scopes": scopes.get_untracked(), "expiresAt": expires_at });
         leptos::task::spawn_local(async move {
-            let vars = json!({ "name": name.get_untracked(), "scopes": scopes.get_untracked(), "expiresAt": expires_at });
             match api::call::<serde_json::Value>(api::CREATE_TOKEN, vars).await {
-                Ok(v) => on_created.run((
-                    name.get_untracked(),
-                    v["createToken"]["secret"]
+                Ok(v) => {
+                    let secret = v["createToken"]["secret"]
                         .as_str()
                         .unwrap_or_default()
-                        .to_string(),
-                )),
+                        .to_string();
+                    let _ = on_created.try_run((token_name, secret));
+                }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
@@ -221,7 +229,7 @@ fn CreateToken(
                     </div>
                 </div>
                 <div class="modal-footer">
-                    <button type="button" class="btn" on:click=move |_| on_close.run(())>"Cancel"</button>
+                    <button type="button" class="btn" on:click=move |_| { let _ = on_close.try_run(()); }>"Cancel"</button>
                     <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Create Token"</button>
                 </div>
             </form>

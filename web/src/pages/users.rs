@@ -24,11 +24,7 @@ const STATUSES: &[(&str, &str, bool)] = &[
 ];
 
 fn parse<T: serde::de::DeserializeOwned>(value: &Value, key: &str) -> Result<T, ApiError> {
-    serde_json::from_value(value[key].clone()).map_err(|e| ApiError {
-        code: "INTERNAL".into(),
-        message: format!("Unexpected answer: {e}"),
-        ..ApiError::default()
-    })
+    serde_json::from_value(value[key].clone()).map_err(ApiError::unexpected)
 }
 
 #[component]
@@ -55,10 +51,12 @@ pub fn UsersPage() -> impl IntoView {
     let sequence = StoredValue::new(0u32);
 
     leptos::task::spawn_local(async move {
-        if let Ok(v) = api::call::<Value>(api::ROLES, json!({})).await
-            && let Ok(list) = parse::<Vec<Role>>(&v, "roles")
+        match api::call::<Value>(api::ROLES, json!({}))
+            .await
+            .and_then(|v| parse::<Vec<Role>>(&v, "roles"))
         {
-            roles.set(list);
+            Ok(list) => roles.set(list),
+            Err(e) => error.set(Some(e)),
         }
     });
 
@@ -74,8 +72,11 @@ pub fn UsersPage() -> impl IntoView {
         let mine = debounce.get_value();
         set_timeout(
             move || {
-                if debounce.get_value() == mine {
-                    search.set(search_input.get_untracked().trim().to_string());
+                // The page may be gone by now.
+                if debounce.try_get_value() == Some(mine)
+                    && let Some(term) = search_input.try_get_untracked()
+                {
+                    search.set(term.trim().to_string());
                     restart();
                 }
             },
@@ -106,7 +107,7 @@ pub fn UsersPage() -> impl IntoView {
             let result = api::call::<Value>(api::USERS, vars)
                 .await
                 .and_then(|v| parse::<UserPage>(&v, "users"));
-            if sequence.get_value() != mine {
+            if sequence.try_get_value() != Some(mine) {
                 return;
             }
             match result {
@@ -170,6 +171,12 @@ pub fn UsersPage() -> impl IntoView {
     let rows = move || {
         let open = open.clone();
         page.get().map(|p| {
+            if error.with(Option::is_some) {
+                return view! {
+                    <tr><td colspan="7" class="text-muted">"The users could not be loaded (see above)."</td></tr>
+                }
+                .into_any();
+            }
             if p.nodes.is_empty() {
                 return view! {
                     <tr><td colspan="7">
@@ -189,8 +196,10 @@ pub fn UsersPage() -> impl IntoView {
                     let id = u.id.clone();
                     let open_row = open.clone();
                     let row_id = u.id.clone();
+                    let deleted = u.status == "DELETED";
                     view! {
-                        <tr class="clickable" data-user=u.username.clone() on:click=move |_| open_row(row_id.clone())>
+                        <tr class:clickable=!deleted data-user=u.username.clone()
+                            on:click=move |_| if !deleted { open_row(row_id.clone()) }>
                             <td><strong>{u.username.clone()}</strong>
                                 {u.display_name.clone().map(|d| view! { <div class="text-muted small">{d}</div> })}</td>
                             <td>{u.email.clone()}</td>
@@ -198,8 +207,10 @@ pub fn UsersPage() -> impl IntoView {
                             <td><StatusBadge status=u.status.clone()/></td>
                             <td>{short_time(&u.created_at)}</td>
                             <td>{u.last_active_at.as_deref().map(short_time).unwrap_or_else(|| "Never".into())}</td>
-                            <td><button type="button" class="btn btn-sm" on:click=move |e| { e.stop_propagation(); open(id.clone()); }>
-                                {if can_manage { "Edit" } else { "View" }}</button></td>
+                            <td>{(!deleted).then(|| view! {
+                                <button type="button" class="btn btn-sm" on:click=move |e| { e.stop_propagation(); open(id.clone()); }>
+                                    {if can_manage { "Edit" } else { "View" }}</button>
+                            })}</td>
                         </tr>
                     }
                 })
@@ -301,6 +312,8 @@ fn CreateUser(
             return;
         }
         busy.set(true);
+        error.set(None);
+        let sent_to = email.get_untracked().trim().to_string();
         leptos::task::spawn_local(async move {
             let name = display_name.get_untracked();
             let input = json!({
@@ -313,7 +326,9 @@ fn CreateUser(
                 .await
                 .and_then(|v| parse::<InvitationSent>(&v, "createUser"))
             {
-                Ok(sent) => on_created.run((email.get_untracked().trim().to_string(), sent)),
+                Ok(sent) => {
+                    let _ = on_created.try_run((sent_to, sent));
+                }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
@@ -370,7 +385,7 @@ fn CreateUser(
                     </div>
                 </div>
                 <div class="modal-footer">
-                    <button type="button" class="btn" on:click=move |_| on_close.run(())>"Cancel"</button>
+                    <button type="button" class="btn" on:click=move |_| { let _ = on_close.try_run(()); }>"Cancel"</button>
                     <button type="submit" class="btn btn-primary" id="create-user-submit" disabled=move || busy.get()>
                         {move || if busy.get() { "Creating…" } else { "Create & Send Invitation" }}
                     </button>
@@ -409,12 +424,25 @@ fn UserDrawer(
     let busy = RwSignal::new(false);
     let id = StoredValue::new(id);
 
+    let loads = StoredValue::new(0u32);
     let load = move || {
+        // After an action the drawer may already be closed.
+        let Some(user_id) = id.try_get_value() else {
+            return;
+        };
+        loads.update_value(|n| *n += 1);
+        let mine = loads.get_value();
+        let vars =
+            json!({ "id": user_id, "withSessions": can_manage || user_id == me.get_value() });
         leptos::task::spawn_local(async move {
-            match api::call::<Value>(api::USER, json!({ "id": id.get_value() }))
+            let result = api::call::<Value>(api::USER, vars)
                 .await
-                .and_then(|v| parse::<UserDetail>(&v, "user"))
-            {
+                .and_then(|v| parse::<UserDetail>(&v, "user"));
+            // Only the latest load counts.
+            if loads.try_get_value() != Some(mine) {
+                return;
+            }
+            match result {
                 Ok(u) => user.set(Some(u)),
                 Err(e) => error.set(Some(e)),
             }
@@ -432,7 +460,9 @@ fn UserDrawer(
                 match api::call::<Value>(operation, vars).await {
                     Ok(v) => {
                         notice.set(done(&v));
-                        on_changed.run(());
+                        {
+                            let _ = on_changed.try_run(());
+                        };
                         load();
                     }
                     Err(e) => error.set(Some(e)),
@@ -441,7 +471,15 @@ fn UserDrawer(
                 ask.set(None);
             });
         };
-    let with_id = move || json!({ "id": id.get_value() });
+    let with_id = move || json!({ "id": id.try_get_value() });
+    let saved = move |text: &str| {
+        notice.set(Some((true, text.to_string())));
+        let _ = on_changed.try_run(());
+        if id.try_get_value() == me.try_get_value() {
+            crate::refresh_viewer();
+        }
+        load();
+    };
 
     let resend = move |_| {
         act(api::RESEND_INVITATION, with_id(), |v| {
@@ -507,8 +545,12 @@ fn UserDrawer(
                         }
                     }
                     Ok(_) => {
-                        on_changed.run(());
-                        on_close.run(());
+                        {
+                            let _ = on_changed.try_run(());
+                        };
+                        {
+                            let _ = on_close.try_run(());
+                        };
                     }
                     Err(e) => error.set(Some(e)),
                 }
@@ -520,12 +562,12 @@ fn UserDrawer(
     };
 
     view! {
-        <div class="drawer-backdrop" on:click=move |_| on_close.run(())></div>
+        <div class="drawer-backdrop" on:click=move |_| { let _ = on_close.try_run(()); }></div>
         <aside class="drawer" id="user-drawer" aria-label="User">
             {move || match user.get() {
                 None => view! {
                     <div class="drawer-header"><h2>"User"</h2>
-                        <button type="button" class="btn-close" aria-label="Close" on:click=move |_| on_close.run(())>"×"</button></div>
+                        <button type="button" class="btn-close" aria-label="Close" on:click=move |_| { let _ = on_close.try_run(()); }>"×"</button></div>
                     {move || if error.with(Option::is_some) { view! { <ErrorAlert error=error/> }.into_any() } else { view! { <Loading what="user"/> }.into_any() }}
                 }.into_any(),
                 Some(u) => {
@@ -541,7 +583,7 @@ fn UserDrawer(
                                 <h2 id="drawer-username">{u.username.clone()}</h2>
                                 <StatusBadge status=status.clone()/>" " <RoleBadges roles=u.roles.clone()/>
                             </div>
-                            <button type="button" class="btn-close" aria-label="Close" on:click=move |_| on_close.run(())>"×"</button>
+                            <button type="button" class="btn-close" aria-label="Close" on:click=move |_| { let _ = on_close.try_run(()); }>"×"</button>
                         </div>
                         {move || notice.get().map(|(ok, text)| view! {
                             <div class=if ok { "alert alert-success" } else { "alert alert-warning" } id="drawer-notice" role="status">{text}</div>
@@ -570,8 +612,8 @@ fn UserDrawer(
                             <dt>"Last login"</dt><dd>{u.last_login_at.as_deref().map(short_time).unwrap_or_else(|| "Never".into())}</dd>
                             <dt>"Last active"</dt><dd>{u.last_active_at.as_deref().map(short_time).unwrap_or_else(|| "Never".into())}</dd>
                         </dl>
-                        <EditUser user=u.clone() editable=can_manage && !deleted on_saved=move |_| { notice.set(Some((true, "Changes saved.".into()))); on_changed.run(()); load(); }/>
-                        <RolesCard user=u.clone() roles=roles editable=can_manage && !deleted on_saved=move |_| { notice.set(Some((true, "Roles saved.".into()))); on_changed.run(()); load(); }/>
+                        <EditUser user=u.clone() editable=can_manage && !deleted on_saved=move |_| saved("Changes saved.")/>
+                        <RolesCard user=u.clone() roles=roles editable=can_manage && !deleted on_saved=move |_| saved("Roles saved.")/>
                         <QuotasCard user=u.clone() editable=can_manage && !deleted on_saved=move |_| load()/>
                         <section class="card-section">
                             <h3>"Sessions"</h3>
@@ -634,7 +676,9 @@ fn EditUser(
                 "displayName": display_name.get_untracked().trim(),
             });
             match api::call::<Value>(api::UPDATE_USER, json!({ "id": id, "input": input })).await {
-                Ok(_) => on_saved.run(()),
+                Ok(_) => {
+                    let _ = on_saved.try_run(());
+                }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
@@ -693,7 +737,9 @@ fn RolesCard(
             )
             .await
             {
-                Ok(_) => on_saved.run(()),
+                Ok(_) => {
+                    let _ = on_saved.try_run(());
+                }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
@@ -740,7 +786,9 @@ fn QuotasCard(
         leptos::task::spawn_local(async move {
             let vars = json!({ "id": id.get_value(), "resource": resource, "limit": limit });
             match api::call::<Value>(api::SET_USER_QUOTA, vars).await {
-                Ok(_) => on_saved.run(()),
+                Ok(_) => {
+                    let _ = on_saved.try_run(());
+                }
                 Err(e) => error.set(Some(e)),
             }
         });
@@ -748,7 +796,7 @@ fn QuotasCard(
     view! {
         <section class="card-section" id="quotas-card">
             <h3>"Quotas"</h3>
-            <ErrorAlert error=error fields=&[]/>
+            <ErrorAlert error=error fields=&["limit"]/>
             <FieldErrors error=error field="limit"/>
             <table class="table">
                 <thead><tr><th>"Resource"</th><th>"Used"</th><th>"Limit"</th><th></th></tr></thead>
