@@ -564,7 +564,64 @@ async fn admins_see_and_end_a_users_sessions(backend: Backend) {
     assert_eq!(left, json!([]));
 }
 
+/// Resending invitations, sending resets and setting quotas follow the
+/// same rule as every other action: nobody manages someone more powerful.
+async fn admins_cannot_act_on_someone_more_powerful(backend: Backend) {
+    let (_db, server) = setup(backend).await;
+    let (admin, login) = server.client().login("admin", ADMIN_PASSWORD).await;
+    let super_id = login.data("login.viewer.user.id");
+    let (ops, _) = server.client().login("ops", USER_PASSWORD).await;
+    for (mutation, what) in [
+        (
+            "mutation($id: ID!) { sendPasswordReset(id: $id) { sent } }",
+            "reset",
+        ),
+        (
+            "mutation($id: ID!) { setUserQuota(id: $id, resource: TOKENS, limit: 1) { id } }",
+            "quota",
+        ),
+    ] {
+        let refused = ops.query(mutation, json!({ "id": super_id })).await;
+        assert_eq!(refused.code(), "FORBIDDEN", "{what}");
+    }
+    let quota = admin
+        .query(
+            "query($id: ID!) { user(id: $id) { quotas { overridden } } }",
+            json!({ "id": super_id }),
+        )
+        .await
+        .data("user.quotas");
+    assert_eq!(quota[0]["overridden"], false, "nothing was written");
+    // A pending superuser's invitation is not the admin's to resend either.
+    let invited = admin
+        .query(
+            "mutation { createUser(input: { username: \"root2\", email: \"root2@example.com\", roles: [\"superuser\"] }) { user { id } } }",
+            json!({}),
+        )
+        .await
+        .data("createUser.user.id");
+    let resend = ops
+        .query(
+            "mutation($id: ID!) { resendInvitation(id: $id) { invitationSent } }",
+            json!({ "id": invited }),
+        )
+        .await;
+    assert_eq!(resend.code(), "FORBIDDEN");
+    // On someone less powerful the same admin may.
+    let (_, jane) = server.client().login("jane", USER_PASSWORD).await;
+    let jane_id = jane.data("login.viewer.user.id");
+    let allowed = ops
+        .query(
+            "mutation($id: ID!) { setUserQuota(id: $id, resource: TOKENS, limit: 3) { quotas { limit overridden } } }",
+            json!({ "id": jane_id }),
+        )
+        .await
+        .data("setUserQuota.quotas");
+    assert_eq!(allowed[0], json!({ "limit": 3, "overridden": true }));
+}
+
 on_both_backends!(
+    admins_cannot_act_on_someone_more_powerful,
     admins_see_and_end_a_users_sessions,
     every_transition_and_every_forbidden_one,
     quotas_are_overridden_per_user_and_shown_with_usage,

@@ -59,7 +59,7 @@ pub async fn deliver(
 
 /// A new invitation for a pending user; earlier links stop working.
 pub async fn reissue(app: &App, actor: &Actor, key: &UserKey) -> Result<(UserView, IssuedToken)> {
-    let target = users::find_for_admin(app, actor, key).await?;
+    let target = users::find_for_admin(app, actor, key, "invitation.resend").await?;
     users::require_status(&target, UserStatus::PendingInvitation, "re-invite")?;
     let now = Utc::now();
     let txn = app.db.begin().await?;

@@ -79,7 +79,7 @@ pub async fn send_for(
     actor: &Actor,
     key: &UserKey,
 ) -> Result<std::result::Result<(), String>> {
-    let target = users::find_for_admin(app, actor, key).await?;
+    let target = users::find_for_admin(app, actor, key, "password_reset.send").await?;
     users::require_status(&target, UserStatus::Active, "send a password reset to")?;
     let token = issue(app, actor, &target, "admin").await?;
     Ok(deliver(app, &target, &token).await)

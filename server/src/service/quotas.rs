@@ -78,7 +78,7 @@ pub async fn set(
     resource: Resource,
     limit: Option<u32>,
 ) -> Result<()> {
-    let target = users::find_for_admin(app, actor, key).await?;
+    let target = users::find_for_admin(app, actor, key, "quota.set").await?;
     let max = limit
         .map(|l| {
             i32::try_from(l).map_err(|_| DomainError::bad_input("limit", "Limit is too large"))

@@ -326,18 +326,17 @@ async fn join_default_org(
     Ok(())
 }
 
-/// The user `key` names, for an actor who must hold `users:manage`
-/// (invitations, password resets, quotas).
-pub(crate) async fn find_for_admin(app: &App, actor: &Actor, key: &UserKey) -> Result<user::Model> {
+/// The user `key` names, for an actor who may do `action` to them
+/// (invitations, password resets, quotas): `users:manage` and every
+/// permission the user holds.
+pub(crate) async fn find_for_admin(
+    app: &App,
+    actor: &Actor,
+    key: &UserKey,
+    action: &str,
+) -> Result<user::Model> {
     let target = find(&app.db, key).await?;
-    access::require(
-        &app.db,
-        app.config.flags.enforce,
-        actor,
-        "users:manage",
-        None,
-    )
-    .await?;
+    require_manage(app, actor, &target, action, false).await?;
     Ok(target)
 }
 
