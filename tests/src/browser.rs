@@ -157,15 +157,38 @@ impl Window {
             .is_ok_and(|all| !all.is_empty())
     }
 
+    /// Clicks `css`. The app re-renders lists when data arrives, so an
+    /// element found a moment ago may be replaced: then it is found again.
     pub async fn click(&self, css: &str) {
-        self.wait(css).await.click().await.expect("click");
+        let start = Instant::now();
+        loop {
+            match self.wait(css).await.click().await {
+                Ok(_) => return,
+                Err(e) if start.elapsed() < PATIENCE && retryable(&e) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
-    /// Replaces the text of the input `css`.
+    /// Replaces the text of the input `css` (found again if re-rendered).
     pub async fn fill(&self, css: &str, text: &str) {
-        let input = self.wait(css).await;
-        input.clear().await.expect("clear");
-        input.send_keys(text).await.expect("type");
+        let start = Instant::now();
+        loop {
+            let input = self.wait(css).await;
+            let typed = match input.clear().await {
+                Ok(()) => input.send_keys(text).await,
+                Err(e) => Err(e),
+            };
+            match typed {
+                Ok(()) => return,
+                Err(e) if start.elapsed() < PATIENCE && retryable(&e) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("fill {css}: {e}"),
+            }
+        }
     }
 
     pub async fn path(&self) -> String {
@@ -215,6 +238,14 @@ impl Window {
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
+}
+
+/// Errors that mean "the page changed under the step": try again.
+fn retryable(e: &fantoccini::error::CmdError) -> bool {
+    let text = e.to_string();
+    ["stale element", "not interactable", "click intercepted"]
+        .iter()
+        .any(|m| text.contains(m))
 }
 
 /// `test-output/screenshots` at the root of the repository.

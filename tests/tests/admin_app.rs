@@ -44,16 +44,17 @@ async fn log_in(w: &Window, base: &str, login: &str, password: &str) {
     w.click("#login-form button[type=submit]").await;
 }
 
-async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
+/// The built app, an SMTP sink, and roster on a free port that is also its
+/// public address (so the emailed links open it).
+fn start(db: &TestDb) -> (SmtpSink, Server) {
     assert!(
         app_is_built(),
         "the admin app is not built: run `trunk build --release` (.ci/run does)"
     );
-    let db = TestDb::bootstrapped(backend).await;
     let sink = SmtpSink::start();
     let port = sink.port.to_string();
     let server = Server::start_public(
-        &db,
+        db,
         &[
             ("SMTP_HOST", "127.0.0.1"),
             ("SMTP_PORT", port.as_str()),
@@ -61,6 +62,12 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
             ("EMAIL_FROM", "Roster <roster@example.com>"),
         ],
     );
+    (sink, server)
+}
+
+async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    let (sink, server) = start(&db);
     let base = server.base.clone();
     let driver = Driver::start();
     let admin = driver.window().await;
@@ -254,6 +261,11 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     let drawer = admin.wait_path("/admin/users/").await;
     admin.goto(&format!("{base}{drawer}")).await;
     admin.wait_text("#drawer-username", "jane").await;
+    // Ctrl+S saves the form being edited.
+    admin.fill("#edit-display-name", "Jane Doe").await;
+    admin.keys("#edit-display-name", &format!("{ctrl}s")).await;
+    admin.wait_text("#drawer-notice", "Changes saved.").await;
+    admin.wait_text("tr[data-user=jane]", "Jane Doe").await;
     admin.click("#deactivate").await;
     admin
         .wait_text("#deactivate-modal", "will no longer be able to log in")
@@ -283,7 +295,18 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     admin.fill("#new-email", "slowpoke@example.com").await;
     admin.click("#create-user-submit").await;
     admin.wait_text("#create-result", "Invitation sent").await;
-    let late = link_in(&sink.wait_for(2)[1]);
+    let first = link_in(&sink.wait_for(2)[1]);
+    // Shift+R in the pending user's drawer resends: a new link replaces it.
+    admin.click("tr[data-user=slowpoke]").await;
+    admin.wait("#resend-invitation").await;
+    admin
+        .keys("body", &format!("{}R", char::from(Key::Shift)))
+        .await;
+    admin
+        .wait_text("#drawer-notice", "A new invitation was sent")
+        .await;
+    let late = link_in(&sink.wait_for(3)[2]);
+    assert_ne!(late, first);
     let past = match backend {
         Backend::Sqlite => "'2020-01-01T00:00:00+00:00'",
         Backend::Postgres => "'2020-01-01T00:00:00+00:00'::timestamptz",
@@ -307,24 +330,11 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
 /// Forgot password → the email → the reset page (policy errors first) →
 /// sign in with the new password; a used link gets the expired page.
 async fn a_forgotten_password_is_reset_in_the_browser(backend: Backend) {
-    assert!(
-        app_is_built(),
-        "the admin app is not built: run `trunk build --release`"
-    );
     let db = TestDb::bootstrapped(backend).await;
     db.provision("jane@example.com", "viewer", USER_PASSWORD)
         .await
         .ok();
-    let sink = SmtpSink::start();
-    let port = sink.port.to_string();
-    let server = Server::start_public(
-        &db,
-        &[
-            ("SMTP_HOST", "127.0.0.1"),
-            ("SMTP_PORT", port.as_str()),
-            ("SMTP_TLS", "none"),
-        ],
-    );
+    let (sink, server) = start(&db);
     let base = server.base.clone();
     let driver = Driver::start();
     let jane = driver.window().await;

@@ -99,6 +99,23 @@ pub fn Confirm(
     }
 }
 
+/// Starts a form's submission: stops the browser's own, refuses a second
+/// one while the first runs, marks the form busy and clears its last error.
+/// False when a submission is already running.
+pub fn begin_submit(
+    e: &leptos::ev::SubmitEvent,
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<ApiError>>,
+) -> bool {
+    e.prevent_default();
+    if busy.get_untracked() {
+        return false;
+    }
+    busy.set(true);
+    error.set(None);
+    true
+}
+
 /// An error alert for whatever of `error` has no field of its own in the form.
 #[component]
 pub fn ErrorAlert(

@@ -2,10 +2,9 @@
 //! or its "Invitation Expired" page.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use serde_json::json;
 
-use super::{PublicCard, query_param};
+use super::{PublicCard, new_password_submit, query_param};
 use crate::api::{self, ApiError};
 use crate::components::{ErrorAlert, Loading, NewPasswordFields, RoleBadges};
 use crate::model::Invitation;
@@ -68,28 +67,19 @@ fn InvitationExpired() -> impl IntoView {
 
 #[component]
 fn SetPassword(invitation: Invitation, token: String) -> impl IntoView {
-    let navigate = use_navigate();
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
-    let submit = move |e: leptos::ev::SubmitEvent| {
-        e.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        let navigate = navigate.clone();
-        let token = token.clone();
-        leptos::task::spawn_local(async move {
-            let vars = json!({ "token": token, "password": password.get_untracked(), "passwordConfirm": confirm.get_untracked() });
-            match api::call::<serde_json::Value>(api::ACCEPT_INVITATION, vars).await {
-                Ok(_) => navigate("/admin/login?accepted=1", Default::default()),
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
+    let submit = new_password_submit(
+        api::ACCEPT_INVITATION,
+        token,
+        password,
+        confirm,
+        busy,
+        error,
+        "/admin/login?accepted=1",
+    );
     view! {
         <PublicCard>
             <form id="accept-invitation-form" class="card-body" data-save="" on:submit=submit>

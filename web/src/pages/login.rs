@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{PublicCard, query_param};
 use crate::api::{self, ApiError};
-use crate::components::ErrorAlert;
+use crate::components::{ErrorAlert, begin_submit};
 use crate::model::LoginPayload;
 
 #[component]
@@ -29,12 +29,9 @@ pub fn LoginPage() -> impl IntoView {
     let next =
         query_param("next").filter(|n| n.starts_with("/admin/") && !n.starts_with("/admin/login"));
     let submit = move |e: leptos::ev::SubmitEvent| {
-        e.prevent_default();
-        if busy.get_untracked() {
+        if !begin_submit(&e, busy, error) {
             return;
         }
-        busy.set(true);
-        error.set(None);
         let navigate = navigate.clone();
         let next = next.clone();
         leptos::task::spawn_local(async move {

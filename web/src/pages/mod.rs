@@ -6,7 +6,10 @@ pub mod tokens;
 pub mod users;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::{self, ApiError};
+use crate::components::begin_submit;
 
 /// A query parameter of the current address.
 pub fn query_param(name: &str) -> Option<String> {
@@ -21,5 +24,38 @@ pub fn PublicCard(children: Children) -> impl IntoView {
             <div class="brand-large">"Roster"</div>
             <div class="card card-md">{children()}</div>
         </div>
+    }
+}
+
+/// The submit handler of the two set-a-password forms: sends `operation`
+/// (`acceptInvitation` or `resetPassword`) with the link's token and both
+/// passwords, then goes to `done`; errors stay on the form.
+pub fn new_password_submit(
+    operation: &'static str,
+    token: String,
+    password: RwSignal<String>,
+    confirm: RwSignal<String>,
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<ApiError>>,
+    done: &'static str,
+) -> impl Fn(leptos::ev::SubmitEvent) + Clone + 'static {
+    let navigate = use_navigate();
+    move |e: leptos::ev::SubmitEvent| {
+        if !begin_submit(&e, busy, error) {
+            return;
+        }
+        let navigate = navigate.clone();
+        let vars = serde_json::json!({
+            "token": token,
+            "password": password.get_untracked(),
+            "passwordConfirm": confirm.get_untracked(),
+        });
+        leptos::task::spawn_local(async move {
+            match api::call::<serde_json::Value>(operation, vars).await {
+                Ok(_) => navigate(done, Default::default()),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
     }
 }

@@ -1,12 +1,11 @@
 //! `/admin/forgot-password` and `/admin/reset-password?token=…`.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use serde_json::json;
 
-use super::{PublicCard, query_param};
+use super::{PublicCard, new_password_submit, query_param};
 use crate::api::{self, ApiError};
-use crate::components::{ErrorAlert, FieldErrors, NewPasswordFields};
+use crate::components::{ErrorAlert, FieldErrors, NewPasswordFields, begin_submit};
 
 #[component]
 pub fn ForgotPassword() -> impl IntoView {
@@ -15,12 +14,9 @@ pub fn ForgotPassword() -> impl IntoView {
     let sent = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let submit = move |e: leptos::ev::SubmitEvent| {
-        e.prevent_default();
-        if busy.get_untracked() {
+        if !begin_submit(&e, busy, error) {
             return;
         }
-        busy.set(true);
-        error.set(None);
         leptos::task::spawn_local(async move {
             match api::call::<serde_json::Value>(
                 api::REQUEST_PASSWORD_RESET,
@@ -67,29 +63,20 @@ pub fn ForgotPassword() -> impl IntoView {
 
 #[component]
 pub fn ResetPassword() -> impl IntoView {
-    let navigate = use_navigate();
     let token = query_param("token").unwrap_or_default();
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
-    let submit = move |e: leptos::ev::SubmitEvent| {
-        e.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        let navigate = navigate.clone();
-        let token = token.clone();
-        leptos::task::spawn_local(async move {
-            let vars = json!({ "token": token, "password": password.get_untracked(), "passwordConfirm": confirm.get_untracked() });
-            match api::call::<serde_json::Value>(api::RESET_PASSWORD, vars).await {
-                Ok(_) => navigate("/admin/login?reset=1", Default::default()),
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
+    let submit = new_password_submit(
+        api::RESET_PASSWORD,
+        token,
+        password,
+        confirm,
+        busy,
+        error,
+        "/admin/login?reset=1",
+    );
     let expired = move || error.with(|e| e.as_ref().is_some_and(|e| e.code == "NOT_FOUND"));
     view! {
         <PublicCard>

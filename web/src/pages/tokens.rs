@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use serde_json::json;
 
 use crate::api::{self, ApiError};
-use crate::components::{Confirm, ErrorAlert, FieldErrors, Loading, Modal};
+use crate::components::{Confirm, ErrorAlert, FieldErrors, Loading, Modal, begin_submit};
 use crate::model::{Token, short_time};
 
 const EXPIRY: &[(&str, Option<i64>)] = &[
@@ -164,16 +164,13 @@ fn CreateToken(
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let submit = move |e: leptos::ev::SubmitEvent| {
-        e.prevent_default();
-        if busy.get_untracked() {
+        if !begin_submit(&e, busy, error) {
             return;
         }
-        busy.set(true);
         let expires_at = EXPIRY
             .get(expiry.get_untracked())
             .and_then(|(_, d)| *d)
             .map(days_from_now);
-        error.set(None);
         let token_name = name.get_untracked();
         let vars = json!({ "name": token_name, "scopes": scopes.get_untracked(), "expiresAt": expires_at });
         leptos::task::spawn_local(async move {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::sessions::SessionTable;
 use crate::api::{self, ApiError};
 use crate::components::{
-    Confirm, ErrorAlert, FieldErrors, Loading, Modal, RoleBadges, StatusBadge,
+    Confirm, ErrorAlert, FieldErrors, Loading, Modal, RoleBadges, StatusBadge, begin_submit,
 };
 use crate::model::{EmailResult, InvitationSent, Role, UserDetail, UserPage, short_time};
 
@@ -307,12 +307,9 @@ fn CreateUser(
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let submit = move |e: leptos::ev::SubmitEvent| {
-        e.prevent_default();
-        if busy.get_untracked() {
+        if !begin_submit(&e, busy, error) {
             return;
         }
-        busy.set(true);
-        error.set(None);
         let sent_to = email.get_untracked().trim().to_string();
         leptos::task::spawn_local(async move {
             let name = display_name.get_untracked();
@@ -662,12 +659,13 @@ fn EditUser(
     let error = RwSignal::new(None::<ApiError>);
     let id = user.id.clone();
     let submit = move |e: leptos::ev::SubmitEvent| {
-        e.prevent_default();
-        if !editable || busy.get_untracked() {
+        if !editable {
+            e.prevent_default();
             return;
         }
-        busy.set(true);
-        error.set(None);
+        if !begin_submit(&e, busy, error) {
+            return;
+        }
         let id = id.clone();
         leptos::task::spawn_local(async move {
             let input = json!({
