@@ -539,7 +539,7 @@ async fn main() -> Result<()> {
 
     let (base, bare, stop_server) = start_servers(&db.url)?;
     if opts.ui {
-        let result = ui::run(&base, PASSWORD, opts.rounds).await;
+        let result = ui::run(&base, opts.rounds).await;
         let _ = stop_server.send(());
         drop_database(&db).await;
         return result;

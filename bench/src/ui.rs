@@ -131,28 +131,8 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// A session cookie (`name=value`) for the superuser, logged in over HTTP.
-async fn session(base: &str, password: &str) -> Result<(String, String)> {
-    let reply = reqwest::Client::new()
-        .post(format!("{base}/graphql"))
-        .header("x-roster-csrf", "1")
-        .json(&serde_json::json!({
-            "query": "mutation($p: String!) { login(usernameOrEmail: \"admin\", password: $p) { firstLogin } }",
-            "variables": { "p": password },
-        }))
-        .send()
-        .await?;
-    let cookie = reply
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .context("login set no cookie")?;
-    let (name, value) = cookie.split_once('=').context("odd cookie")?;
-    Ok((name.to_string(), value.to_string()))
-}
-
-pub async fn run(base: &str, password: &str, rounds: usize) -> Result<()> {
+pub async fn run(base: &str, rounds: usize) -> Result<()> {
+    let client = reqwest::Client::new();
     sizes(base).await?;
     let driver = Driver::start();
     let mut cold = Vec::new();
@@ -165,7 +145,8 @@ pub async fn run(base: &str, password: &str, rounds: usize) -> Result<()> {
         let window = driver.window().await;
         window.goto(&format!("{base}/healthz")).await;
         baseline.push(load_event(&window).await?);
-        let (name, value) = session(base, password).await?;
+        let cookie = super::session_cookie(&client, base).await?;
+        let (name, value) = cookie.split_once('=').context("odd cookie")?;
         // (WebDriver cannot give an IP host a cookie; the page can.)
         window
             .client

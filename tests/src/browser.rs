@@ -33,10 +33,7 @@ impl Driver {
             std::path::Path::new(&chromedriver).exists(),
             "{chromedriver} is missing: install Debian's chromium and chromium-driver (.ci/run does)"
         );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = crate::free_port();
         let child = Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())

@@ -17,6 +17,15 @@ pub mod browser;
 pub mod server;
 pub mod smtp;
 
+/// A TCP port on 127.0.0.1 that was free a moment ago, for a peer process
+/// to listen on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
 /// Connects with sqlx's pool maintenance task disabled: in sqlx 0.9.0 that
 /// task can spin forever without yielding once a pool is closed, which hung
 /// a test process at runtime shutdown.

@@ -29,10 +29,7 @@ impl Server {
     /// Starts `roster serve` on a free port that is also its public address
     /// (`ROSTER_PUBLIC_URL`), so the links in its emails open it.
     pub fn start_public(db: &TestDb, env: &[(&str, &str)]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = crate::free_port();
         let public = format!("http://127.0.0.1:{port}");
         let mut all = env.to_vec();
         all.push(("ROSTER_PUBLIC_URL", public.as_str()));

@@ -35,10 +35,7 @@ pub struct SmtpSink {
 impl SmtpSink {
     pub fn start() -> Self {
         ensure_aiosmtpd();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = crate::free_port();
         let maildir = tempfile::tempdir().expect("maildir");
         let mut child = Command::new("python3")
             .args([

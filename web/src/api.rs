@@ -168,6 +168,16 @@ pub async fn call<T: DeserializeOwned>(operation: &str, variables: Value) -> Res
     reply.data.ok_or_else(|| ApiError::network("empty answer"))
 }
 
+/// Sends `operation` and reads its root field `field` as `T`.
+pub async fn call_field<T: DeserializeOwned>(
+    operation: &str,
+    variables: Value,
+    field: &str,
+) -> Result<T, ApiError> {
+    let mut data = call::<Value>(operation, variables).await?;
+    serde_json::from_value(data[field].take()).map_err(ApiError::unexpected)
+}
+
 /// Pages anyone may open; every other page needs a session.
 pub const PUBLIC_PAGES: &[&str] = &[
     "/admin/login",

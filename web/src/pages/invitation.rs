@@ -24,13 +24,9 @@ pub fn AcceptInvitation() -> impl IntoView {
     {
         let token = token.clone();
         leptos::task::spawn_local(async move {
-            let found =
-                api::call::<serde_json::Value>(api::INVITATION, json!({ "token": token })).await;
-            stage.set(match found {
-                Ok(v) => match serde_json::from_value::<Invitation>(v["invitation"].clone()) {
-                    Ok(inv) => Stage::Ready(inv),
-                    Err(_) => Stage::Expired,
-                },
+            let found = api::call_field(api::INVITATION, json!({ "token": token }), "invitation");
+            stage.set(match found.await {
+                Ok(inv) => Stage::Ready(inv),
                 Err(e) if e.code == "NOT_FOUND" || e.code == "BAD_USER_INPUT" => Stage::Expired,
                 Err(e) => Stage::Failed(e),
             });

@@ -37,17 +37,7 @@ pub fn LoginPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let vars =
                 json!({ "login": login.get_untracked(), "password": password.get_untracked() });
-            match api::call::<serde_json::Value>(api::LOGIN, vars)
-                .await
-                .and_then(|v| {
-                    serde_json::from_value::<LoginPayload>(v["login"].clone()).map_err(|e| {
-                        ApiError {
-                            code: "INTERNAL".into(),
-                            message: e.to_string(),
-                            ..Default::default()
-                        }
-                    })
-                }) {
+            match api::call_field::<LoginPayload>(api::LOGIN, vars, "login").await {
                 Ok(payload) => {
                     state.viewer.set(Some(payload.viewer));
                     state.welcome.set(payload.first_login);

@@ -49,14 +49,11 @@ pub fn SessionsPage() -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let load = move || {
         leptos::task::spawn_local(async move {
-            match api::call::<serde_json::Value>(api::MY_SESSIONS, json!({})).await {
-                Ok(v) => match serde_json::from_value(v["mySessions"].clone()) {
-                    Ok(list) => {
-                        error.set(None);
-                        sessions.set(Some(list));
-                    }
-                    Err(e) => error.set(Some(ApiError::unexpected(e))),
-                },
+            match api::call_field(api::MY_SESSIONS, json!({}), "mySessions").await {
+                Ok(list) => {
+                    error.set(None);
+                    sessions.set(Some(list));
+                }
                 Err(e) => error.set(Some(e)),
             }
         });

@@ -33,14 +33,11 @@ pub fn TokensPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     let load = move || {
         leptos::task::spawn_local(async move {
-            match api::call::<serde_json::Value>(api::MY_TOKENS, json!({})).await {
-                Ok(v) => match serde_json::from_value(v["myTokens"].clone()) {
-                    Ok(list) => {
-                        error.set(None);
-                        tokens.set(Some(list));
-                    }
-                    Err(e) => error.set(Some(ApiError::unexpected(e))),
-                },
+            match api::call_field(api::MY_TOKENS, json!({}), "myTokens").await {
+                Ok(list) => {
+                    error.set(None);
+                    tokens.set(Some(list));
+                }
                 Err(e) => error.set(Some(e)),
             }
         });

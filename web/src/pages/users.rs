@@ -23,10 +23,6 @@ const STATUSES: &[(&str, &str, bool)] = &[
     ("Deleted", "DELETED", true),
 ];
 
-fn parse<T: serde::de::DeserializeOwned>(value: &Value, key: &str) -> Result<T, ApiError> {
-    serde_json::from_value(value[key].clone()).map_err(ApiError::unexpected)
-}
-
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let state = crate::state();
@@ -51,10 +47,7 @@ pub fn UsersPage() -> impl IntoView {
     let sequence = StoredValue::new(0u32);
 
     leptos::task::spawn_local(async move {
-        match api::call::<Value>(api::ROLES, json!({}))
-            .await
-            .and_then(|v| parse::<Vec<Role>>(&v, "roles"))
-        {
+        match api::call_field::<Vec<Role>>(api::ROLES, json!({}), "roles").await {
             Ok(list) => roles.set(list),
             Err(e) => error.set(Some(e)),
         }
@@ -104,9 +97,7 @@ pub fn UsersPage() -> impl IntoView {
         let mine = sequence.get_value();
         page.set(None);
         leptos::task::spawn_local(async move {
-            let result = api::call::<Value>(api::USERS, vars)
-                .await
-                .and_then(|v| parse::<UserPage>(&v, "users"));
+            let result = api::call_field::<UserPage>(api::USERS, vars, "users").await;
             if sequence.try_get_value() != Some(mine) {
                 return;
             }
@@ -319,9 +310,12 @@ fn CreateUser(
                 "displayName": if name.trim().is_empty() { Value::Null } else { json!(name.trim()) },
                 "roles": [role.get_untracked()],
             });
-            match api::call::<Value>(api::CREATE_USER, json!({ "input": input }))
-                .await
-                .and_then(|v| parse::<InvitationSent>(&v, "createUser"))
+            match api::call_field::<InvitationSent>(
+                api::CREATE_USER,
+                json!({ "input": input }),
+                "createUser",
+            )
+            .await
             {
                 Ok(sent) => {
                     let _ = on_created.try_run((sent_to, sent));
@@ -432,9 +426,7 @@ fn UserDrawer(
         let vars =
             json!({ "id": user_id, "withSessions": can_manage || user_id == me.get_value() });
         leptos::task::spawn_local(async move {
-            let result = api::call::<Value>(api::USER, vars)
-                .await
-                .and_then(|v| parse::<UserDetail>(&v, "user"));
+            let result = api::call_field::<UserDetail>(api::USER, vars, "user").await;
             // Only the latest load counts.
             if loads.try_get_value() != Some(mine) {
                 return;
