@@ -1,0 +1,259 @@
+//! The installs: the admin app's offline WASM toolchain, and the peers the
+//! tests talk to. Each is skipped when the right version is present.
+
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::step::{Piece, apt_install, on_path, probe, run, say};
+
+pub const TRUNK_VERSION: &str = "0.21.14";
+pub const BINARYEN_VERSION: &str = "132";
+
+/// rustfmt and clippy, the wasm32 target, trunk, the wasm-bindgen-cli that
+/// matches `web/Cargo.lock`, and wasm-opt: what `trunk build` needs.
+pub fn app_toolchain(root: &Path) -> Result<()> {
+    let components = || probe("rustup", ["component", "list", "--installed"]).unwrap_or_default();
+    Piece {
+        name: "rustfmt and clippy",
+        manual: "rustup component add rustfmt clippy".into(),
+        slow: None,
+    }
+    .ensure(
+        || {
+            let installed = components();
+            ["rustfmt", "clippy"]
+                .iter()
+                .all(|c| installed.lines().any(|l| l.starts_with(c)))
+        },
+        || run(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"])),
+    )?;
+
+    Piece {
+        name: "Rust target wasm32-unknown-unknown",
+        manual: "rustup target add wasm32-unknown-unknown".into(),
+        slow: None,
+    }
+    .ensure(
+        || {
+            probe("rustup", ["target", "list", "--installed"])
+                .is_some_and(|t| t.lines().any(|l| l.trim() == "wasm32-unknown-unknown"))
+        },
+        || run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"])),
+    )?;
+
+    let trunk = format!("trunk {TRUNK_VERSION}");
+    Piece {
+        name: &trunk,
+        manual: format!("cargo install --locked trunk --version {TRUNK_VERSION}"),
+        slow: Some("compiling trunk from crates.io takes about 7–20 minutes on 2 cores"),
+    }
+    .ensure(
+        || probe("trunk", ["--version"]).as_deref() == Some(trunk.as_str()),
+        || {
+            run(Command::new(cargo()).args([
+                "install",
+                "--locked",
+                "trunk",
+                "--version",
+                TRUNK_VERSION,
+            ]))
+        },
+    )?;
+
+    let lock =
+        std::fs::read_to_string(root.join("web/Cargo.lock")).context("reading web/Cargo.lock")?;
+    let bindgen = locked_version(&lock, "wasm-bindgen")
+        .context("web/Cargo.lock names no wasm-bindgen: is it the admin app's lockfile?")?;
+    let bindgen_name = format!("wasm-bindgen {bindgen}");
+    Piece {
+        name: &bindgen_name,
+        // Not --locked: the CLI's own lockfile pins a yanked crate.
+        manual: format!("cargo install wasm-bindgen-cli --version {bindgen}"),
+        slow: Some("compiling wasm-bindgen-cli takes about 3–6 minutes on 2 cores"),
+    }
+    .ensure(
+        || probe("wasm-bindgen", ["--version"]).as_deref() == Some(bindgen_name.as_str()),
+        || run(Command::new(cargo()).args(["install", "wasm-bindgen-cli", "--version", bindgen])),
+    )?;
+
+    let wasm_opt = format!("wasm-opt (binaryen {BINARYEN_VERSION})");
+    Piece {
+        name: &wasm_opt,
+        manual: format!("npm install -g binaryen@{BINARYEN_VERSION}"),
+        slow: None,
+    }
+    .ensure(
+        || {
+            probe("wasm-opt", ["--version"])
+                .is_some_and(|v| v.contains(&format!("version {BINARYEN_VERSION}")))
+        },
+        || {
+            ensure_npm()?;
+            run(Command::new("npm").args([
+                "install",
+                "-g",
+                "--no-fund",
+                "--no-audit",
+                &format!("binaryen@{BINARYEN_VERSION}"),
+            ]))
+        },
+    )
+}
+
+/// Headless Chromium and chromedriver, the SMTP server, and the node
+/// packages of `tests/peers/`: what `cargo test --workspace` talks to.
+pub fn test_peers(root: &Path) -> Result<()> {
+    let chromium = env_or("ROSTER_TEST_CHROMIUM", "/usr/bin/chromium");
+    let chromedriver = env_or("ROSTER_TEST_CHROMEDRIVER", "/usr/bin/chromedriver");
+    Piece {
+        name: "Chromium and chromedriver",
+        manual: "apt-get install chromium chromium-driver".into(),
+        slow: Some("downloads about 100 MB of Debian packages"),
+    }
+    .ensure(
+        || Path::new(&chromium).is_file() && Path::new(&chromedriver).is_file(),
+        || apt_install(&["chromium", "chromium-driver"]),
+    )?;
+    if let Some(v) = probe(&chromium, ["--version"]) {
+        say(format!("  {v}"));
+    }
+
+    Piece {
+        name: "Python aiosmtpd (the tests' SMTP server)",
+        manual: "python3 -m pip install aiosmtpd".into(),
+        slow: None,
+    }
+    .ensure(
+        || probe("python3", ["-c", "import aiosmtpd"]).is_some(),
+        || {
+            run(Command::new("python3").args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "aiosmtpd",
+            ]))
+        },
+    )?;
+
+    let peers = root.join("tests/peers");
+    let lock = std::fs::read(peers.join("package-lock.json"))
+        .context("reading tests/peers/package-lock.json")?;
+    let stamp_path = peers.join("node_modules/.roster-installed");
+    let stamp = fingerprint(&lock);
+    Piece {
+        name: "node packages of tests/peers (oidc-provider, axe-core)",
+        manual: "cd tests/peers && npm ci".into(),
+        slow: None,
+    }
+    .ensure(
+        || std::fs::read_to_string(&stamp_path).is_ok_and(|s| s.trim() == stamp),
+        || {
+            ensure_npm()?;
+            run(Command::new("npm")
+                .args(["ci", "--no-fund", "--no-audit"])
+                .current_dir(&peers))?;
+            std::fs::write(&stamp_path, &stamp).context("writing the install stamp")
+        },
+    )
+}
+
+fn ensure_npm() -> Result<()> {
+    if on_path("npm") {
+        return Ok(());
+    }
+    say("npm is missing: installing Debian's npm");
+    apt_install(&["npm"])
+}
+
+fn env_or(var: &str, default: &str) -> String {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// The cargo that runs this task (cargo sets `CARGO` for what it runs).
+pub fn cargo() -> String {
+    env_or("CARGO", "cargo")
+}
+
+/// A stable fingerprint of a file's bytes, to know when an install is stale.
+fn fingerprint(bytes: &[u8]) -> String {
+    // SipHash with fixed keys: the same bytes give the same stamp.
+    let mut h = std::hash::DefaultHasher::new();
+    bytes.hash(&mut h);
+    format!("{}-{:016x}", bytes.len(), h.finish())
+}
+
+/// The version a `Cargo.lock` pins for `package` (the first one when several).
+pub fn locked_version<'a>(lock: &'a str, package: &str) -> Option<&'a str> {
+    let wanted = format!("name = \"{package}\"");
+    let mut lines = lines_of(lock);
+    while let Some(line) = lines.next() {
+        if line == wanted {
+            return lines
+                .next()
+                .and_then(|v| v.strip_prefix("version = \""))
+                .and_then(|v| v.strip_suffix('"'));
+        }
+    }
+    None
+}
+
+fn lines_of(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(str::trim)
+}
+
+/// Fails unless every piece `trunk build` needs answers, for a clear message
+/// instead of Trunk's own when `setup` was skipped.
+pub fn check_app_toolchain() -> Result<()> {
+    for program in ["trunk", "wasm-bindgen", "wasm-opt"] {
+        if probe(program, ["--version"]).is_none() {
+            bail!("{program} is missing: run `cargo xtask setup`");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_locked_version_is_read_from_the_package_entry() {
+        let lock = r#"
+[[package]]
+name = "wasm-bindgen-futures"
+version = "0.4.1"
+
+[[package]]
+name = "wasm-bindgen"
+version = "0.2.130"
+dependencies = [
+ "wasm-bindgen",
+]
+"#;
+        assert_eq!(locked_version(lock, "wasm-bindgen"), Some("0.2.130"));
+        assert_eq!(locked_version(lock, "wasm-bindgen-futures"), Some("0.4.1"));
+        assert_eq!(locked_version(lock, "leptos"), None);
+    }
+
+    #[test]
+    fn the_app_lockfile_pins_a_wasm_bindgen() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let lock = std::fs::read_to_string(root.join("web/Cargo.lock")).unwrap_or_default();
+        let version = locked_version(&lock, "wasm-bindgen").unwrap_or_default();
+        assert!(version.starts_with("0.2."), "{version:?}");
+    }
+
+    #[test]
+    fn fingerprints_follow_the_bytes() {
+        assert_eq!(fingerprint(b"abc"), fingerprint(b"abc"));
+        assert_ne!(fingerprint(b"abc"), fingerprint(b"abd"));
+    }
+}

@@ -1,0 +1,233 @@
+//! The Postgres server the tests create their databases on:
+//! `ROSTER_TEST_POSTGRES_URL` when set, else a server on 127.0.0.1:5432 when
+//! one answers, else a throwaway cluster (Debian's `initdb`/`pg_ctl`) in a
+//! temporary folder on a free port, stopped and removed at the end.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::step::{Piece, apt_install, is_root, on_path, run, say};
+
+/// Where the tests find Postgres; a throwaway cluster stops when dropped.
+pub struct Postgres {
+    pub url: String,
+    /// Held for its `Drop`, which stops the cluster.
+    _cluster: Option<Cluster>,
+}
+
+impl Postgres {
+    pub fn find(throwaway: bool) -> Result<Self> {
+        if !throwaway {
+            if let Some(url) = std::env::var("ROSTER_TEST_POSTGRES_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+            {
+                say(format!(
+                    "Postgres: ROSTER_TEST_POSTGRES_URL={}",
+                    redact(&url)
+                ));
+                return Ok(Self {
+                    url,
+                    _cluster: None,
+                });
+            }
+            if answers(5432) {
+                let url = "postgres://postgres@127.0.0.1:5432".to_string();
+                say(format!("Postgres: the server on 127.0.0.1:5432 ({url})"));
+                return Ok(Self {
+                    url,
+                    _cluster: None,
+                });
+            }
+            say(
+                "Postgres: nothing answers on 127.0.0.1:5432 and ROSTER_TEST_POSTGRES_URL is unset",
+            );
+        }
+        let cluster = Cluster::start()?;
+        let url = format!("postgres://postgres@127.0.0.1:{}", cluster.port);
+        say(format!("Postgres: a throwaway cluster at {url}"));
+        Ok(Self {
+            url,
+            _cluster: Some(cluster),
+        })
+    }
+}
+
+fn answers(port: u16) -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
+}
+
+/// A URL with its password hidden, for printing.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+struct Cluster {
+    dir: PathBuf,
+    port: u16,
+    pg_ctl: PathBuf,
+    as_postgres: bool,
+}
+
+impl Cluster {
+    fn start() -> Result<Self> {
+        let bin = Piece {
+            name: "Postgres server binaries (initdb, pg_ctl)",
+            manual: "apt-get install postgresql".into(),
+            slow: None,
+        };
+        bin.ensure(|| server_bin().is_some(), || apt_install(&["postgresql"]))?;
+        let bin = server_bin().context("initdb and pg_ctl not found")?;
+        let port = free_port()?;
+        let dir =
+            std::env::temp_dir().join(format!("roster-postgres-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        // initdb refuses to run as root: the cluster belongs to `postgres`.
+        let as_postgres = is_root();
+        if as_postgres {
+            run(Command::new("chown").arg("postgres:postgres").arg(&dir))?;
+        }
+        let cluster = Self {
+            dir,
+            port,
+            pg_ctl: bin.join("pg_ctl"),
+            as_postgres,
+        };
+        let data = cluster.dir.join("data");
+        run(cluster
+            .command(&bin.join("initdb"))
+            .arg("--pgdata")
+            .arg(&data)
+            .args([
+                "--username=postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ])
+            .arg("--no-instructions"))?;
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            cluster.dir.display()
+        );
+        run(cluster
+            .command(&cluster.pg_ctl)
+            .arg("--pgdata")
+            .arg(&data)
+            .arg("--log")
+            .arg(cluster.dir.join("postgres.log"))
+            .args(["--options", &options, "--wait", "start"]))?;
+        Ok(cluster)
+    }
+
+    fn command(&self, program: &Path) -> Command {
+        if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let stopped = self
+            .command(&self.pg_ctl)
+            .arg("--pgdata")
+            .arg(self.dir.join("data"))
+            .args(["--mode=immediate", "--wait", "stop"])
+            .status();
+        if !stopped.is_ok_and(|s| s.success()) {
+            say(format!(
+                "could not stop the throwaway Postgres; see {}",
+                self.dir.join("postgres.log").display()
+            ));
+            return;
+        }
+        if let Err(e) = std::fs::remove_dir_all(&self.dir) {
+            say(format!("could not remove {}: {e}", self.dir.display()));
+        } else {
+            say("Postgres: throwaway cluster stopped and removed");
+        }
+    }
+}
+
+/// The folder holding initdb and pg_ctl: PATH, then Debian's versioned
+/// folders (`/usr/lib/postgresql/<N>/bin`, newest first).
+fn server_bin() -> Option<PathBuf> {
+    if on_path("initdb") && on_path("pg_ctl") {
+        let paths = std::env::var_os("PATH")?;
+        return std::env::split_paths(&paths)
+            .find(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file());
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").is_file().then_some((n, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
+}
+
+fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Fails unless the server at `url` takes connections (pg_isready when
+/// present), waiting a little for one that is starting.
+pub fn check(pg: &Postgres) -> Result<()> {
+    if !on_path("pg_isready") {
+        return Ok(());
+    }
+    for _ in 0..20 {
+        let ok = Command::new("pg_isready")
+            .args(["--quiet", "--dbname", &pg.url])
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    bail!(
+        "Postgres at {} does not accept connections; the Postgres tests must run: \
+         start it, or set ROSTER_TEST_POSTGRES_URL, or pass --throwaway-postgres",
+        redact(&pg.url)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_not_printed() {
+        assert_eq!(
+            redact("postgres://u:secret@db:5432/x"),
+            "postgres://u:***@db:5432/x"
+        );
+        assert_eq!(redact("postgres://u@db"), "postgres://u@db");
+        assert_eq!(redact("postgres://db"), "postgres://db");
+    }
+}
