@@ -1,15 +1,11 @@
 # Production image: one static-ish binary on a slim base.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
-# The admin app's toolchain (README, "The admin app"); wasm-bindgen-cli must
-# match the wasm-bindgen that web/Cargo.lock pins.
-RUN apt-get update && apt-get install -y --no-install-recommends npm \
-    && npm install -g binaryen@132 \
-    && rustup target add wasm32-unknown-unknown \
-    && cargo install --locked trunk --version 0.21.14 \
-    && cargo install wasm-bindgen-cli --version 0.2.130
 COPY . .
-RUN trunk build --release && cargo build --release --locked -p roster
+# The same task a developer runs: installs the admin app's toolchain (wasm32
+# target, trunk, the wasm-bindgen-cli web/Cargo.lock pins, wasm-opt through
+# Debian's npm), builds the app, then the release binary that embeds it.
+RUN cargo xtask build
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \

@@ -16,7 +16,8 @@
 //! served, and how soon the users page is interactive in headless Chromium
 //! (`ui.rs`).
 //!
-//! Usage: `cargo run --release -p roster-bench -- [--seconds N] [--rounds N] [--postgres] [--users | --ui]`
+//! Usage: `cargo xtask bench -- [--seconds N] [--rounds N] [--postgres] [--users | --ui]`
+//! (or `cargo run --release -p roster-bench -- …`; `--help` lists the options).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use anyhow::{Context, Result, bail};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::Router;
 use axum::routing::post;
+use clap::Parser;
 use roster::config::{Argon2Config, Config};
 use roster::service::Actor;
 use roster::service::users::{self, NewUser};
@@ -36,51 +38,28 @@ mod ui;
 
 const PASSWORD: &str = "Vivid-Orbit-Tangle-42";
 
+/// Roster's performance benchmarks: ratios against baselines taken in the
+/// same run (results and the exact commands in BENCHMARKS.md).
+#[derive(Debug, Parser)]
+#[command(name = "roster-bench", version)]
 struct Options {
+    /// Seconds each measured phase runs.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     seconds: u64,
-    rounds: usize,
+    /// Rounds of the alternating login/argon2 (and UI) measurements; the
+    /// median is reported.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    rounds: u64,
+    /// Run on Postgres (ROSTER_TEST_POSTGRES_URL, default
+    /// postgres://postgres@127.0.0.1:5432) instead of SQLite.
+    #[arg(long)]
     postgres: bool,
+    /// Instead: page times of `users` over 100,000 users (issue 4).
+    #[arg(long, conflicts_with = "ui")]
     users: bool,
+    /// Instead: the admin app's load size and time in headless Chromium (issue 5).
+    #[arg(long)]
     ui: bool,
-}
-
-fn options() -> Result<Options> {
-    let mut opts = Options {
-        seconds: 5,
-        rounds: 3,
-        postgres: false,
-        users: false,
-        ui: false,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--seconds" => {
-                opts.seconds = args
-                    .next()
-                    .context("--seconds needs a value")?
-                    .parse()
-                    .context("--seconds takes a whole number")?;
-            }
-            "--rounds" => {
-                opts.rounds = args
-                    .next()
-                    .context("--rounds needs a value")?
-                    .parse()
-                    .context("--rounds takes a whole number")?;
-                if opts.rounds == 0 {
-                    bail!("--rounds must be at least 1");
-                }
-            }
-            "--postgres" => opts.postgres = true,
-            "--users" => opts.users = true,
-            "--ui" => opts.ui = true,
-            other => bail!(
-                "unknown argument {other}; usage: roster-bench [--seconds N] [--rounds N] [--postgres] [--users | --ui]"
-            ),
-        }
-    }
-    Ok(opts)
 }
 
 fn cores() -> usize {
@@ -522,7 +501,7 @@ fn chrono_at(i: u64) -> chrono::DateTime<chrono::Utc> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let opts = options()?;
+    let opts = Options::parse();
     let seconds = opts.seconds;
     let db = database(opts.postgres).await?;
     let backend = if opts.postgres { "postgres" } else { "sqlite" };
@@ -539,7 +518,7 @@ async fn main() -> Result<()> {
 
     let (base, bare, stop_server) = start_servers(&db.url)?;
     if opts.ui {
-        let result = ui::run(&base, opts.rounds).await;
+        let result = ui::run(&base, usize::try_from(opts.rounds).unwrap_or(usize::MAX)).await;
         let _ = stop_server.send(());
         drop_database(&db).await;
         return result;
@@ -647,4 +626,17 @@ async fn main() -> Result<()> {
     let _ = stop_server.send(());
     drop_database(&db).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Options::command().debug_assert();
+        let parsed =
+            <super::Options as clap::Parser>::try_parse_from(["roster-bench", "--rounds", "0"]);
+        assert!(parsed.is_err(), "zero rounds are refused");
+    }
 }

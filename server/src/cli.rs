@@ -353,7 +353,7 @@ pub async fn run(cli: Cli, mut config: Config) -> Result<(), Failure> {
         }
         Command::Serve { bind } => {
             if let Some(bind) = bind {
-                config.bind = bind;
+                config.set_bind(bind);
             }
             crate::serve(config).await.map_err(Failure::from)
         }

@@ -191,6 +191,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Base of every link Roster sends (never taken from a request's Host).
     pub public_url: String,
+    /// True when `ROSTER_PUBLIC_URL` is unset and `public_url` follows `bind`.
+    public_url_from_bind: bool,
     pub flags: Flags,
     pub argon2: Argon2Config,
     pub password_profile: PasswordProfile,
@@ -239,6 +241,15 @@ impl Vars<'_> {
 }
 
 impl Config {
+    /// Listens on `bind` instead (`serve --bind`); links follow it unless
+    /// `ROSTER_PUBLIC_URL` names the public address.
+    pub fn set_bind(&mut self, bind: SocketAddr) {
+        self.bind = bind;
+        if self.public_url_from_bind {
+            self.public_url = format!("http://{bind}");
+        }
+    }
+
     /// True when links and cookies are served over https.
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
@@ -339,6 +350,7 @@ impl Config {
                 reason: "bad built-in default".into(),
             })?,
         )?;
+        let public_url_from_bind = v.get("ROSTER_PUBLIC_URL").is_none();
         let public_url = v
             .get("ROSTER_PUBLIC_URL")
             .map(|u| u.trim_end_matches('/').to_string())
@@ -423,6 +435,7 @@ impl Config {
             database_url,
             bind,
             public_url,
+            public_url_from_bind,
             flags,
             argon2,
             password_profile,
@@ -631,7 +644,14 @@ mod tests {
     fn public_url_defaults_to_the_bind_address() {
         let c = config(&[("ROSTER_BIND", "0.0.0.0:9000")]);
         assert_eq!(c.public_url, "http://0.0.0.0:9000");
-        let c = config(&[("ROSTER_PUBLIC_URL", "https://id.example.com/")]);
+        let mut moved = c.clone();
+        moved.set_bind("127.0.0.1:7000".parse().expect("addr"));
+        assert_eq!(
+            moved.public_url, "http://127.0.0.1:7000",
+            "links follow --bind"
+        );
+        let mut c = config(&[("ROSTER_PUBLIC_URL", "https://id.example.com/")]);
+        c.set_bind("127.0.0.1:7000".parse().expect("addr"));
         assert_eq!(c.public_url, "https://id.example.com");
     }
 }

@@ -29,7 +29,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Starts the server: connects, migrates, prints the effective flags and
 /// serves until SIGINT or SIGTERM.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     let db = db::open(&config.database_url).await?;
     tracing::info!(
         version = VERSION,
@@ -39,13 +39,40 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     );
     tracing::info!(flags = %config.flags, "effective flags");
     let bind = config.bind;
-    let app = App::new(db, config)?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     let local = listener.local_addr()?;
+    // Port 0 means "any": links name the port actually taken.
+    config.set_bind(local);
+    let app = App::new(db, config)?;
     tracing::info!(address = %local, "listening on http://{local}");
+    announce_bootstrap(&app).await;
     http::serve(app, listener, http::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// On a server nobody can administer yet, says how to create the first
+/// superuser (bootstrapping stays a CLI command; the login page says so too).
+async fn announce_bootstrap(app: &App) {
+    match service::users::needs_bootstrap(&app.db).await {
+        Ok(true) => tracing::warn!(
+            "no superuser exists yet, so nobody can sign in to administer Roster; create one with: \
+             roster bootstrap-superuser --email <EMAIL>{}",
+            bootstrap_database_arg(&app.config.database_url)
+        ),
+        Ok(false) => {}
+        Err(e) => tracing::error!(error = %e, "cannot tell whether a superuser exists"),
+    }
+}
+
+/// `--database-url` for the logged bootstrap command, unless it is the
+/// default database (credentials are redacted).
+fn bootstrap_database_arg(url: &str) -> String {
+    if url == config::DEFAULT_DATABASE_URL {
+        String::new()
+    } else {
+        format!(" --database-url '{}'", config::redact_url(url))
+    }
 }

@@ -88,6 +88,15 @@ impl Server {
         }
     }
 
+    /// Whether the server has logged a line containing `needle` by now (what
+    /// it logged up to a quarter second ago is read first).
+    pub fn log_contains(&mut self, needle: &str) -> bool {
+        while let Ok(line) = self.log.recv_timeout(Duration::from_millis(250)) {
+            self.seen.push(line);
+        }
+        self.seen.iter().any(|l| l.contains(needle))
+    }
+
     /// An anonymous browser-like client (it sends the CSRF header).
     pub fn client(&self) -> Client {
         Client {

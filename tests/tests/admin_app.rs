@@ -382,7 +382,82 @@ async fn a_forgotten_password_is_reset_in_the_browser(backend: Backend) {
     jane.close().await;
 }
 
+/// A first run: the login page says no administrator exists yet and how one
+/// is made. With the screens hidden (`USER_MGMT_UI=0`), the emailed
+/// invitation link and the login still work; the screens do not load.
+async fn a_first_run_and_hidden_screens_in_the_browser(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start_public(&db, &[("USER_MGMT_UI", "0")]);
+    let base = server.base.clone();
+    let driver = Driver::start();
+    let admin = driver.window().await;
+    admin.goto(&format!("{base}/admin/login")).await;
+    admin
+        .wait_text("#needs-bootstrap", "roster bootstrap-superuser --email")
+        .await;
+    admin
+        .screenshot(&format!("{}-12-needs-bootstrap", backend.name()))
+        .await;
+    db.roster()
+        .args([
+            "bootstrap-superuser",
+            "--email",
+            roster_tests::ADMIN_EMAIL,
+            "--password",
+            ADMIN_PASSWORD,
+        ])
+        .run()
+        .await
+        .ok();
+    let invited = db
+        .roster()
+        .env("ROSTER_PUBLIC_URL", &base)
+        .args([
+            "provision-user",
+            "--actor-email",
+            roster_tests::ADMIN_EMAIL,
+            "--actor-password",
+            ADMIN_PASSWORD,
+            "--email",
+            "jane@example.com",
+            "--invite",
+        ])
+        .run()
+        .await
+        .ok();
+    let link = invited
+        .stdout
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{base}/admin/accept-invitation?token=")))
+        .expect("the invitation link is printed")
+        .to_string();
+    let jane = driver.window().await;
+    jane.goto(&link).await;
+    jane.fill("#password", JANE_PASSWORD).await;
+    jane.fill("#password-confirm", JANE_PASSWORD).await;
+    jane.wait("#password-rules li.met:nth-child(5)").await;
+    jane.click("#accept-invitation-form button[type=submit]")
+        .await;
+    jane.wait_path("/admin/login?accepted=1").await;
+    assert!(!jane.has("#needs-bootstrap").await);
+    log_in(&jane, &base, "jane@example.com", JANE_PASSWORD).await;
+    jane.wait_text("#screens-off", "turned off on this server")
+        .await;
+    // A screen's address, loaded afresh, is not served.
+    jane.goto(&format!("{base}/admin/users")).await;
+    assert!(
+        jane.body_text()
+            .await
+            .contains("The admin screens are turned off"),
+        "{}",
+        jane.body_text().await
+    );
+    jane.close().await;
+    admin.close().await;
+}
+
 on_both_backends!(
     the_admin_app_walks_the_whole_invitation_flow,
     a_forgotten_password_is_reset_in_the_browser,
+    a_first_run_and_hidden_screens_in_the_browser,
 );

@@ -222,7 +222,7 @@ async fn repeated_queries_are_still_validated(backend: Backend) {
 }
 
 /// `/admin` serves the app (or says it was not built into this binary), deep
-/// links included; `USER_MGMT_UI=0` turns it off.
+/// links included.
 async fn the_admin_app_is_served_under_admin(backend: Backend) {
     let db = TestDb::new(backend).await;
     let server = Server::start(&db, &[]);
@@ -261,16 +261,118 @@ async fn the_admin_app_is_served_under_admin(backend: Backend) {
             .expect("request");
         assert_eq!(reply.status().as_u16(), 404, "{escape}");
     }
-    let off_db = TestDb::new(backend).await;
-    let off = Server::start(&off_db, &[("USER_MGMT_UI", "0")]);
-    let hidden = reqwest::get(format!("{}/admin/login", off.base))
+}
+
+/// `USER_MGMT_UI=0` hides the admin screens, but the pages people reach from
+/// outside — the emailed invitation link, sign in, forgot/reset password —
+/// are still served, and the invitation can be accepted.
+async fn hidden_screens_keep_the_public_pages(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    let server = Server::start_public(&db, &[("USER_MGMT_UI", "0")]);
+    let invited = db
+        .roster()
+        .env("ROSTER_PUBLIC_URL", &server.base)
+        .args([
+            "provision-user",
+            "--actor-email",
+            roster_tests::ADMIN_EMAIL,
+            "--actor-password",
+            roster_tests::ADMIN_PASSWORD,
+            "--email",
+            "jane@example.com",
+            "--invite",
+        ])
+        .run()
         .await
-        .expect("request");
-    assert_eq!(hidden.status().as_u16(), 404);
+        .ok();
+    let link = invited
+        .stdout
+        .split_whitespace()
+        .find(|w| w.contains("/admin/accept-invitation?token="))
+        .expect("the invitation link is printed")
+        .to_string();
+    assert!(link.starts_with(&server.base), "{link}");
+    let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../web/dist/index.html")
+        .exists();
+    let page = if built { 200 } else { 503 };
+    for url in [
+        link.clone(),
+        format!("{}/admin/login", server.base),
+        format!("{}/admin/forgot-password", server.base),
+        format!("{}/admin/reset-password?token=x", server.base),
+    ] {
+        let reply = reqwest::get(&url).await.expect("request");
+        assert_eq!(reply.status().as_u16(), page, "{url}");
+    }
+    for screen in [
+        "/admin",
+        "/admin/users",
+        "/admin/users/01J0000000000000000000000A",
+        "/admin/tokens",
+    ] {
+        let reply = reqwest::get(format!("{}{screen}", server.base))
+            .await
+            .expect("request");
+        assert_eq!(reply.status().as_u16(), 404, "{screen}");
+        let text = reply.text().await.unwrap_or_default();
+        assert!(text.contains("USER_MGMT_UI"), "{screen}: {text}");
+    }
+    let token = link.split("token=").nth(1).expect("token");
+    let accepted = server
+        .client()
+        .query(
+            "mutation($t: String!, $p: String!) { acceptInvitation(token: $t, password: $p, passwordConfirm: $p) { status } }",
+            json!({ "t": token, "p": roster_tests::USER_PASSWORD }),
+        )
+        .await;
+    assert_eq!(
+        accepted.data("acceptInvitation.status"),
+        "ACTIVE",
+        "{accepted:?}"
+    );
+}
+
+/// On an empty database nobody can sign in: the server logs the command that
+/// creates the first superuser, and the public `serverInfo` says so until one
+/// exists.
+async fn a_server_without_a_superuser_says_how_to_create_one(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let mut server = Server::start(&db, &[]);
+    let line = server.wait_for("bootstrap-superuser");
+    assert!(
+        line.contains("roster bootstrap-superuser --email <EMAIL>"),
+        "{line}"
+    );
+    let needs = "{ serverInfo { needsBootstrap } }";
+    let reply = server.client().query(needs, json!({})).await;
+    assert_eq!(reply.data("serverInfo.needsBootstrap"), true, "{reply:?}");
+    db.roster()
+        .args([
+            "bootstrap-superuser",
+            "--email",
+            roster_tests::ADMIN_EMAIL,
+            "--password",
+            roster_tests::ADMIN_PASSWORD,
+        ])
+        .run()
+        .await
+        .ok();
+    let reply = server.client().query(needs, json!({})).await;
+    assert_eq!(reply.data("serverInfo.needsBootstrap"), false, "{reply:?}");
+
+    // A server started with a superuser in place says nothing of the kind.
+    let mut again = Server::start(&db, &[]);
+    again.wait_for("effective flags");
+    let reply = again.client().query(needs, json!({})).await;
+    assert_eq!(reply.data("serverInfo.needsBootstrap"), false);
+    assert!(!again.log_contains("bootstrap-superuser"));
 }
 
 on_both_backends!(
     the_admin_app_is_served_under_admin,
+    hidden_screens_keep_the_public_pages,
+    a_server_without_a_superuser_says_how_to_create_one,
     repeated_queries_are_still_validated,
     serves_health_and_server_info,
     flags_from_the_environment_are_reported,

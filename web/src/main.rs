@@ -107,6 +107,21 @@ fn Home() -> impl IntoView {
     view! { <Redirect path=home/> }
 }
 
+/// `USER_MGMT_UI=0`: signed in, but this server shows no admin screens.
+#[component]
+fn ScreensOff() -> impl IntoView {
+    view! {
+        <div class="centered">
+            <div class="empty" id="screens-off">
+                <p class="empty-title">"You are signed in"</p>
+                <p class="empty-subtitle text-muted">
+                    "The admin screens are turned off on this server (USER_MGMT_UI). The API stays available."
+                </p>
+            </div>
+        </div>
+    }
+}
+
 #[component]
 fn NotFound() -> impl IntoView {
     view! {
@@ -139,6 +154,9 @@ fn Shell(children: ChildrenFn) -> impl IntoView {
         if state.viewer.with(Option::is_none) {
             let next = js_sys::encode_uri_component(&api::current_path());
             return view! { <Redirect path=format!("/admin/login?next={next}")/> }.into_any();
+        }
+        if state.info.with(|i| i.as_ref().is_some_and(|i| !i.flags.ui)) {
+            return view! { <ScreensOff/> }.into_any();
         }
         view! { <Frame>{children.with_value(|c| c())}</Frame> }.into_any()
     }

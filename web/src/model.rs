@@ -56,6 +56,7 @@ pub struct ServerInfo {
     pub database_backend: String,
     pub flags: Flags,
     pub password_rules: PasswordRules,
+    pub needs_bootstrap: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -61,6 +61,9 @@ pub struct ServerInfo {
     pub database_backend: DatabaseBackend,
     pub flags: FeatureFlags,
     pub password_rules: PasswordRules,
+    /// True while no superuser exists: nobody can sign in to administer this
+    /// server until an operator runs `roster bootstrap-superuser` (CLI only).
+    pub needs_bootstrap: bool,
 }
 
 #[derive(Default)]
@@ -68,7 +71,8 @@ pub struct ServerQuery;
 
 #[Object]
 impl ServerQuery {
-    /// Public: version, database backend and effective flags.
+    /// Public: version, database backend, effective flags, password rules,
+    /// and whether the first superuser is still to be created.
     async fn server_info(&self, ctx: &Context<'_>) -> Result<ServerInfo> {
         let app = ctx.data::<App>()?;
         let database_backend = match db::backend_name(&app.db) {
@@ -84,6 +88,9 @@ impl ServerQuery {
                 max_length: i32::try_from(MAX_PASSWORD_CHARS).unwrap_or(i32::MAX),
                 character_classes: app.policy.requires_character_classes(),
             },
+            needs_bootstrap: crate::service::users::needs_bootstrap(&app.db)
+                .await
+                .map_err(super::context::gql)?,
         })
     }
 }

@@ -3,8 +3,11 @@
 //! builds read the folder), with gzip and brotli versions made at compile
 //! time too. Hashed assets are cached for a year; `index.html` is revalidated
 //! every time, and every path without a file of its own (`/admin/users/…`)
-//! gets `index.html`, so deep links load the app. `USER_MGMT_UI=0` turns
-//! `/admin` off.
+//! gets `index.html`, so deep links load the app. `USER_MGMT_UI=0` hides
+//! the admin screens (404) but keeps the pages people reach from outside —
+//! sign in, accept invitation, forgot and reset password — and the files
+//! they load: the emailed links and the login keep working (seed 002: "hide
+//! the pages"; the API stays reachable).
 
 use std::collections::HashMap;
 
@@ -64,6 +67,21 @@ impl Assets for HashMap<String, Asset> {
 
 const INDEX: &str = "index.html";
 
+/// The app's routes served even when `USER_MGMT_UI` hides the screens.
+const PUBLIC_PAGES: [&str; 4] = [
+    "login",
+    "accept-invitation",
+    "forgot-password",
+    "reset-password",
+];
+
+/// Whether the screens are shown (`USER_MGMT_UI`), or only the public pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screens {
+    Shown,
+    Hidden,
+}
+
 /// The Content-Security-Policy of an HTML page of the app: everything from
 /// this origin only, no inline code except the page's own inline scripts
 /// (Trunk's loader), allowed by their SHA-256.
@@ -109,7 +127,7 @@ fn is_hashed(path: &str) -> bool {
 }
 
 /// The answer for `/admin/<path>`.
-pub fn respond(assets: &dyn Assets, path: &str, request: &HeaderMap) -> Response {
+pub fn respond(assets: &dyn Assets, screens: Screens, path: &str, request: &HeaderMap) -> Response {
     let path = path.trim_start_matches('/');
     // Debug builds read the folder from disk: nothing may point outside it.
     if path
@@ -127,12 +145,19 @@ pub fn respond(assets: &dyn Assets, path: &str, request: &HeaderMap) -> Response
             if last.contains('.') {
                 return (StatusCode::NOT_FOUND, "Not found").into_response();
             }
+            if screens == Screens::Hidden && !PUBLIC_PAGES.contains(&path.trim_end_matches('/')) {
+                return (
+                    StatusCode::NOT_FOUND,
+                    "The admin screens are turned off on this server (USER_MGMT_UI).",
+                )
+                    .into_response();
+            }
             match assets.get(INDEX) {
                 Some(index) => (INDEX, index),
                 None => {
                     return (
                         StatusCode::SERVICE_UNAVAILABLE,
-                        "The admin app is not built into this binary: run `trunk build --release`, then build roster again.",
+                        "The admin app is not built into this binary: run `cargo xtask build` (or `trunk build --release`, then build roster again).",
                     )
                         .into_response();
                 }
@@ -216,10 +241,12 @@ pub(super) async fn path(
 }
 
 fn serve(state: &HttpState, path: &str, headers: &HeaderMap) -> Response {
-    if !state.app.config.flags.ui {
-        return (StatusCode::NOT_FOUND, "Not found").into_response();
-    }
-    respond(state.assets.as_ref(), path, headers)
+    let screens = if state.app.config.flags.ui {
+        Screens::Shown
+    } else {
+        Screens::Hidden
+    };
+    respond(state.assets.as_ref(), screens, path, headers)
 }
 
 #[cfg(test)]
@@ -273,7 +300,7 @@ mod tests {
         for (k, v) in headers {
             map.insert(*k, HeaderValue::from_str(v).expect("header"));
         }
-        respond(assets, path, &map)
+        respond(assets, Screens::Shown, path, &map)
     }
 
     fn header(r: &Response, name: header::HeaderName) -> &str {
@@ -308,9 +335,36 @@ mod tests {
         }
         let none: HashMap<String, Asset> = HashMap::new();
         assert_eq!(
+            respond(&none, Screens::Shown, "login", &HeaderMap::new()).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
             get(&none, "login", &[]).status(),
             StatusCode::SERVICE_UNAVAILABLE
         );
+    }
+
+    #[test]
+    fn hidden_screens_leave_the_public_pages_and_their_files() {
+        let app = app();
+        let hidden = |path: &str| respond(&app, Screens::Hidden, path, &HeaderMap::new());
+        for page in PUBLIC_PAGES.iter().chain(&["login/"]) {
+            let r = hidden(page);
+            assert_eq!(r.status(), StatusCode::OK, "{page}");
+            assert_eq!(header(&r, header::CONTENT_TYPE), "text/html", "{page}");
+        }
+        for file in ["web-0123456789abcdef.js", "web-0123456789abcdef_bg.wasm"] {
+            assert_eq!(hidden(file).status(), StatusCode::OK, "{file}");
+        }
+        for screen in [
+            "",
+            "users",
+            "users/01J0000000000000000000000A",
+            "tokens",
+            "login/x",
+        ] {
+            assert_eq!(hidden(screen).status(), StatusCode::NOT_FOUND, "{screen}");
+        }
     }
 
     #[test]

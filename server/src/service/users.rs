@@ -150,16 +150,22 @@ pub async fn create(app: &App, actor: &Actor, new: NewUser) -> Result<Created> {
     insert(app, actor, new, granted).await
 }
 
-/// Creates the first superuser; refuses once any superuser exists.
-pub async fn bootstrap_superuser(app: &App, actor: &Actor, new: NewUser) -> Result<Created> {
-    let superuser = roles::builtin(&app.db, roles::SUPERUSER).await?;
+/// True while no superuser exists (deleted ones aside): nobody can sign in to
+/// administer this server, and `roster bootstrap-superuser` would be accepted.
+pub async fn needs_bootstrap(db: &impl ConnectionTrait) -> Result<bool> {
+    let superuser = roles::builtin(db, roles::SUPERUSER).await?;
     let existing = user_role::Entity::find()
         .filter(user_role::Column::RoleId.eq(superuser.id.as_str()))
         .inner_join(user::Entity)
         .filter(user::Column::DeletedAt.is_null())
-        .one(&app.db)
+        .one(db)
         .await?;
-    if existing.is_some() {
+    Ok(existing.is_none())
+}
+
+/// Creates the first superuser; refuses once any superuser exists.
+pub async fn bootstrap_superuser(app: &App, actor: &Actor, new: NewUser) -> Result<Created> {
+    if !needs_bootstrap(&app.db).await? {
         return Err(DomainError::conflict(
             None,
             "A superuser already exists; use provision-user to add users",

@@ -58,6 +58,13 @@ pub fn LoginPage() -> impl IntoView {
                 <h2 class="card-title">"Sign in to Roster"</h2>
                 {notice.map(|n| view! { <div class="alert alert-success" role="status">{n}</div> })}
                 <ErrorAlert error=error/>
+                <Show when=move || state.info.with(|i| i.as_ref().is_some_and(|i| i.needs_bootstrap))>
+                    <div class="alert alert-warning" id="needs-bootstrap" role="status">
+                        "No administrator exists yet, so nobody can sign in. An operator creates the first one on the server with "
+                        <code>"roster bootstrap-superuser --email <EMAIL>"</code>
+                        ", then signs in here."
+                    </div>
+                </Show>
                 <div class="mb-3">
                     <label class="form-label" for="login">"Username or email"</label>
                     <input class="form-control" id="login" name="login" autocomplete="username" required autofocus
