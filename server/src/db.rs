@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use roster_migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::config::redact_url;
 
@@ -45,6 +48,19 @@ pub async fn open(url: &str) -> anyhow::Result<DatabaseConnection> {
     let db = connect(url).await?;
     migrate(&db).await?;
     Ok(db)
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock
+/// at `BEGIN` (`IMMEDIATE`), so concurrent writers queue on the busy timeout
+/// instead of failing with "database is locked" when a read transaction
+/// cannot be upgraded; Postgres ignores the mode. The one place services
+/// begin transactions.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// `sqlite` or `postgres`.

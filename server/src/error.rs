@@ -98,9 +98,12 @@ impl DomainError {
     }
 }
 
+/// Every database error goes through [`from_db`], so a unique-index
+/// violation (two racing requests both passing a "is it free?" check) is the
+/// field-named conflict wherever it happens, never an internal error.
 impl From<DbErr> for DomainError {
     fn from(err: DbErr) -> Self {
-        Self::Internal(anyhow::Error::new(err))
+        from_db(err)
     }
 }
 
@@ -136,7 +139,7 @@ pub fn from_db(err: DbErr) -> DomainError {
             }
         }
     }
-    DomainError::from(err)
+    DomainError::Internal(anyhow::Error::new(err))
 }
 
 impl ErrorExtensions for DomainError {

@@ -12,7 +12,7 @@ use crate::service::{Actor, Principal, access, auth, sessions};
 fn viewer_of(actor: &Actor, user: UserView, method: AuthMethod) -> Viewer {
     let permissions = match &actor.principal {
         Principal::User { permissions, .. } => permissions.iter().cloned().collect(),
-        Principal::Operator => Vec::new(),
+        Principal::Operator | Principal::Anonymous => Vec::new(),
     };
     Viewer {
         user: User::from(user),

@@ -313,11 +313,11 @@ impl UserQuery {
         })
     }
 
-    /// Every role with its permissions, most powerful first.
+    /// Every role with its permissions, most powerful first (needs
+    /// `users:read` or `roles:manage`).
     #[graphql(visible = "core_enabled")]
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
-        actor(ctx)?;
-        let list = roles::list(&app(ctx)?.db).await.map_err(gql)?;
+        let list = roles::list_for(app(ctx)?, actor(ctx)?).await.map_err(gql)?;
         Ok(list.into_iter().map(Role::from).collect())
     }
 }

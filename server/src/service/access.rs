@@ -16,6 +16,9 @@ pub enum Principal {
     /// operator command of the CLI. They could edit the database directly, so
     /// Roster checks nothing, but still records what they do.
     Operator,
+    /// Nobody signed in: a login, a password-reset request, an invitation
+    /// being accepted before it is. Holds no permission at all.
+    Anonymous,
     /// An authenticated Roster user with their effective permissions.
     User {
         id: String,
@@ -44,10 +47,20 @@ impl Actor {
         }
     }
 
+    /// A caller over the API who has not authenticated.
+    pub fn anonymous(ip: Option<String>, user_agent: Option<String>) -> Self {
+        Self {
+            principal: Principal::Anonymous,
+            channel: Channel::Api,
+            ip,
+            user_agent,
+        }
+    }
+
     pub fn user_id(&self) -> Option<&str> {
         match &self.principal {
             Principal::User { id, .. } => Some(id),
-            Principal::Operator => None,
+            Principal::Operator | Principal::Anonymous => None,
         }
     }
 
@@ -56,6 +69,7 @@ impl Actor {
     pub fn has_permission(&self, permission: &str, owner_id: Option<&str>) -> bool {
         match &self.principal {
             Principal::Operator => true,
+            Principal::Anonymous => false,
             Principal::User {
                 id, permissions, ..
             } => permissions.contains(permission) || owner_id.is_some_and(|owner| owner == id),
@@ -85,6 +99,51 @@ pub async fn require(
         return Ok(());
     }
     deny(db, enforce, actor, &[permission], json!({})).await
+}
+
+/// Passes when the actor holds at least one of `permissions` (e.g. reading
+/// the role catalogue: `users:read` or `roles:manage`).
+pub async fn require_any(
+    db: &DatabaseConnection,
+    enforce: bool,
+    actor: &Actor,
+    permissions: &[&str],
+) -> Result<()> {
+    if permissions.iter().any(|p| actor.has_permission(p, None)) {
+        return Ok(());
+    }
+    deny(
+        db,
+        enforce,
+        actor,
+        permissions,
+        json!({ "any_of": permissions }),
+    )
+    .await
+}
+
+/// Nobody manages someone more powerful: acting on another user's account
+/// (their profile, lifecycle, sessions, tokens, quotas) also needs every
+/// permission that user holds. Acting on oneself passes.
+pub async fn require_superset_of(
+    db: &DatabaseConnection,
+    enforce: bool,
+    actor: &Actor,
+    target_id: &str,
+    action: &str,
+) -> Result<()> {
+    if actor.user_id() == Some(target_id) {
+        return Ok(());
+    }
+    let held = super::roles::permissions_of_user(db, target_id).await?;
+    require_all(
+        db,
+        enforce,
+        actor,
+        &held,
+        json!({ "action": action, "user_id": target_id }),
+    )
+    .await
 }
 
 /// No escalation (SPEC §3): granting roles needs every permission they hold.
@@ -162,6 +221,18 @@ mod tests {
     #[test]
     fn the_operator_may_do_anything() {
         assert!(Actor::cli_operator().has_permission("system:manage", None));
+    }
+
+    #[test]
+    fn anonymous_callers_hold_nothing_and_own_nothing() {
+        let a = Actor::anonymous(Some("10.0.0.1".into()), None);
+        for p in ["users:read", "system:manage", "tokens:manage"] {
+            assert!(!a.has_permission(p, None), "{p}");
+        }
+        assert!(!a.has_permission("bookmarks:manage", Some("U1")));
+        assert_eq!(a.user_id(), None);
+        assert_eq!(a.channel, Channel::Api);
+        assert_eq!(a.missing(["users:read"]), vec!["users:read"]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -118,7 +118,7 @@ pub async fn create(app: &App, actor: &Actor, new: NewToken) -> Result<CreatedTo
     };
     let now = Utc::now();
     let (name, scopes) = parse(&new, actor, now)?;
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     // Serialise concurrent creations by the same user so the quota holds.
     if txn.get_database_backend() == DbBackend::Postgres {
         user::Entity::find_by_id(owner.clone())
@@ -180,17 +180,18 @@ fn live(user_id: &str, now: DateTime<Utc>) -> sea_orm::Select<pat::Entity> {
         )
 }
 
-/// The live tokens of `user_id`: the actor's own, or anyone's with
-/// `tokens:manage`.
+/// Another user's tokens need `tokens:manage` and every permission that user
+/// holds (nobody manages someone more powerful); one's own need nothing.
+async fn require_manage(app: &App, actor: &Actor, owner_id: &str, action: &str) -> Result<()> {
+    let enforce = app.config.flags.enforce;
+    access::require(&app.db, enforce, actor, "tokens:manage", Some(owner_id)).await?;
+    access::require_superset_of(&app.db, enforce, actor, owner_id, action).await
+}
+
+/// The live tokens of `user_id`: the actor's own, or, with `tokens:manage`,
+/// those of a user who is not more powerful.
 pub async fn list(app: &App, actor: &Actor, user_id: &str) -> Result<Vec<TokenView>> {
-    access::require(
-        &app.db,
-        app.config.flags.enforce,
-        actor,
-        "tokens:manage",
-        Some(user_id),
-    )
-    .await?;
+    require_manage(app, actor, user_id, "apikey.list").await?;
     Ok(live(user_id, Utc::now())
         .order_by_desc(pat::Column::CreatedAt)
         .all(&app.db)
@@ -200,22 +201,16 @@ pub async fn list(app: &App, actor: &Actor, user_id: &str) -> Result<Vec<TokenVi
         .collect())
 }
 
-/// Revokes a token: the actor's own, or anyone's with `tokens:manage`.
+/// Revokes a token: the actor's own, or, with `tokens:manage`, one of a user
+/// who is not more powerful.
 pub async fn revoke(app: &App, actor: &Actor, token_id: &str) -> Result<()> {
     let token = pat::Entity::find_by_id(token_id.to_string())
         .filter(pat::Column::RevokedAt.is_null())
         .one(&app.db)
         .await?
         .ok_or_else(|| DomainError::not_found("Token not found"))?;
-    access::require(
-        &app.db,
-        app.config.flags.enforce,
-        actor,
-        "tokens:manage",
-        Some(&token.user_id),
-    )
-    .await?;
-    let txn = app.db.begin().await?;
+    require_manage(app, actor, &token.user_id, "apikey.revoke").await?;
+    let txn = crate::db::begin(&app.db).await?;
     pat::Entity::update_many()
         .col_expr(pat::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(pat::Column::Id.eq(token.id.as_str()))

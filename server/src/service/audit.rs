@@ -1,9 +1,7 @@
 //! The audit trail (SPEC §9): events are inserted in the transaction of the
 //! change they describe, and logged as one structured line once it commits.
 
-use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait};
 use serde_json::{Value, json};
 
 use super::access::{Actor, Principal};
@@ -60,7 +58,7 @@ pub async fn commit(
     let now = chrono::Utc::now();
     let (actor_id, actor_username) = match &actor.principal {
         Principal::User { id, username, .. } => (Some(id.clone()), Some(username.clone())),
-        Principal::Operator => (None, None),
+        Principal::Operator | Principal::Anonymous => (None, None),
     };
     let ids: Vec<String> = events.iter().map(|_| crate::domain::new_id()).collect();
     if !events.is_empty() {
@@ -111,6 +109,6 @@ pub async fn commit(
 /// Records events that stand alone (a denial, a failed login) in their own
 /// transaction.
 pub async fn record(db: &DatabaseConnection, actor: &Actor, events: Vec<AuditEvent>) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     commit(txn, actor, events).await
 }

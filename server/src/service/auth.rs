@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::access::{Actor, Principal};
@@ -133,15 +133,10 @@ pub async fn login(
 
     let Some(user) = verify_credentials(app, login, password).await? else {
         let now = Utc::now();
-        let txn = app.db.begin().await?;
+        let txn = crate::db::begin(&app.db).await?;
         throttle::record_failure(&txn, limits, Scope::Account, &account, now).await?;
         throttle::record_failure(&txn, limits, Scope::Address, &address, now).await?;
-        let anonymous = Actor {
-            principal: Principal::Operator,
-            channel: Channel::Api,
-            ip: client.ip.clone(),
-            user_agent: client.user_agent.clone(),
-        };
+        let anonymous = Actor::anonymous(client.ip.clone(), client.user_agent.clone());
         let event = AuditEvent::new("user.login_failed").details(json!({ "login": account }));
         audit::commit(txn, &anonymous, vec![event]).await?;
         metrics::counter!("roster_login_failures_total").increment(1);
@@ -149,7 +144,7 @@ pub async fn login(
     };
 
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     if had_failures {
         throttle::clear(&txn, Scope::Account, &account).await?;
     }
@@ -178,7 +173,7 @@ pub async fn login(
 /// Ends the current session.
 pub async fn logout(app: &App, actor: &Actor, session_id: &str) -> Result<()> {
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::Id.eq(session_id))

@@ -3,7 +3,7 @@
 //! is reported as present. SQLite needs nothing (its trigram index comes with
 //! the migrations).
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement};
 use serde_json::json;
 
 use super::access::{self, Actor};
@@ -93,7 +93,7 @@ pub async fn prepare_postgres(app: &App, actor: &Actor) -> Result<Vec<Step>> {
             "Prepare Postgres applies to Postgres only; SQLite search has its trigram index already",
         ));
     }
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let mut steps = Vec::new();
     let extension_present = exists(
         &txn,

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::access::Actor;
@@ -62,7 +62,7 @@ pub async fn reissue(app: &App, actor: &Actor, key: &UserKey) -> Result<(UserVie
     let target = users::find_for_admin(app, actor, key, "invitation.resend").await?;
     users::require_status(&target, UserStatus::PendingInvitation, "re-invite")?;
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let token = tokens::issue(&txn, &target.id, Purpose::Invitation, now).await?;
     let event = AuditEvent::new("user.invited")
         .resource("user", &target.id)
@@ -77,9 +77,13 @@ pub async fn lookup(app: &App, secret: &str) -> Result<(UserView, one_time_token
     let token = tokens::find_live(&app.db, secret, Purpose::Invitation)
         .await?
         .ok_or_else(invalid)?;
+    // A token whose user is gone is as invalid as no token; an outage is not.
     let user = users::get(&app.db, &token.user_id)
         .await
-        .map_err(|_| invalid())?;
+        .map_err(|e| match e {
+            DomainError::NotFound(_) => invalid(),
+            other => other,
+        })?;
     if user.user.status != UserStatus::PendingInvitation.as_str() {
         return Err(invalid());
     }
@@ -104,7 +108,7 @@ pub async fn accept(
     )?;
     let hash = app.hasher.hash(&checked).await?;
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let redeemed = tokens::redeem(&txn, &token.id, now).await?;
     let activated = user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))

@@ -2,10 +2,9 @@
 //! link by email. Asking never reveals whether an account exists.
 
 use chrono::Utc;
-use sea_orm::TransactionTrait;
 use serde_json::json;
 
-use super::access::{self, Actor};
+use super::access::Actor;
 use super::audit::{self, AuditEvent};
 use super::auth::Client;
 use super::mailer;
@@ -22,7 +21,7 @@ async fn issue(
     target: &user::Model,
     requested_by: &str,
 ) -> Result<IssuedToken> {
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let token = tokens::issue(&txn, &target.id, Purpose::PasswordReset, Utc::now()).await?;
     let event = AuditEvent::new("password.reset_requested")
         .resource("user", &target.id)
@@ -59,12 +58,7 @@ pub async fn request(app: &App, email: &str, client: &Client) -> Result<()> {
         Ok(_) | Err(DomainError::NotFound(_)) => return Ok(()),
         Err(e) => return Err(e),
     };
-    let anonymous = Actor {
-        principal: access::Principal::Operator,
-        channel: Channel::Api,
-        ip: client.ip.clone(),
-        user_agent: client.user_agent.clone(),
-    };
+    let anonymous = Actor::anonymous(client.ip.clone(), client.user_agent.clone());
     let token = issue(app, &anonymous, &target, "self").await?;
     let app = app.clone();
     tokio::spawn(async move {
@@ -99,9 +93,13 @@ pub async fn reset(
     let token = tokens::find_live(&app.db, secret, Purpose::PasswordReset)
         .await?
         .ok_or_else(invalid)?;
+    // A token whose user is gone is as invalid as no token; an outage is not.
     let target = users::find(&app.db, &UserKey::Id(token.user_id.clone()))
         .await
-        .map_err(|_| invalid())?;
+        .map_err(|e| match e {
+            DomainError::NotFound(_) => invalid(),
+            other => other,
+        })?;
     if target.status != UserStatus::Active.as_str() {
         return Err(invalid());
     }

@@ -1,9 +1,7 @@
 //! Per-user limits: a configured default, overridable per user.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait, sea_query::OnConflict,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
 use serde_json::json;
 
 use super::access::Actor;
@@ -85,7 +83,7 @@ pub async fn set(
         })
         .transpose()?;
     let id = (target.id.clone(), resource.as_str().to_string());
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let before = user_quota::Entity::find_by_id(id.clone())
         .one(&txn)
         .await?

@@ -27,6 +27,22 @@ pub fn rank(name: &str) -> (usize, String) {
 }
 
 /// Every role, built-ins first.
+/// The role catalogue for someone who may see it: `users:read` (to read
+/// who holds what) or `roles:manage`.
+pub async fn list_for(
+    app: &crate::app::App,
+    actor: &super::Actor,
+) -> Result<Vec<RoleWithPermissions>> {
+    super::access::require_any(
+        &app.db,
+        app.config.flags.enforce,
+        actor,
+        &["users:read", "roles:manage"],
+    )
+    .await?;
+    list(&app.db).await
+}
+
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<RoleWithPermissions>> {
     let rows = role::Entity::find()
         .find_with_related(role_permission::Entity)
@@ -214,7 +230,10 @@ async fn require_roles_manage(
 async fn custom(db: &impl ConnectionTrait, name: &RoleName) -> Result<RoleWithPermissions> {
     let found = resolve(db, std::slice::from_ref(name))
         .await
-        .map_err(|_| DomainError::not_found(format!("Role not found: {name}")))?;
+        .map_err(|e| match e {
+            DomainError::Internal(_) => e,
+            _ => DomainError::not_found(format!("Role not found: {name}")),
+        })?;
     let role = found
         .into_iter()
         .next()
@@ -235,12 +254,12 @@ pub async fn create(
     name: &RoleName,
     input: RoleInput,
 ) -> Result<RoleWithPermissions> {
-    use sea_orm::{ActiveValue::Set, TransactionTrait};
+    use sea_orm::ActiveValue::Set;
     let permissions = parse_permissions(&input.permissions)?;
     require_roles_manage(app, actor, &permissions, "role.create").await?;
     let now = chrono::Utc::now();
     let id = crate::domain::new_id();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     role::Entity::insert(role::ActiveModel {
         id: Set(id.clone()),
         name: Set(name.to_string()),
@@ -250,8 +269,7 @@ pub async fn create(
         updated_at: Set(now),
     })
     .exec(&txn)
-    .await
-    .map_err(crate::error::from_db)?;
+    .await?;
     insert_permissions(&txn, &id, &permissions).await?;
     let event = super::AuditEvent::new("role.created")
         .resource("role", &id)
@@ -288,14 +306,13 @@ pub async fn update(
     name: &RoleName,
     input: RoleInput,
 ) -> Result<RoleWithPermissions> {
-    use sea_orm::TransactionTrait;
     use sea_orm::sea_query::Expr;
     let current = custom(&app.db, name).await?;
     let permissions = parse_permissions(&input.permissions)?;
     let mut touched = permissions.clone();
     touched.extend(current.permissions.iter().cloned());
     require_roles_manage(app, actor, &touched, "role.update").await?;
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     role::Entity::update_many()
         .col_expr(
             role::Column::Description,
@@ -324,10 +341,10 @@ pub async fn update(
 
 /// Deletes a custom role; its holders lose it.
 pub async fn delete(app: &crate::App, actor: &super::Actor, name: &RoleName) -> Result<()> {
-    use sea_orm::{PaginatorTrait, TransactionTrait};
+    use sea_orm::PaginatorTrait;
     let current = custom(&app.db, name).await?;
     require_roles_manage(app, actor, &current.permissions, "role.delete").await?;
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let holders = user_role::Entity::find()
         .filter(user_role::Column::RoleId.eq(current.role.id.as_str()))
         .count(&txn)

@@ -7,7 +7,6 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -165,7 +164,7 @@ pub async fn revoke(app: &App, actor: &Actor, session_id: &str) -> Result<()> {
         .await?
         .ok_or_else(not_found)?;
     super::users::require_manage_id(app, actor, &target.user_id, "session.revoke", true).await?;
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let now = Utc::now();
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QuerySelect, TransactionTrait,
+    QueryFilter, QuerySelect,
 };
 use serde_json::json;
 
@@ -20,7 +20,7 @@ use crate::domain::{Email, PlainPassword, RoleName, RoleSource, UserStatus, User
 use crate::entity::{
     organization, organization_membership, personal_access_token, role, session, user, user_role,
 };
-use crate::error::{DomainError, Result, from_db};
+use crate::error::{DomainError, Result};
 
 /// A user with the names of their roles (rank order).
 #[derive(Debug, Clone)]
@@ -197,7 +197,7 @@ async fn insert(
     };
     let now = Utc::now();
     let id = new_id();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     ensure_free(&txn, Some(&new.email), Some(&new.username), None).await?;
     user::Entity::insert(user::ActiveModel {
         id: Set(id.clone()),
@@ -214,8 +214,7 @@ async fn insert(
         deleted_at: Set(None),
     })
     .exec(&txn)
-    .await
-    .map_err(from_db)?;
+    .await?;
     assign_roles(&txn, &id, &granted, RoleSource::Manual, now).await?;
     join_default_org(&txn, &id, now).await?;
     let roles = role_names(&granted);
@@ -372,18 +371,7 @@ pub async fn require_manage_id(
     let enforce = app.config.flags.enforce;
     let owner = allow_self.then_some(target_id);
     access::require(&app.db, enforce, actor, "users:manage", owner).await?;
-    if actor.user_id() == Some(target_id) {
-        return Ok(());
-    }
-    let held = roles::permissions_of_user(&app.db, target_id).await?;
-    access::require_all(
-        &app.db,
-        enforce,
-        actor,
-        &held,
-        json!({ "action": action, "user_id": target_id }),
-    )
-    .await
+    access::require_superset_of(&app.db, enforce, actor, target_id, action).await
 }
 
 /// Ends every live session of a user but `keep`; returns how many.
@@ -528,7 +516,7 @@ pub(crate) async fn replace_password(
 ) -> Result<u64> {
     let hash = app.hasher.hash(password).await?;
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     if let Some(token_id) = reset_token
         && !tokens::redeem(&txn, token_id, now).await?
     {
@@ -606,7 +594,7 @@ pub async fn set_roles(
     .await?;
 
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     if removed.iter().any(|r| r.role.name == roles::SUPERUSER) {
         ensure_not_last_superuser(&txn, &target.id, "demote").await?;
     }
@@ -689,7 +677,7 @@ pub async fn update(
         return view(&app.db, target).await;
     }
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     ensure_free(&txn, email.as_ref(), username.as_ref(), Some(&target.id)).await?;
     let mut update = user::Entity::update_many()
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
@@ -703,7 +691,7 @@ pub async fn update(
     if let Some(display_name) = display_name {
         update = update.col_expr(user::Column::DisplayName, Expr::value(display_name));
     }
-    update.exec(&txn).await.map_err(from_db)?;
+    update.exec(&txn).await?;
     let updated = view(&txn, find(&txn, &UserKey::Id(target.id.clone())).await?).await?;
     let event = AuditEvent::new("user.updated")
         .resource("user", &target.id)
@@ -723,7 +711,7 @@ pub async fn deactivate(app: &App, actor: &Actor, key: &UserKey) -> Result<UserV
     require_manage(app, actor, &target, "user.deactivate", false).await?;
     require_status(&target, UserStatus::Active, "deactivate")?;
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     ensure_not_last_superuser(&txn, &target.id, "deactivate").await?;
     transition(&txn, &target, UserStatus::Deactivated, now).await?;
     let (sessions, tokens_revoked) = revoke_credentials(&txn, &target.id, None, now).await?;
@@ -745,7 +733,7 @@ pub async fn activate(app: &App, actor: &Actor, key: &UserKey) -> Result<UserVie
     require_manage(app, actor, &target, "user.activate", false).await?;
     require_status(&target, UserStatus::Deactivated, "activate")?;
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     transition(&txn, &target, UserStatus::Active, now).await?;
     let updated = view(&txn, find(&txn, &UserKey::Id(target.id.clone())).await?).await?;
     let event = AuditEvent::new("user.activated")
@@ -761,7 +749,7 @@ pub async fn delete(app: &App, actor: &Actor, key: &UserKey) -> Result<()> {
     let target = find(&app.db, key).await?;
     require_manage(app, actor, &target, "user.delete", true).await?;
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     ensure_not_last_superuser(&txn, &target.id, "delete").await?;
     transition(&txn, &target, UserStatus::Deleted, now).await?;
     let (sessions, tokens_revoked) = revoke_credentials(&txn, &target.id, None, now).await?;
@@ -784,7 +772,7 @@ pub async fn revoke_sessions(app: &App, actor: &Actor, key: &UserKey) -> Result<
     let target = find(&app.db, key).await?;
     require_manage(app, actor, &target, "user.revoke_sessions", true).await?;
     let now = Utc::now();
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let revoked = end_sessions(&txn, &target.id, None, now).await?;
     let event = AuditEvent::new("user.sessions_revoked")
         .resource("user", &target.id)
