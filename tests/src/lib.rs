@@ -191,6 +191,33 @@ impl TestDb {
             .await
     }
 
+    /// `roster provision-user --invite` by the bootstrap superuser, with
+    /// links to `public_url`: the invitation link it prints.
+    pub async fn invite(&self, email: &str, public_url: &str) -> String {
+        let out = self
+            .roster()
+            .env("ROSTER_PUBLIC_URL", public_url)
+            .args([
+                "provision-user",
+                "--actor-email",
+                ADMIN_EMAIL,
+                "--actor-password",
+                ADMIN_PASSWORD,
+                "--email",
+                email,
+                "--invite",
+            ])
+            .run()
+            .await
+            .ok();
+        let prefix = format!("{public_url}/admin/accept-invitation?token=");
+        out.stdout
+            .split_whitespace()
+            .find(|w| w.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no invitation link in {:?}", out.stdout))
+            .to_string()
+    }
+
     /// Inserts a live session for a user, as a login would.
     pub async fn add_session(&self, email: &str) {
         let id = ulid::Ulid::new().to_string();

@@ -409,28 +409,7 @@ async fn a_first_run_and_hidden_screens_in_the_browser(backend: Backend) {
         .run()
         .await
         .ok();
-    let invited = db
-        .roster()
-        .env("ROSTER_PUBLIC_URL", &base)
-        .args([
-            "provision-user",
-            "--actor-email",
-            roster_tests::ADMIN_EMAIL,
-            "--actor-password",
-            ADMIN_PASSWORD,
-            "--email",
-            "jane@example.com",
-            "--invite",
-        ])
-        .run()
-        .await
-        .ok();
-    let link = invited
-        .stdout
-        .split_whitespace()
-        .find(|w| w.starts_with(&format!("{base}/admin/accept-invitation?token=")))
-        .expect("the invitation link is printed")
-        .to_string();
+    let link = db.invite("jane@example.com", &base).await;
     let jane = driver.window().await;
     jane.goto(&link).await;
     jane.fill("#password", JANE_PASSWORD).await;

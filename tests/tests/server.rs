@@ -269,29 +269,7 @@ async fn the_admin_app_is_served_under_admin(backend: Backend) {
 async fn hidden_screens_keep_the_public_pages(backend: Backend) {
     let db = TestDb::bootstrapped(backend).await;
     let server = Server::start_public(&db, &[("USER_MGMT_UI", "0")]);
-    let invited = db
-        .roster()
-        .env("ROSTER_PUBLIC_URL", &server.base)
-        .args([
-            "provision-user",
-            "--actor-email",
-            roster_tests::ADMIN_EMAIL,
-            "--actor-password",
-            roster_tests::ADMIN_PASSWORD,
-            "--email",
-            "jane@example.com",
-            "--invite",
-        ])
-        .run()
-        .await
-        .ok();
-    let link = invited
-        .stdout
-        .split_whitespace()
-        .find(|w| w.contains("/admin/accept-invitation?token="))
-        .expect("the invitation link is printed")
-        .to_string();
-    assert!(link.starts_with(&server.base), "{link}");
+    let link = db.invite("jane@example.com", &server.base).await;
     let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../web/dist/index.html")
         .exists();
