@@ -178,7 +178,7 @@ fn test(root: &Path, throwaway: bool, no_lint: bool, args: &[String]) -> Result<
     build_app()?;
     timed("tests (cargo test --workspace)", || {
         run(Command::new(cargo())
-            .args(["test", "--workspace", "--locked"])
+            .args(["test", "--workspace", "--locked", "--no-fail-fast"])
             .args(args)
             .env("ROSTER_TEST_POSTGRES_URL", &pg.url))
     })
