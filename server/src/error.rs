@@ -1,10 +1,11 @@
-//! The one domain error type, and its single mapping to GraphQL errors.
+//! The one domain error type.
 //!
-//! Services return [`DomainError`]; the GraphQL edge turns it into an error with
-//! a stable `extensions.code`, and the CLI prints its message. Internal errors
-//! are logged in full and reach clients only as "Internal server error".
+//! Services return [`DomainError`]. Each edge maps it once: GraphQL to an
+//! error with a stable `extensions.code` (`graphql/error.rs`), the HTTP routes
+//! to a status and the same JSON (`http/error.rs`), the CLI to a message and
+//! an exit code (`cli.rs`). Internal errors are logged in full and reach
+//! clients only as "Internal server error".
 
-use async_graphql::ErrorExtensions;
 use sea_orm::{DbErr, SqlErr};
 
 /// A problem with one input field.
@@ -142,47 +143,49 @@ pub fn from_db(err: DbErr) -> DomainError {
     DomainError::Internal(anyhow::Error::new(err))
 }
 
-impl ErrorExtensions for DomainError {
-    fn extend(&self) -> async_graphql::Error {
-        let message = match self {
+impl DomainError {
+    /// The message a client may see: internal errors are logged in full here
+    /// and answered as "Internal server error".
+    pub fn public_message(&self) -> String {
+        match self {
             Self::Internal(inner) => {
                 tracing::error!(error = ?inner, "internal error");
                 "Internal server error".to_string()
             }
             other => other.to_string(),
-        };
-        async_graphql::Error::new(message).extend_with(|_, ext| {
-            ext.set("code", self.code());
-            match self {
-                Self::BadInput(errors) => {
-                    let list: Vec<async_graphql::Value> = errors
-                        .iter()
-                        .map(|e| {
-                            let mut map = async_graphql::indexmap::IndexMap::new();
-                            if let Some(field) = e.field {
-                                map.insert(
-                                    async_graphql::Name::new("field"),
-                                    async_graphql::Value::from(field),
-                                );
-                            }
-                            map.insert(
-                                async_graphql::Name::new("message"),
-                                async_graphql::Value::from(e.message.as_str()),
-                            );
-                            async_graphql::Value::Object(map)
-                        })
-                        .collect();
-                    ext.set("fieldErrors", list);
-                }
-                Self::Conflict {
-                    field: Some(field), ..
-                } => ext.set("field", *field),
-                Self::RateLimited { retry_after_secs } => {
-                    ext.set("retryAfterSeconds", *retry_after_secs)
-                }
-                _ => {}
+        }
+    }
+
+    /// What every edge reports besides the message: `code`, and
+    /// `fieldErrors` (bad input), `field` (a conflict) or
+    /// `retryAfterSeconds` (rate limited). GraphQL puts it in `extensions`;
+    /// the HTTP routes answer it in the same shape.
+    pub fn extensions(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::{Value, json};
+        let mut ext = serde_json::Map::new();
+        ext.insert("code".into(), Value::from(self.code()));
+        match self {
+            Self::BadInput(errors) => {
+                let list = errors
+                    .iter()
+                    .map(|e| match e.field {
+                        Some(field) => json!({ "field": field, "message": e.message }),
+                        None => json!({ "message": e.message }),
+                    })
+                    .collect();
+                ext.insert("fieldErrors".into(), Value::Array(list));
             }
-        })
+            Self::Conflict {
+                field: Some(field), ..
+            } => {
+                ext.insert("field".into(), Value::from(*field));
+            }
+            Self::RateLimited { retry_after_secs } => {
+                ext.insert("retryAfterSeconds".into(), Value::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        ext
     }
 }
 
@@ -193,46 +196,8 @@ pub type Result<T, E = DomainError> = std::result::Result<T, E>;
 mod tests {
     use super::*;
 
-    fn code_of(err: DomainError) -> (String, async_graphql::Value) {
-        let gql = err.extend();
-        let ext = gql
-            .extensions
-            .map(|e| e.get("code").cloned().unwrap_or(async_graphql::Value::Null));
-        (gql.message, ext.unwrap_or(async_graphql::Value::Null))
-    }
-
     #[test]
-    fn every_variant_maps_to_its_code() {
-        let cases = [
-            (DomainError::Unauthenticated("x".into()), "UNAUTHENTICATED"),
-            (DomainError::forbidden(), "FORBIDDEN"),
-            (DomainError::not_found("User not found"), "NOT_FOUND"),
-            (DomainError::bad_input("email", "bad"), "BAD_USER_INPUT"),
-            (DomainError::conflict(Some("email"), "taken"), "CONFLICT"),
-            (
-                DomainError::RateLimited {
-                    retry_after_secs: 3,
-                },
-                "RATE_LIMITED",
-            ),
-            (DomainError::Internal(anyhow::anyhow!("boom")), "INTERNAL"),
-        ];
-        for (err, code) in cases {
-            assert_eq!(err.code(), code);
-            assert_eq!(code_of(err).1, async_graphql::Value::from(code));
-        }
-    }
-
-    #[test]
-    fn internal_errors_are_masked() {
-        let (message, _) = code_of(DomainError::Internal(anyhow::anyhow!(
-            "password=hunter2 at db.example"
-        )));
-        assert_eq!(message, "Internal server error");
-    }
-
-    #[test]
-    fn bad_input_lists_every_rule_with_its_field() {
+    fn bad_input_lists_every_rule_in_its_message() {
         let err = DomainError::BadInput(vec![
             FieldError::new("password", "at least 12 characters"),
             FieldError::new("password", "an uppercase letter"),
@@ -241,24 +206,12 @@ mod tests {
             err.to_string(),
             "at least 12 characters; an uppercase letter"
         );
-        let gql = err.extend();
-        let fields = gql
-            .extensions
-            .and_then(|e| e.get("fieldErrors").cloned())
-            .map(|v| v.to_string());
-        assert_eq!(
-            fields.as_deref(),
-            Some(
-                r#"[{field: "password", message: "at least 12 characters"}, {field: "password", message: "an uppercase letter"}]"#
-            )
-        );
     }
 
     #[test]
-    fn conflicts_name_their_field() {
-        let gql = DomainError::conflict(Some("email"), "Email is already taken").extend();
-        assert_eq!(gql.message, "Email is already taken");
-        let field = gql.extensions.and_then(|e| e.get("field").cloned());
-        assert_eq!(field, Some(async_graphql::Value::from("email")));
+    fn internal_errors_are_masked() {
+        let err = DomainError::Internal(anyhow::anyhow!("password=hunter2 at db.example"));
+        assert_eq!(err.public_message(), "Internal server error");
+        assert_eq!(err.extensions()["code"], "INTERNAL");
     }
 }

@@ -1,7 +1,9 @@
 //! What a resolver knows about its request, and the one place access is
 //! checked from GraphQL.
 
-use async_graphql::{Context, ErrorExtensions};
+use std::sync::{Arc, Mutex};
+
+use async_graphql::Context;
 
 use crate::app::App;
 use crate::error::DomainError;
@@ -19,6 +21,16 @@ pub enum Credential {
     Token(String),
 }
 
+/// What a resolver asks of the session cookie; the HTTP edge writes it
+/// once execution is over (resolvers know nothing of cookies).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionChange {
+    /// A session began: store its secret for its lifetime.
+    Started { secret: String },
+    /// The caller's session is over: remove the cookie.
+    Ended,
+}
+
 /// Per-request data, built by the HTTP edge before execution.
 #[derive(Debug, Clone)]
 pub struct RequestState {
@@ -27,6 +39,8 @@ pub struct RequestState {
     pub user: Option<UserView>,
     pub credential: Credential,
     pub client: Client,
+    /// The last [`SessionChange`] a resolver asked for.
+    session_change: Arc<Mutex<Option<SessionChange>>>,
 }
 
 impl RequestState {
@@ -36,6 +50,7 @@ impl RequestState {
             user: Some(who.user),
             credential,
             client,
+            session_change: Arc::default(),
         }
     }
 
@@ -45,14 +60,29 @@ impl RequestState {
             user: None,
             credential: Credential::Anonymous,
             client,
+            session_change: Arc::default(),
         }
+    }
+
+    /// Asks the edge to set or clear the session cookie.
+    pub fn change_session(&self, change: SessionChange) {
+        let mut slot = self
+            .session_change
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *slot = Some(change);
+    }
+
+    /// What the resolvers asked of the session cookie, if anything.
+    pub fn session_change(&self) -> Option<SessionChange> {
+        self.session_change
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
-/// Turns a domain error into a GraphQL error with its code.
-pub fn gql(err: DomainError) -> async_graphql::Error {
-    err.extend()
-}
+pub use super::error::gql;
 
 pub fn app<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a App> {
     ctx.data::<App>()

@@ -7,6 +7,7 @@
 mod auth;
 pub mod context;
 mod database;
+pub mod error;
 mod roles;
 mod server;
 mod tokens;

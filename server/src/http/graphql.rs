@@ -1,137 +1,26 @@
-//! `POST /graphql`: authentication, cross-site request defence and request
-//! shape checks happen here, before the schema executes anything.
+//! `POST /graphql`: request shape checks happen here, and the cross-site
+//! defence (with the caller from the shared extractor, `http/auth.rs`),
+//! before the schema executes anything; the session cookie a resolver asked
+//! for is written after.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql_axum::GraphQLResponse;
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::auth::Caller;
 use super::{HttpState, cookies};
-use crate::config::Config;
-use crate::graphql::context::{Credential, RequestState};
-use crate::service::auth::Client;
-use crate::service::{access_tokens, sessions};
-
-/// Header a browser client must send with cookie-authenticated requests and
-/// with every mutation. Cross-site pages cannot set it without a CORS
-/// preflight, which Roster never grants.
-pub const CSRF_HEADER: &str = "x-roster-csrf";
+use crate::graphql::context::SessionChange;
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": code } }]
     });
     (status, Json(body)).into_response()
-}
-
-fn client(headers: &HeaderMap, peer: SocketAddr, config: &Config) -> Client {
-    let forwarded = config
-        .auth
-        .trust_proxy_headers
-        .then(|| headers.get("x-forwarded-for"))
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty());
-    Client {
-        ip: Some(forwarded.unwrap_or_else(|| peer.ip().to_string())),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.chars().take(512).collect()),
-    }
-}
-
-/// Who is calling: a bearer token wins over a cookie. A bad bearer token is
-/// an error (scripts must hear about it); a stale cookie is just anonymous.
-async fn authenticate(
-    state: &HttpState,
-    headers: &HeaderMap,
-    client: Client,
-) -> Result<(RequestState, bool), Response> {
-    let app = &state.app;
-    let internal = |e| {
-        tracing::error!(error = ?e, "authentication failed");
-        error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            "Internal server error",
-        )
-    };
-    if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        let bearer = auth
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        let found = match bearer {
-            Some(secret) => access_tokens::authenticate(app, secret, &client)
-                .await
-                .map_err(internal)?,
-            None => None,
-        };
-        return match found {
-            Some((who, token)) => Ok((
-                RequestState::authenticated(who, Credential::Token(token.id), client),
-                false,
-            )),
-            None => Err(error(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
-                "Invalid or expired token",
-            )),
-        };
-    }
-    let cookie_headers = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    if let Some(secret) = cookies::read(&app.config, cookie_headers) {
-        if let Some((who, session)) = sessions::authenticate(app, &secret, &client)
-            .await
-            .map_err(internal)?
-        {
-            return Ok((
-                RequestState::authenticated(who, Credential::Session(session.id), client),
-                true,
-            ));
-        }
-        // A cookie was sent: the request is as cross-site-sensitive as if it
-        // had worked.
-        return Ok((RequestState::anonymous(client), true));
-    }
-    Ok((RequestState::anonymous(client), false))
-}
-
-/// The cross-site defence of SPEC §5 for browser-style requests.
-fn same_site(headers: &HeaderMap, config: &Config) -> bool {
-    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if header_str(CSRF_HEADER).is_none_or(str::is_empty) {
-        return false;
-    }
-    if let Some(site) = header_str("sec-fetch-site")
-        && !matches!(site, "same-origin" | "none")
-    {
-        return false;
-    }
-    if let Some(origin) = header_str("origin") {
-        let host = header_str("host").unwrap_or_default();
-        let allowed = [
-            config.public_url.clone(),
-            format!("http://{host}"),
-            format!("https://{host}"),
-        ];
-        if !allowed.iter().any(|a| a == origin) {
-            return false;
-        }
-    }
-    true
 }
 
 /// Collects the names of the root fields a selection set would run,
@@ -249,8 +138,7 @@ impl ValidatedQueries {
 /// batched arrays, `text/plain` and multipart bodies.
 pub async fn post(
     State(state): State<HttpState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    caller: Caller,
     Json(mut request): Json<async_graphql::Request>,
 ) -> Response {
     let config = &state.app.config;
@@ -294,21 +182,11 @@ pub async fn post(
             mutation
         }
     };
-    let (request_state, by_cookie) =
-        match authenticate(&state, &headers, client(&headers, peer, config)).await {
-            Ok(found) => found,
-            Err(response) => return response,
-        };
-    if (by_cookie || mutation)
-        && !matches!(request_state.credential, Credential::Token(_))
-        && !same_site(&headers, config)
-    {
-        return error(
-            StatusCode::FORBIDDEN,
-            "FORBIDDEN",
-            "Cross-site request refused: send the X-Roster-CSRF header from the same origin",
-        );
+    if let Err(refused) = caller.require_same_site(mutation) {
+        return refused.into_response();
     }
+    let request_state = caller.state;
+    let session = request_state.clone();
     let schema = if prevalidated {
         &state.prevalidated
     } else {
@@ -320,7 +198,20 @@ pub async fn post(
     {
         state.validated.insert(key, doc);
     }
-    GraphQLResponse::from(response).into_response()
+    let mut answer = GraphQLResponse::from(response).into_response();
+    let cookie = match session.session_change() {
+        Some(SessionChange::Started { secret }) => Some(cookies::session(
+            config,
+            &secret,
+            config.auth.session_max_age,
+        )),
+        Some(SessionChange::Ended) => Some(cookies::cleared(config)),
+        None => None,
+    };
+    if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        answer.headers_mut().append(header::SET_COOKIE, value);
+    }
+    answer
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Every HTTP route Roster serves, in one place.
 
 pub mod admin;
+pub mod auth;
 pub mod cookies;
+mod error;
 mod graphql;
 
 use std::future::Future;
@@ -19,7 +21,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::app::App;
 use crate::graphql::{self as schema, RosterSchema};
 
-pub use graphql::CSRF_HEADER;
+pub use auth::{CSRF_HEADER, Caller};
 
 /// Largest request body accepted (SPEC §5).
 const MAX_BODY_BYTES: usize = 256 * 1024;

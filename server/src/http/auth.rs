@@ -1,0 +1,164 @@
+//! Authentication for every route, once per request: the shared axum
+//! extractor [`Caller`]. It takes the credential — a bearer token before a
+//! session cookie —, the client's address and user agent, and knows whether
+//! the request passed SPEC §5's cross-site checks; routes then call
+//! [`Caller::require_same_site`] with whether they change state.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{HttpState, cookies};
+use crate::config::Config;
+use crate::error::DomainError;
+use crate::graphql::context::{Credential, RequestState};
+use crate::service::auth::Client;
+use crate::service::{access_tokens, sessions};
+
+/// Header a browser client must send with cookie-authenticated requests and
+/// with every state change. Cross-site pages cannot set it without a CORS
+/// preflight, which Roster never grants.
+pub const CSRF_HEADER: &str = "x-roster-csrf";
+
+/// Who is calling, as the shared extractor found them.
+pub struct Caller {
+    /// The actor, user, credential and client of this request.
+    pub state: RequestState,
+    /// A session cookie came with the request (valid or not).
+    by_cookie: bool,
+    /// The request passed the same-site checks.
+    same_site: bool,
+}
+
+impl Caller {
+    /// SPEC §5: a request that carries a session cookie, or changes state,
+    /// and is not made with a bearer token must come from this site with the
+    /// `X-Roster-CSRF` header.
+    pub fn require_same_site(&self, changes_state: bool) -> Result<(), DomainError> {
+        let by_token = matches!(self.state.credential, Credential::Token(_));
+        if (self.by_cookie || changes_state) && !by_token && !self.same_site {
+            return Err(DomainError::Forbidden(
+                "Cross-site request refused: send the X-Roster-CSRF header from the same origin"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl FromRequestParts<HttpState> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &HttpState,
+    ) -> Result<Self, Self::Rejection> {
+        let config = &state.app.config;
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        let client = client(&parts.headers, peer, config);
+        let (request_state, by_cookie) = authenticate(state, &parts.headers, client)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            state: request_state,
+            by_cookie,
+            same_site: same_site(&parts.headers, config),
+        })
+    }
+}
+
+fn client(headers: &HeaderMap, peer: Option<SocketAddr>, config: &Config) -> Client {
+    let forwarded = config
+        .auth
+        .trust_proxy_headers
+        .then(|| headers.get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    Client {
+        ip: forwarded.or_else(|| peer.map(|p| p.ip().to_string())),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(512).collect()),
+    }
+}
+
+/// Who is calling: a bearer token wins over a cookie. A bad bearer token is
+/// an error (scripts must hear about it); a stale cookie is just anonymous.
+async fn authenticate(
+    state: &HttpState,
+    headers: &HeaderMap,
+    client: Client,
+) -> Result<(RequestState, bool), DomainError> {
+    let app = &state.app;
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let bearer = auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let found = match bearer {
+            Some(secret) => access_tokens::authenticate(app, secret, &client).await?,
+            None => None,
+        };
+        return match found {
+            Some((who, token)) => Ok((
+                RequestState::authenticated(who, Credential::Token(token.id), client),
+                false,
+            )),
+            None => Err(DomainError::Unauthenticated(
+                "Invalid or expired token".into(),
+            )),
+        };
+    }
+    let cookie_headers = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    if let Some(secret) = cookies::read(&app.config, cookie_headers) {
+        if let Some((who, session)) = sessions::authenticate(app, &secret, &client).await? {
+            return Ok((
+                RequestState::authenticated(who, Credential::Session(session.id), client),
+                true,
+            ));
+        }
+        // A cookie was sent: the request is as cross-site-sensitive as if it
+        // had worked.
+        return Ok((RequestState::anonymous(client), true));
+    }
+    Ok((RequestState::anonymous(client), false))
+}
+
+/// The cross-site defence of SPEC §5 for browser-style requests.
+fn same_site(headers: &HeaderMap, config: &Config) -> bool {
+    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if header_str(CSRF_HEADER).is_none_or(str::is_empty) {
+        return false;
+    }
+    if let Some(site) = header_str("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    if let Some(origin) = header_str("origin") {
+        let host = header_str("host").unwrap_or_default();
+        let allowed = [
+            config.public_url.clone(),
+            format!("http://{host}"),
+            format!("https://{host}"),
+        ];
+        if !allowed.iter().any(|a| a == origin) {
+            return false;
+        }
+    }
+    true
+}
