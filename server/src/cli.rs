@@ -540,14 +540,7 @@ async fn provision(app: &App, args: ProvisionArgs, stdin: &mut Stdin) -> Result<
         .map(|r| RoleName::parse(r))
         .collect::<Result<Vec<_>, _>>()?;
     // Check the actor's right before asking for the new user's password.
-    access::require(
-        &app.db,
-        app.config.flags.enforce,
-        &actor,
-        "users:manage",
-        None,
-    )
-    .await?;
+    access::require_user_manager(&app.db, app.config.flags.enforce, &actor).await?;
     let password = if args.invite {
         None
     } else {

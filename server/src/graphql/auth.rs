@@ -2,10 +2,9 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::context::{Credential, actor, app, gql, state};
+use super::context::{Credential, SessionChange, actor, app, gql, state};
 use super::types::{AuthMethod, LoginPayload, Session, User, Viewer};
 use crate::domain::PlainPassword;
-use crate::http::cookies;
 use crate::service::users::UserView;
 use crate::service::{Actor, Principal, access, auth, sessions};
 
@@ -68,16 +67,9 @@ impl AuthQuery {
         let actor = actor(ctx)?;
         let app = app(ctx)?;
         let owner = owner_id.as_ref().map(|id| id.as_str());
-        if actor.has_permission(&permission, owner) {
-            return Ok(true);
-        }
-        if app.config.flags.enforce {
-            return Ok(false);
-        }
-        access::require(&app.db, false, actor, &permission, owner)
+        access::answer(&app.db, app.config.flags.enforce, actor, &permission, owner)
             .await
-            .map_err(gql)?;
-        Ok(true)
+            .map_err(gql)
     }
 }
 
@@ -106,14 +98,9 @@ impl AuthMutation {
         .await
         .map_err(gql)?;
         let session = &logged_in.session;
-        ctx.append_http_header(
-            "set-cookie",
-            cookies::session(
-                &app.config,
-                &session.secret,
-                app.config.auth.session_max_age,
-            ),
-        );
+        state(ctx)?.change_session(SessionChange::Started {
+            secret: session.secret.clone(),
+        });
         let who = logged_in.who;
         let viewer = viewer_of(&who.actor, who.user, AuthMethod::Session);
         Ok(LoginPayload {
@@ -127,7 +114,7 @@ impl AuthMutation {
     async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
         let app = app(ctx)?;
         let state = state(ctx)?;
-        ctx.append_http_header("set-cookie", cookies::cleared(&app.config));
+        state.change_session(SessionChange::Ended);
         let (Some(actor), Credential::Session(id)) = (&state.actor, &state.credential) else {
             return Ok(false);
         };

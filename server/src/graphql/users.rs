@@ -4,14 +4,13 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
-use super::context::{Credential, actor, app, core_enabled, gql, state};
+use super::context::{Credential, SessionChange, actor, app, core_enabled, gql, state};
 use super::types::{Session, User, UserStatus};
 use crate::domain::{self, Email, RoleName, Username};
-use crate::http::cookies;
 use crate::service::directory::{self, Cursor, Order, UserFilter};
 use crate::service::tokens::IssuedToken;
 use crate::service::users::{self, NewUser, UserChanges, UserKey, UserView};
-use crate::service::{access, quotas, roles, sessions};
+use crate::service::{quotas, roles, sessions};
 use crate::service::{invitations, password_reset};
 
 /// Which users to list.
@@ -103,17 +102,9 @@ pub struct Quota {
 impl User {
     /// Limits with usage (needs `users:read`, or to be this user).
     async fn quotas(&self, ctx: &Context<'_>) -> Result<Vec<Quota>> {
-        let app = app(ctx)?;
-        access::require(
-            &app.db,
-            app.config.flags.enforce,
-            actor(ctx)?,
-            "users:read",
-            Some(&self.id),
-        )
-        .await
-        .map_err(gql)?;
-        let list = quotas::usage(app, &self.id).await.map_err(gql)?;
+        let list = quotas::usage_for(app(ctx)?, actor(ctx)?, &self.id)
+            .await
+            .map_err(gql)?;
         Ok(list
             .into_iter()
             .map(|u| Quota {
@@ -286,18 +277,10 @@ impl UserQuery {
     /// One user (not deleted). Needs `users:read`, or to be that user.
     #[graphql(visible = "core_enabled")]
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
-        let app = app(ctx)?;
-        let user_id = user_id(&id);
-        access::require(
-            &app.db,
-            app.config.flags.enforce,
-            actor(ctx)?,
-            "users:read",
-            Some(&user_id),
-        )
-        .await
-        .map_err(gql)?;
-        Ok(users::get(&app.db, &user_id).await.map_err(gql)?.into())
+        let user = directory::one(app(ctx)?, actor(ctx)?, &user_id(&id))
+            .await
+            .map_err(gql)?;
+        Ok(user.into())
     }
 
     /// Public: the invitation behind a link, for the accept page
@@ -506,8 +489,9 @@ impl UserMutation {
             .await
             .map_err(gql)?;
         let own = actor.user_id() == Some(target.as_str());
-        if own && matches!(state(ctx)?.credential, Credential::Session(_)) {
-            ctx.append_http_header("set-cookie", cookies::cleared(&app.config));
+        let state = state(ctx)?;
+        if own && matches!(state.credential, Credential::Session(_)) {
+            state.change_session(SessionChange::Ended);
         }
         Ok(true)
     }

@@ -101,6 +101,48 @@ pub async fn require(
     deny(db, enforce, actor, &[permission], json!({})).await
 }
 
+/// SPEC §3's question asked by a downstream service ("may the current user
+/// do this?"): the answer, without failing. In permissive mode a would-be
+/// denial is recorded and answered yes; with enforcement it is answered no.
+pub async fn answer(
+    db: &DatabaseConnection,
+    enforce: bool,
+    actor: &Actor,
+    permission: &str,
+    owner_id: Option<&str>,
+) -> Result<bool> {
+    if actor.has_permission(permission, owner_id) {
+        return Ok(true);
+    }
+    if enforce {
+        return Ok(false);
+    }
+    require(db, false, actor, permission, owner_id).await?;
+    Ok(true)
+}
+
+/// Creating users needs `users:manage` (and, when roles are granted, their
+/// permissions: `require_all`); the CLI asks this before prompting for the
+/// new user's password.
+pub async fn require_user_manager(
+    db: &DatabaseConnection,
+    enforce: bool,
+    actor: &Actor,
+) -> Result<()> {
+    require(db, enforce, actor, "users:manage", None).await
+}
+
+/// Reading a user's account (their profile, quotas): `users:read`, or being
+/// that user.
+pub async fn require_user_reader(
+    db: &DatabaseConnection,
+    enforce: bool,
+    actor: &Actor,
+    user_id: &str,
+) -> Result<()> {
+    require(db, enforce, actor, "users:read", Some(user_id)).await
+}
+
 /// Passes when the actor holds at least one of `permissions` (e.g. reading
 /// the role catalogue: `users:read` or `roles:manage`).
 pub async fn require_any(

@@ -251,6 +251,13 @@ async fn with_roles(db: &impl ConnectionTrait, users: Vec<user::Model>) -> Resul
 }
 
 /// Every matching user, oldest first (for the CLI).
+/// One user (not deleted), for someone who may read that account
+/// (`users:read`, or the user themself).
+pub async fn one(app: &App, actor: &Actor, user_id: &str) -> Result<UserView> {
+    access::require_user_reader(&app.db, app.config.flags.enforce, actor, user_id).await?;
+    super::users::get(&app.db, user_id).await
+}
+
 pub async fn all(app: &App, actor: &Actor, filter: &UserFilter) -> Result<Vec<UserView>> {
     access::require(&app.db, app.config.flags.enforce, actor, "users:read", None).await?;
     let users = ordered(select(&app.db, filter).await?, Order::CreatedAsc)

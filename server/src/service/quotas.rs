@@ -46,6 +46,13 @@ pub struct Usage {
 }
 
 /// Every quota of a user with its use.
+/// A user's limits with usage, for someone who may read that account
+/// (`users:read`, or the user themself).
+pub async fn usage_for(app: &App, actor: &super::Actor, user_id: &str) -> Result<Vec<Usage>> {
+    super::access::require_user_reader(&app.db, app.config.flags.enforce, actor, user_id).await?;
+    usage(app, user_id).await
+}
+
 pub async fn usage(app: &App, user_id: &str) -> Result<Vec<Usage>> {
     let mut out = Vec::new();
     for resource in Resource::ALL {
