@@ -16,7 +16,7 @@ use crate::domain::{Channel, Email, RoleName, UserStatus, Username};
 use crate::error::DomainError;
 use crate::service::directory::{self, UserFilter};
 use crate::service::users::{self, NewUser, UserKey, UserView};
-use crate::service::{Actor, access, auth, credentials, database};
+use crate::service::{Actor, access, auth, credentials, database, invitations};
 
 /// Roster: self-hosted identity and user management.
 #[derive(Debug, Parser)]
@@ -546,34 +546,33 @@ async fn provision(app: &App, args: ProvisionArgs, stdin: &mut Stdin) -> Result<
     } else {
         new_password(&args.password, stdin, "New user password")?
     };
-    let created = users::create(
-        app,
-        &actor,
-        NewUser {
-            username,
-            email,
-            display_name: args.display_name,
-            roles,
-            password,
-        },
-    )
-    .await
-    .map_err(user_exists)?;
-    print_user_line("User created", &created.user);
-    if let Some(invitation) = created.invitation {
-        match crate::service::invitations::deliver(app, &created.user, &invitation).await {
-            Ok(()) => println!("Invitation emailed to {}", created.user.user.email),
-            Err(e) => eprintln!(
-                "Warning: the invitation email was not sent ({e}); share the link below or resend it"
-            ),
-        }
-        println!(
-            "Invitation link (valid until {}): {}/admin/accept-invitation?token={}",
-            invitation.expires_at.format("%Y-%m-%d %H:%M UTC"),
-            app.config.public_url,
-            invitation.secret
-        );
+    let new = NewUser {
+        username,
+        email,
+        display_name: args.display_name,
+        roles,
+        password,
+    };
+    if new.password.is_some() {
+        let created = users::create(app, &actor, new).await.map_err(user_exists)?;
+        print_user_line("User created", &created.user);
+        return Ok(());
     }
+    let invited = invitations::invite(app, &actor, new)
+        .await
+        .map_err(user_exists)?;
+    print_user_line("User created", &invited.user);
+    match invited.delivery.failure() {
+        None => println!("Invitation emailed to {}", invited.user.user.email),
+        Some(reason) => eprintln!(
+            "Warning: the invitation email was not sent ({reason}); share the link below or resend it"
+        ),
+    }
+    println!(
+        "Invitation link (valid until {}): {}",
+        invited.token.expires_at.format("%Y-%m-%d %H:%M UTC"),
+        invitations::link(&app.config, &invited.token.secret)
+    );
     Ok(())
 }
 

@@ -8,10 +8,10 @@ use super::context::{Credential, SessionChange, actor, app, core_enabled, gql, s
 use super::types::{Session, User, UserStatus};
 use crate::domain::{self, Email, RoleName, Username};
 use crate::service::directory::{self, Cursor, Order, UserFilter};
-use crate::service::tokens::IssuedToken;
-use crate::service::users::{self, NewUser, UserChanges, UserKey, UserView};
-use crate::service::{quotas, roles, sessions};
+use crate::service::invitations::Invited;
+use crate::service::users::{self, NewUser, UserChanges, UserKey};
 use crate::service::{invitations, password_reset};
+use crate::service::{quotas, roles, sessions};
 
 /// Which users to list.
 #[derive(InputObject, Default)]
@@ -199,17 +199,12 @@ fn key(id: &ID) -> UserKey {
     UserKey::Id(user_id(id))
 }
 
-async fn invite_payload(
-    app: &crate::App,
-    user: UserView,
-    token: &IssuedToken,
-) -> InvitationPayload {
-    let sent = invitations::deliver(app, &user, token).await;
+fn invite_payload(invited: Invited) -> InvitationPayload {
     InvitationPayload {
-        user: user.into(),
-        invitation_sent: sent.is_ok(),
-        email_error: sent.err(),
-        expires_at: token.expires_at,
+        invitation_sent: invited.delivery.sent(),
+        email_error: invited.delivery.failure().map(str::to_string),
+        expires_at: invited.token.expires_at,
+        user: invited.user.into(),
     }
 }
 
@@ -329,23 +324,19 @@ impl UserMutation {
             roles: role_names(&input.roles.unwrap_or_default())?,
             password: None,
         };
-        let created = users::create(app, actor(ctx)?, new).await.map_err(gql)?;
-        let token = created.invitation.ok_or_else(|| {
-            gql(crate::error::DomainError::Internal(anyhow::anyhow!(
-                "a user without password got no invitation"
-            )))
-        })?;
-        Ok(invite_payload(app, created.user, &token).await)
+        let invited = invitations::invite(app, actor(ctx)?, new)
+            .await
+            .map_err(gql)?;
+        Ok(invite_payload(invited))
     }
 
     /// Sends a new invitation to a pending user; earlier links stop working.
     #[graphql(visible = "core_enabled")]
     async fn resend_invitation(&self, ctx: &Context<'_>, id: ID) -> Result<InvitationPayload> {
-        let app = app(ctx)?;
-        let (user, token) = invitations::reissue(app, actor(ctx)?, &key(&id))
+        let invited = invitations::resend(app(ctx)?, actor(ctx)?, &key(&id))
             .await
             .map_err(gql)?;
-        Ok(invite_payload(app, user, &token).await)
+        Ok(invite_payload(invited))
     }
 
     /// Public: sets the password of an invited user and activates them.
@@ -399,8 +390,8 @@ impl UserMutation {
             .await
             .map_err(gql)?;
         Ok(EmailResult {
-            sent: sent.is_ok(),
-            email_error: sent.err(),
+            sent: sent.sent(),
+            email_error: sent.failure().map(str::to_string),
         })
     }
 

@@ -8,11 +8,12 @@ use serde_json::json;
 
 use super::access::Actor;
 use super::audit::{self, AuditEvent};
-use super::mailer;
+use super::mailer::{self, Delivery};
 use super::roles;
 use super::tokens::{self, IssuedToken, Purpose};
-use super::users::{self, UserKey, UserView};
+use super::users::{self, NewUser, UserKey, UserView};
 use crate::app::App;
+use crate::config::Config;
 use crate::domain::UserStatus;
 use crate::entity::{one_time_token, user};
 use crate::error::{DomainError, Result};
@@ -20,45 +21,69 @@ use crate::error::{DomainError, Result};
 /// The message operators and users search for.
 pub const INVALID_TOKEN: &str = "Invalid or expired invitation token";
 
-/// Emails the invitation for `token`. An error says why it did not go out;
-/// the user and the token stay, so a resend can follow.
-pub async fn deliver(
-    app: &App,
-    user: &UserView,
-    token: &IssuedToken,
-) -> std::result::Result<(), String> {
-    let link = format!(
-        "{}/admin/accept-invitation?token={}",
-        app.config.public_url, token.secret
-    );
-    let granted = match roles::of_user(&app.db, &user.user.id).await {
-        Ok(list) => list
-            .into_iter()
-            .map(|r| (r.role.name, r.permissions.into_iter().collect()))
-            .collect::<Vec<_>>(),
-        Err(e) => return Err(e.to_string()),
+/// The accept-invitation link for `secret` (the admin app's page).
+pub fn link(config: &Config, secret: &str) -> String {
+    format!(
+        "{}/admin/accept-invitation?token={secret}",
+        config.public_url
+    )
+}
+
+/// A pending user's invitation and whether its email went out.
+#[derive(Debug, Clone)]
+pub struct Invited {
+    pub user: UserView,
+    pub token: IssuedToken,
+    pub delivery: Delivery,
+}
+
+/// Creates a `pending_invitation` user (any password in `new` is ignored)
+/// and emails the invitation. A failed send leaves the user for a resend.
+pub async fn invite(app: &App, actor: &Actor, mut new: NewUser) -> Result<Invited> {
+    new.password = None;
+    let created = users::create(app, actor, new).await?;
+    let token = created.invitation.ok_or_else(|| {
+        DomainError::Internal(anyhow::anyhow!("a user without password got no invitation"))
+    })?;
+    Ok(send(app, created.user, token).await)
+}
+
+/// A new invitation for a pending user, emailed; earlier links stop working.
+pub async fn resend(app: &App, actor: &Actor, key: &UserKey) -> Result<Invited> {
+    let (user, token) = reissue(app, actor, key).await?;
+    Ok(send(app, user, token).await)
+}
+
+/// Emails the invitation for `token`, with the roles it grants.
+async fn send(app: &App, user: UserView, token: IssuedToken) -> Invited {
+    let delivery = match roles::of_user(&app.db, &user.user.id).await {
+        Ok(list) => {
+            let granted: Vec<_> = list
+                .into_iter()
+                .map(|r| (r.role.name, r.permissions.into_iter().collect()))
+                .collect();
+            let mail = mailer::invitation(
+                &user.user.email,
+                &user.user.username,
+                &granted,
+                &link(&app.config, &token.secret),
+                token.expires_at,
+            );
+            app.mailer.deliver(&mail, "invitation").await
+        }
+        Err(e) => Delivery::Failed {
+            reason: e.public_message(),
+        },
     };
-    let mail = mailer::invitation(
-        &user.user.email,
-        &user.user.username,
-        &granted,
-        &link,
-        token.expires_at,
-    );
-    match app.mailer.send(&mail).await {
-        Ok(()) => {
-            tracing::info!(to = %user.user.email, "invitation email sent");
-            Ok(())
-        }
-        Err(e) => {
-            tracing::error!(to = %user.user.email, error = %format!("{e:#}"), "invitation email failed");
-            Err(format!("{e:#}"))
-        }
+    Invited {
+        user,
+        token,
+        delivery,
     }
 }
 
 /// A new invitation for a pending user; earlier links stop working.
-pub async fn reissue(app: &App, actor: &Actor, key: &UserKey) -> Result<(UserView, IssuedToken)> {
+async fn reissue(app: &App, actor: &Actor, key: &UserKey) -> Result<(UserView, IssuedToken)> {
     let target = users::find_for_admin(app, actor, key, "invitation.resend").await?;
     users::require_status(&target, UserStatus::PendingInvitation, "re-invite")?;
     let now = Utc::now();

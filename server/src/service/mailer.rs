@@ -20,6 +20,30 @@ pub struct Outgoing {
     pub html: String,
 }
 
+/// Whether an email went out. A failed send is not a failed change: the
+/// user or the link stays, so the message can be sent again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// Why the transport refused it (shown to the admin who asked).
+    Failed {
+        reason: String,
+    },
+}
+
+impl Delivery {
+    pub fn sent(&self) -> bool {
+        matches!(self, Self::Sent)
+    }
+
+    pub fn failure(&self) -> Option<&str> {
+        match self {
+            Self::Sent => None,
+            Self::Failed { reason } => Some(reason),
+        }
+    }
+}
+
 /// Where email goes.
 #[derive(Clone)]
 pub enum Mailer {
@@ -75,6 +99,22 @@ impl Mailer {
                 mail.html.clone(),
             ))
             .context("cannot build the message")
+    }
+
+    /// Sends one message, logging the outcome; what [`Delivery`] says is
+    /// what the caller reports.
+    pub async fn deliver(&self, mail: &Outgoing, what: &str) -> Delivery {
+        match self.send(mail).await {
+            Ok(()) => {
+                tracing::info!(to = %mail.to, "{what} email sent");
+                Delivery::Sent
+            }
+            Err(e) => {
+                let reason = format!("{e:#}");
+                tracing::error!(to = %mail.to, error = %reason, "{what} email failed");
+                Delivery::Failed { reason }
+            }
+        }
     }
 
     /// Sends one message; an error says why it did not go out.

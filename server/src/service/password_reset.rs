@@ -7,10 +7,11 @@ use serde_json::json;
 use super::access::Actor;
 use super::audit::{self, AuditEvent};
 use super::auth::Client;
-use super::mailer;
+use super::mailer::{self, Delivery};
 use super::tokens::{self, IssuedToken, Purpose};
 use super::users::{self, INVALID_RESET_TOKEN, UserKey};
 use crate::app::App;
+use crate::config::Config;
 use crate::domain::{Channel, Email, UserStatus};
 use crate::entity::user;
 use crate::error::{DomainError, Result};
@@ -30,20 +31,15 @@ async fn issue(
     Ok(token)
 }
 
-async fn deliver(
-    app: &App,
-    target: &user::Model,
-    token: &IssuedToken,
-) -> std::result::Result<(), String> {
-    let link = format!(
-        "{}/admin/reset-password?token={}",
-        app.config.public_url, token.secret
-    );
+/// The reset-password link for `secret` (the admin app's page).
+pub fn link(config: &Config, secret: &str) -> String {
+    format!("{}/admin/reset-password?token={secret}", config.public_url)
+}
+
+async fn deliver(app: &App, target: &user::Model, token: &IssuedToken) -> Delivery {
+    let link = link(&app.config, &token.secret);
     let mail = mailer::password_reset(&target.email, &target.username, &link, token.expires_at);
-    app.mailer.send(&mail).await.map_err(|e| {
-        tracing::error!(to = %target.email, error = %format!("{e:#}"), "password reset email failed");
-        format!("{e:#}")
-    })
+    app.mailer.deliver(&mail, "password reset").await
 }
 
 /// Anyone may ask; an email goes out only for an active account, and the
@@ -62,17 +58,13 @@ pub async fn request(app: &App, email: &str, client: &Client) -> Result<()> {
     let token = issue(app, &anonymous, &target, "self").await?;
     let app = app.clone();
     tokio::spawn(async move {
-        let _ = deliver(&app, &target, &token).await;
+        deliver(&app, &target, &token).await;
     });
     Ok(())
 }
 
 /// An admin sends a reset link to a user; the answer says whether it went out.
-pub async fn send_for(
-    app: &App,
-    actor: &Actor,
-    key: &UserKey,
-) -> Result<std::result::Result<(), String>> {
+pub async fn send_for(app: &App, actor: &Actor, key: &UserKey) -> Result<Delivery> {
     let target = users::find_for_admin(app, actor, key, "password_reset.send").await?;
     users::require_status(&target, UserStatus::Active, "send a password reset to")?;
     let token = issue(app, actor, &target, "admin").await?;
