@@ -7,6 +7,7 @@ use crate::service::database::{self, Step, StepStatus};
 
 /// What happened to one part of a preparation.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "StepStatus")]
 pub enum PreparationStatus {
     Created,
     Present,
@@ -28,12 +29,7 @@ impl From<Step> for PreparationStep {
     fn from(step: Step) -> Self {
         Self {
             name: step.name,
-            status: match step.status {
-                StepStatus::Created => PreparationStatus::Created,
-                StepStatus::Present => PreparationStatus::Present,
-                StepStatus::Failed => PreparationStatus::Failed,
-                StepStatus::Skipped => PreparationStatus::Skipped,
-            },
+            status: step.status.into(),
             message: step.message,
         }
     }

@@ -8,24 +8,14 @@ use crate::entity::session;
 use crate::service::access_tokens::TokenView;
 use crate::service::users::UserView;
 
-/// A user's lifecycle state.
+/// A user's lifecycle state (the domain's, conversions derived both ways).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::UserStatus")]
 pub enum UserStatus {
     PendingInvitation,
     Active,
     Deactivated,
     Deleted,
-}
-
-impl From<domain::UserStatus> for UserStatus {
-    fn from(s: domain::UserStatus) -> Self {
-        match s {
-            domain::UserStatus::PendingInvitation => Self::PendingInvitation,
-            domain::UserStatus::Active => Self::Active,
-            domain::UserStatus::Deactivated => Self::Deactivated,
-            domain::UserStatus::Deleted => Self::Deleted,
-        }
-    }
 }
 
 /// A Roster account.

@@ -30,6 +30,7 @@ pub struct UsersFilter {
 
 /// Sort order of `users`.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+#[graphql(remote = "Order")]
 pub enum UserOrder {
     #[default]
     CreatedAtAsc,
@@ -75,17 +76,10 @@ pub struct InvitationPayload {
 
 /// What a quota limits.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "quotas::Resource")]
 pub enum QuotaResource {
     /// Live personal access tokens.
     Tokens,
-}
-
-impl From<QuotaResource> for quotas::Resource {
-    fn from(r: QuotaResource) -> Self {
-        match r {
-            QuotaResource::Tokens => Self::Tokens,
-        }
-    }
 }
 
 /// A per-user limit and its current use.
@@ -108,9 +102,7 @@ impl User {
         Ok(list
             .into_iter()
             .map(|u| Quota {
-                resource: match u.resource {
-                    quotas::Resource::Tokens => QuotaResource::Tokens,
-                },
+                resource: u.resource.into(),
                 limit: u.limit,
                 used: u.used,
                 overridden: u.overridden,
@@ -174,15 +166,6 @@ pub struct UpdateUserInput {
     pub display_name: Option<String>,
 }
 
-fn status_of(s: UserStatus) -> domain::UserStatus {
-    match s {
-        UserStatus::PendingInvitation => domain::UserStatus::PendingInvitation,
-        UserStatus::Active => domain::UserStatus::Active,
-        UserStatus::Deactivated => domain::UserStatus::Deactivated,
-        UserStatus::Deleted => domain::UserStatus::Deleted,
-    }
-}
-
 fn role_names(names: &[String]) -> Result<Vec<RoleName>> {
     names
         .iter()
@@ -226,7 +209,7 @@ impl UserQuery {
     ) -> Result<Connection<String, User, UserPageInfo>> {
         let filter = filter.unwrap_or_default();
         let domain_filter = UserFilter {
-            status: filter.status.map(status_of),
+            status: filter.status.map(domain::UserStatus::from),
             roles: role_names(&filter.roles.unwrap_or_default())?,
             search: filter.search,
             organization: filter.organization,
@@ -237,10 +220,7 @@ impl UserQuery {
             .map(Cursor::decode)
             .transpose()
             .map_err(gql)?;
-        let order = match order_by.unwrap_or_default() {
-            UserOrder::CreatedAtAsc => Order::CreatedAsc,
-            UserOrder::CreatedAtDesc => Order::CreatedDesc,
-        };
+        let order = Order::from(order_by.unwrap_or_default());
         let first = u64::try_from(first.unwrap_or(20)).unwrap_or(0);
         let count = ctx.look_ahead().field("totalCount").exists();
         let page = directory::page(

@@ -47,8 +47,8 @@ pub struct UserFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Order {
     #[default]
-    CreatedAsc,
-    CreatedDesc,
+    CreatedAtAsc,
+    CreatedAtDesc,
 }
 
 /// A position in a listing: the last row seen.
@@ -215,10 +215,10 @@ pub async fn select(
 
 fn ordered(query: Select<user::Entity>, order: Order) -> Select<user::Entity> {
     match order {
-        Order::CreatedAsc => query
+        Order::CreatedAtAsc => query
             .order_by_asc(user::Column::CreatedAt)
             .order_by_asc(user::Column::Id),
-        Order::CreatedDesc => query
+        Order::CreatedAtDesc => query
             .order_by_desc(user::Column::CreatedAt)
             .order_by_desc(user::Column::Id),
     }
@@ -233,8 +233,8 @@ fn after(query: Select<user::Entity>, order: Order, cursor: &Cursor) -> Select<u
     ]);
     let at = Expr::tuple([Expr::val(cursor.created_at), Expr::val(cursor.id.as_str())]);
     match order {
-        Order::CreatedAsc => query.filter(row.gt(at)),
-        Order::CreatedDesc => query.filter(row.lt(at)),
+        Order::CreatedAtAsc => query.filter(row.gt(at)),
+        Order::CreatedAtDesc => query.filter(row.lt(at)),
     }
 }
 
@@ -260,7 +260,7 @@ pub async fn one(app: &App, actor: &Actor, user_id: &str) -> Result<UserView> {
 
 pub async fn all(app: &App, actor: &Actor, filter: &UserFilter) -> Result<Vec<UserView>> {
     access::require(&app.db, app.config.flags.enforce, actor, "users:read", None).await?;
-    let users = ordered(select(&app.db, filter).await?, Order::CreatedAsc)
+    let users = ordered(select(&app.db, filter).await?, Order::CreatedAtAsc)
         .all(&app.db)
         .await?;
     with_roles(&app.db, users).await
