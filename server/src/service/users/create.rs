@@ -1,0 +1,165 @@
+//! Creating users: by an administrator ([`create`]) or, while none exists,
+//! the first superuser ([`bootstrap_superuser`], [`needs_bootstrap`]). Every
+//! new user joins the default organization; one without a password is
+//! pending and gets an invitation.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+};
+use serde_json::json;
+
+use super::assign::{assign_roles, permissions_of, role_names};
+use super::lookup::{ensure_free, find, view};
+use super::{Created, NewUser, UserKey};
+use crate::app::App;
+use crate::domain::{RoleName, RoleSource, UserStatus, new_id};
+use crate::entity::{organization, organization_membership, user, user_role};
+use crate::error::{DomainError, Result};
+use crate::service::access::{self, Actor};
+use crate::service::audit::{self, AuditEvent};
+use crate::service::roles::{self, RoleWithPermissions};
+use crate::service::tokens::{self, Purpose};
+
+/// Creates a user on behalf of someone holding `users:manage` who also holds
+/// every permission of the roles granted.
+pub async fn create(app: &App, actor: &Actor, new: NewUser) -> Result<Created> {
+    let enforce = app.config.flags.enforce;
+    access::require(&app.db, enforce, actor, "users:manage", None).await?;
+    let names = if new.roles.is_empty() {
+        vec![RoleName::parse(roles::VIEWER)?]
+    } else {
+        new.roles.clone()
+    };
+    let granted = roles::resolve(&app.db, &names).await?;
+    access::require_all(
+        &app.db,
+        enforce,
+        actor,
+        &permissions_of(&granted),
+        json!({ "action": "user.create", "roles": role_names(&granted) }),
+    )
+    .await?;
+    insert(app, actor, new, granted).await
+}
+
+/// True while no superuser exists (deleted ones aside): nobody can sign in to
+/// administer this server, and `roster bootstrap-superuser` would be accepted.
+pub async fn needs_bootstrap(db: &impl ConnectionTrait) -> Result<bool> {
+    let superuser = roles::builtin(db, roles::SUPERUSER).await?;
+    let existing = user_role::Entity::find()
+        .filter(user_role::Column::RoleId.eq(superuser.id.as_str()))
+        .inner_join(user::Entity)
+        .filter(user::Column::DeletedAt.is_null())
+        .one(db)
+        .await?;
+    Ok(existing.is_none())
+}
+
+/// Creates the first superuser; refuses once any superuser exists.
+pub async fn bootstrap_superuser(app: &App, actor: &Actor, new: NewUser) -> Result<Created> {
+    if !needs_bootstrap(&app.db).await? {
+        return Err(DomainError::conflict(
+            None,
+            "A superuser already exists; use provision-user to add users",
+        ));
+    }
+    let granted = roles::resolve(&app.db, &[RoleName::parse(roles::SUPERUSER)?]).await?;
+    insert(app, actor, new, granted).await
+}
+
+async fn insert(
+    app: &App,
+    actor: &Actor,
+    new: NewUser,
+    granted: Vec<RoleWithPermissions>,
+) -> Result<Created> {
+    let password_hash = match &new.password {
+        Some(raw) => {
+            let checked =
+                app.policy
+                    .check(raw, None, &[new.username.as_str(), new.email.as_str()])?;
+            Some(app.hasher.hash(&checked).await?)
+        }
+        None => None,
+    };
+    let status = if password_hash.is_some() {
+        UserStatus::Active
+    } else {
+        UserStatus::PendingInvitation
+    };
+    let now = Utc::now();
+    let id = new_id();
+    let txn = crate::db::begin(&app.db).await?;
+    ensure_free(&txn, Some(&new.email), Some(&new.username), None).await?;
+    user::Entity::insert(user::ActiveModel {
+        id: Set(id.clone()),
+        username: Set(new.username.to_string()),
+        email: Set(new.email.to_string()),
+        display_name: Set(new.display_name.clone()),
+        status: Set(status.as_str().to_string()),
+        claims: Set(json!({})),
+        password_hash: Set(password_hash),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_login_at: Set(None),
+        last_active_at: Set(None),
+        deleted_at: Set(None),
+    })
+    .exec(&txn)
+    .await?;
+    assign_roles(&txn, &id, &granted, RoleSource::Manual, now).await?;
+    join_default_org(&txn, &id, now).await?;
+    let roles = role_names(&granted);
+    let mut events = vec![
+        AuditEvent::new("user.created")
+            .resource("user", &id)
+            .details(json!({
+                "username": new.username.as_str(),
+                "email": new.email.as_str(),
+                "roles": roles,
+                "status": status.as_str(),
+            })),
+    ];
+    let invitation = if status == UserStatus::PendingInvitation {
+        let token = tokens::issue(&txn, &id, Purpose::Invitation, now).await?;
+        events.push(
+            AuditEvent::new("user.invited")
+                .resource("user", &id)
+                .details(json!({ "email": new.email.as_str(), "expires_at": token.expires_at })),
+        );
+        Some(token)
+    } else {
+        None
+    };
+    let created = view(&txn, find(&txn, &UserKey::Id(id)).await?).await?;
+    audit::commit(txn, actor, events).await?;
+    Ok(Created {
+        user: created,
+        invitation,
+    })
+}
+
+async fn join_default_org(
+    txn: &DatabaseTransaction,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let org = organization::Entity::find()
+        .filter(organization::Column::IsDefault.eq(true))
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            DomainError::Internal(anyhow::anyhow!(
+                "default organization is missing; run `roster ensure-defaults`"
+            ))
+        })?;
+    organization_membership::Entity::insert(organization_membership::ActiveModel {
+        organization_id: Set(org.id),
+        user_id: Set(user_id.to_string()),
+        created_at: Set(now),
+    })
+    .exec(txn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! Finding users: by [`UserKey`] ([`find`], [`get`]), with their roles, and
+//! for an actor who must be allowed to act on them ([`find_for_admin`],
+//! [`require_manage_id`]); and [`ensure_free`], the check that an email or
+//! username is not taken.
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::{UserKey, UserView};
+use crate::app::App;
+use crate::domain::{Email, Username};
+use crate::entity::user;
+use crate::error::{DomainError, Result};
+use crate::service::access::{self, Actor};
+use crate::service::roles;
+
+/// Finds a user who has not been deleted.
+pub async fn find(db: &impl ConnectionTrait, key: &UserKey) -> Result<user::Model> {
+    let query = user::Entity::find().filter(user::Column::DeletedAt.is_null());
+    let query = match key {
+        UserKey::Email(email) => query.filter(lower_eq(user::Column::Email, email.to_string())),
+        UserKey::Username(name) => {
+            query.filter(lower_eq(user::Column::Username, name.to_lowercase()))
+        }
+        UserKey::Id(id) => query.filter(user::Column::Id.eq(id.as_str())),
+    };
+    query
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found(format!("User not found: {key}")))
+}
+
+/// A user who has not been deleted, by id, with their roles.
+pub async fn get(db: &impl ConnectionTrait, id: &str) -> Result<UserView> {
+    view(db, find(db, &UserKey::Id(id.to_string())).await?).await
+}
+
+/// The user with the names of their roles.
+pub(super) async fn view(db: &impl ConnectionTrait, user: user::Model) -> Result<UserView> {
+    let mut by_user = roles::names_by_user(db, std::slice::from_ref(&user.id)).await?;
+    let roles = by_user.remove(&user.id).unwrap_or_default();
+    Ok(UserView { user, roles })
+}
+
+/// The user `key` names, for an actor who may do `action` to them
+/// (invitations, password resets, quotas): `users:manage` and every
+/// permission the user holds.
+pub(crate) async fn find_for_admin(
+    app: &App,
+    actor: &Actor,
+    key: &UserKey,
+    action: &str,
+) -> Result<user::Model> {
+    let target = find(&app.db, key).await?;
+    require_manage(app, actor, &target, action, false).await?;
+    Ok(target)
+}
+
+/// Acting on a user needs `users:manage` (or being that user, for
+/// `allow_self`) and every permission the target holds: nobody manages
+/// someone more powerful than themselves.
+pub(super) async fn require_manage(
+    app: &App,
+    actor: &Actor,
+    target: &user::Model,
+    action: &str,
+    allow_self: bool,
+) -> Result<()> {
+    require_manage_id(app, actor, &target.id, action, allow_self).await
+}
+
+/// Whether `actor` may do `action` to the user `target_id`: with
+/// `users:manage` and every permission the target holds (nobody manages
+/// someone more powerful), or, when `allow_self`, as that user.
+pub async fn require_manage_id(
+    app: &App,
+    actor: &Actor,
+    target_id: &str,
+    action: &str,
+    allow_self: bool,
+) -> Result<()> {
+    let enforce = app.config.flags.enforce;
+    let owner = allow_self.then_some(target_id);
+    access::require(&app.db, enforce, actor, "users:manage", owner).await?;
+    access::require_superset_of(&app.db, enforce, actor, target_id, action).await
+}
+
+/// Fails with the conflict operators search for when the email (checked
+/// first, as seed 000 reports it) or the username is taken by any user other
+/// than `except`, deleted ones included. The unique indexes stay the last
+/// word under races.
+pub(super) async fn ensure_free(
+    db: &impl ConnectionTrait,
+    email: Option<&Email>,
+    username: Option<&Username>,
+    except: Option<&str>,
+) -> Result<()> {
+    let taken = |column, value: String| {
+        let mut query = user::Entity::find().filter(lower_eq(column, value));
+        if let Some(id) = except {
+            query = query.filter(user::Column::Id.ne(id));
+        }
+        query.one(db)
+    };
+    if let Some(email) = email
+        && taken(user::Column::Email, email.to_string())
+            .await?
+            .is_some()
+    {
+        return Err(DomainError::conflict(
+            Some("email"),
+            "Email is already taken",
+        ));
+    }
+    if let Some(username) = username
+        && taken(user::Column::Username, username.as_str().to_lowercase())
+            .await?
+            .is_some()
+    {
+        return Err(DomainError::conflict(
+            Some("username"),
+            "Username is already taken",
+        ));
+    }
+    Ok(())
+}
+
+/// `lower(column) = value`, which the case-insensitive unique indexes serve.
+fn lower_eq(column: user::Column, value: String) -> sea_orm::sea_query::SimpleExpr {
+    ExprTrait::eq(Expr::expr(Func::lower(Expr::col(column))), value)
+}

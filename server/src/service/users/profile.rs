@@ -1,0 +1,88 @@
+//! Editing a user's profile ([`update`]): username, email and display name,
+//! audited with old and new values.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+
+use super::lookup::{ensure_free, find, require_manage, view};
+use super::{UserChanges, UserKey, UserView};
+use crate::app::App;
+use crate::entity::user;
+use crate::error::{DomainError, Result};
+use crate::service::access::Actor;
+use crate::service::audit::{self, AuditEvent};
+
+/// Edits username, email or display name, audited with old and new values.
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    key: &UserKey,
+    changes: UserChanges,
+) -> Result<UserView> {
+    let target = find(&app.db, key).await?;
+    require_manage(app, actor, &target, "user.update", false).await?;
+    let display_name = changes
+        .display_name
+        .map(|d| d.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
+    if display_name
+        .as_ref()
+        .is_some_and(|d| d.as_ref().is_some_and(|s| s.chars().count() > 100))
+    {
+        return Err(DomainError::bad_input(
+            "displayName",
+            "Display name must be at most 100 characters",
+        ));
+    }
+    let mut changed = Vec::new();
+    let mut old = serde_json::Map::new();
+    let mut new = serde_json::Map::new();
+    let mut record = |field: &'static str, before: Option<&str>, after: Option<&str>| {
+        if before != after {
+            changed.push(field);
+            old.insert(field.into(), json!(before));
+            new.insert(field.into(), json!(after));
+            true
+        } else {
+            false
+        }
+    };
+    let username = changes
+        .username
+        .filter(|u| record("username", Some(&target.username), Some(u.as_str())));
+    let email = changes
+        .email
+        .filter(|e| record("email", Some(&target.email), Some(e.as_str())));
+    let display_name = display_name
+        .filter(|d| record("display_name", target.display_name.as_deref(), d.as_deref()));
+    if changed.is_empty() {
+        return view(&app.db, target).await;
+    }
+    let now = Utc::now();
+    let txn = crate::db::begin(&app.db).await?;
+    ensure_free(&txn, email.as_ref(), username.as_ref(), Some(&target.id)).await?;
+    let mut update = user::Entity::update_many()
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(target.id.as_str()));
+    if let Some(username) = &username {
+        update = update.col_expr(user::Column::Username, Expr::value(username.as_str()));
+    }
+    if let Some(email) = &email {
+        update = update.col_expr(user::Column::Email, Expr::value(email.as_str()));
+    }
+    if let Some(display_name) = display_name {
+        update = update.col_expr(user::Column::DisplayName, Expr::value(display_name));
+    }
+    update.exec(&txn).await?;
+    let updated = view(&txn, find(&txn, &UserKey::Id(target.id.clone())).await?).await?;
+    let event = AuditEvent::new("user.updated")
+        .resource("user", &target.id)
+        .details(json!({
+            "changed_fields": changed,
+            "old_values": old,
+            "new_values": new,
+        }));
+    audit::commit(txn, actor, vec![event]).await?;
+    Ok(updated)
+}
