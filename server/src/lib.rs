@@ -1,13 +1,16 @@
 //! Roster: self-hosted identity and user management.
 //!
-//! Where things live:
-//! - [`config`]: typed configuration, read once at startup.
+//! Where things live (ARCHITECTURE.md has the whole map):
+//! - [`config`]: typed configuration, read once at startup, one section per file.
 //! - [`domain`]: validated domain types (usernames, emails, roles, passwords).
 //! - [`entity`]: sea-orm entities for the tables of the `roster-migration` crate.
-//! - [`service`]: the domain services; every state change and its audit event
-//!   commit in one transaction there.
-//! - [`error`]: the one domain error type and its mapping to GraphQL codes.
-//! - [`graphql`]: the GraphQL schema; [`http`]: every HTTP route.
+//! - [`service`]: the domain services; every access decision ([`service::access`])
+//!   and every state change with its audit event, committed together.
+//! - [`db`]: connecting, migrating, and the one way to begin a transaction.
+//! - [`error`]: the one domain error type; each edge maps it once
+//!   ([`graphql::error`], `http/error.rs`, `cli/failure.rs`).
+//! - [`graphql`]: the GraphQL schema; [`http`]: every HTTP route and the shared
+//!   authentication extractor ([`http::auth`]).
 //! - [`cli`]: the `roster` command line.
 
 pub mod app;

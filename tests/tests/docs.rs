@@ -1,7 +1,7 @@
 //! The configuration reference (`docs/configuration.md`) names every
 //! environment variable the server reads. The variables are taken from the
 //! source: every string literal passed as the first argument of a method of
-//! the config reader (`Vars` in `server/src/config.rs`: `v.get("X")`,
+//! the config reader (`Vars` in `server/src/config/vars.rs`: `v.get("X")`,
 //! `v.flag("X")`, `v.parse("X", …)`, and any method added to it later), and
 //! of `std::env::var`/`var_os`, anywhere under `server/src/`.
 #![expect(
@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// The type through which `server/src/config.rs` reads the environment.
+/// The type through which `server/src/config/` reads the environment.
 const READER_TYPE: &str = "Vars";
 
 /// Fewer than this many variables means the extractor is broken, not that
@@ -318,7 +318,7 @@ fn configuration_reference_names_every_variable_the_server_reads() {
         .collect();
     let read = variables_read(&sources);
 
-    // The extractor sees each way config.rs reads a variable today: `get`,
+    // The extractor sees each way config/ reads a variable today: `get`,
     // `flag`, a `flag` inside a closure, and a `parse` split over lines.
     for known in [
         "DATABASE_URL",

@@ -5,18 +5,27 @@
 //! 3 invalid credentials, 4 insufficient permissions, 5 not found,
 //! 6 conflict, 7 invalid input.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod failure;
+mod input;
+mod output;
+mod provision;
+
+pub use failure::Failure;
+use failure::user_exists;
+use input::{Stdin, new_password, require_password};
+use output::{print_user_line, print_users};
+
 use crate::app::App;
 use crate::config::Config;
-use crate::domain::{Channel, Email, RoleName, UserStatus, Username};
+use crate::domain::{Email, RoleName, UserStatus, Username};
 use crate::error::DomainError;
 use crate::service::directory::{self, UserFilter};
-use crate::service::users::{self, NewUser, UserKey, UserView};
-use crate::service::{Actor, access, auth, credentials, database, invitations};
+use crate::service::users::{self, NewUser, UserKey};
+use crate::service::{Actor, credentials, database};
 
 /// Roster: self-hosted identity and user management.
 #[derive(Debug, Parser)]
@@ -192,144 +201,6 @@ pub struct ProvisionArgs {
     pub invite: bool,
 }
 
-/// A CLI failure: what to print and which exit code to use.
-#[derive(Debug)]
-pub struct Failure {
-    pub message: String,
-    pub code: i32,
-}
-
-impl From<DomainError> for Failure {
-    fn from(err: DomainError) -> Self {
-        let code = match &err {
-            DomainError::Internal(_) => 1,
-            DomainError::Unauthenticated(_) => 3,
-            DomainError::Forbidden(_) => 4,
-            DomainError::NotFound(_) => 5,
-            DomainError::Conflict { .. } => 6,
-            DomainError::BadInput(_) | DomainError::RateLimited { .. } => 7,
-        };
-        let message = match &err {
-            DomainError::Internal(inner) => format!("{inner:#}"),
-            DomainError::BadInput(list) if list.len() > 1 => list
-                .iter()
-                .map(|e| format!("\n  - {}", e.message))
-                .fold("Invalid input:".to_string(), |acc, line| acc + &line),
-            other => other.to_string(),
-        };
-        Self { message, code }
-    }
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(err: anyhow::Error) -> Self {
-        Self {
-            message: format!("{err:#}"),
-            code: 1,
-        }
-    }
-}
-
-/// Seed 000's wording for a clash when creating an account.
-fn user_exists(err: DomainError) -> Failure {
-    match err {
-        DomainError::Conflict {
-            field: Some(_),
-            message,
-        } => Failure {
-            message: format!("User already exists: {message}"),
-            code: 6,
-        },
-        other => other.into(),
-    }
-}
-
-/// Reads secrets from standard input, one line each, in order.
-struct Stdin {
-    lines: std::io::Lines<std::io::StdinLock<'static>>,
-}
-
-impl Stdin {
-    fn new() -> Self {
-        Self {
-            lines: std::io::stdin().lock().lines(),
-        }
-    }
-
-    fn line(&mut self, what: &str) -> Result<String, Failure> {
-        match self.lines.next() {
-            Some(Ok(line)) => Ok(line.trim_end_matches(['\r', '\n']).to_string()),
-            Some(Err(e)) => Err(anyhow::anyhow!("cannot read {what} from stdin: {e}").into()),
-            None => Err(Failure {
-                message: format!("Expected {what} on standard input"),
-                code: 7,
-            }),
-        }
-    }
-}
-
-fn stdin_is_terminal() -> bool {
-    std::io::stdin().is_terminal()
-}
-
-fn prompt_hidden(prompt: &str) -> Result<String, Failure> {
-    rpassword::prompt_password(prompt)
-        .map_err(|e| anyhow::anyhow!("cannot read password from terminal: {e}").into())
-}
-
-/// Asks twice on the terminal until both entries match.
-fn prompt_new_password(label: &str) -> Result<String, Failure> {
-    for _ in 0..3 {
-        let first = prompt_hidden(&format!("{label}: "))?;
-        let second = prompt_hidden(&format!("Confirm {}: ", label.to_lowercase()))?;
-        if first == second {
-            return Ok(first);
-        }
-        eprintln!("Passwords do not match; try again.");
-    }
-    Err(Failure {
-        message: "Passwords do not match".into(),
-        code: 7,
-    })
-}
-
-/// A new password from the flag, stdin or the terminal; `None` when none was
-/// given and there is no terminal to ask on.
-fn new_password(
-    args: &PasswordArgs,
-    stdin: &mut Stdin,
-    label: &str,
-) -> Result<Option<String>, Failure> {
-    if let Some(p) = &args.password {
-        return Ok(Some(p.clone()));
-    }
-    if args.password_stdin {
-        return stdin.line("the password").map(Some);
-    }
-    if stdin_is_terminal() {
-        return prompt_new_password(label).map(Some);
-    }
-    Ok(None)
-}
-
-fn require_password(password: Option<String>) -> Result<String, Failure> {
-    password.ok_or_else(|| Failure {
-        message: "A password is required: pass --password, --password-stdin, or run on a terminal to be prompted".into(),
-        code: 7,
-    })
-}
-
-fn print_user_line(prefix: &str, view: &UserView) {
-    println!(
-        "{prefix}: {} <{}> (id {}, roles: {}, status: {})",
-        view.user.username,
-        view.user.email,
-        view.user.id,
-        view.roles.join(","),
-        view.user.status
-    );
-}
-
 /// Runs one command. `config` was read once by `main`.
 pub async fn run(cli: Cli, mut config: Config) -> Result<(), Failure> {
     if let Some(url) = cli.database_url {
@@ -405,7 +276,7 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
             print_user_line("Superuser created", &created.user);
             Ok(())
         }
-        Command::ProvisionUser(args) => provision(app, args, &mut stdin).await,
+        Command::ProvisionUser(args) => provision::provision(app, args, &mut stdin).await,
         Command::SetPassword { user, password } => {
             let key = user.key()?;
             let password = require_password(new_password(&password, &mut stdin, "New password")?)?;
@@ -507,144 +378,6 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
     }
 }
 
-async fn provision(app: &App, args: ProvisionArgs, stdin: &mut Stdin) -> Result<(), Failure> {
-    let actor_password = match (&args.actor_password, args.actor_password_stdin) {
-        (Some(p), _) => p.clone(),
-        (None, true) => stdin.line("the actor's password")?,
-        (None, false) if stdin_is_terminal() => prompt_hidden("Actor password: ")?,
-        (None, false) => {
-            return Err(Failure {
-                message: "The actor's password is required: pass --actor-password, --actor-password-stdin, or run on a terminal".into(),
-                code: 7,
-            });
-        }
-    };
-    let password = crate::domain::PlainPassword::unchecked(actor_password);
-    let Some(user) = auth::verify_credentials(app, &args.actor_email, &password).await? else {
-        return Err(Failure {
-            message: "Invalid admin credentials".into(),
-            code: 3,
-        });
-    };
-    let actor = auth::actor_for(&app.db, user, Channel::Cli, &auth::Client::default(), None)
-        .await?
-        .actor;
-    let email = Email::parse(&args.email)?;
-    let username = match &args.username {
-        Some(u) => Username::parse(u)?,
-        None => Username::from_email(&email)?,
-    };
-    let roles = args
-        .roles
-        .iter()
-        .map(|r| RoleName::parse(r))
-        .collect::<Result<Vec<_>, _>>()?;
-    // Check the actor's right before asking for the new user's password.
-    access::require_user_manager(&app.db, app.config.flags.enforce, &actor).await?;
-    let password = if args.invite {
-        None
-    } else {
-        new_password(&args.password, stdin, "New user password")?
-    };
-    let new = NewUser {
-        username,
-        email,
-        display_name: args.display_name,
-        roles,
-        password,
-    };
-    if new.password.is_some() {
-        let created = users::create(app, &actor, new).await.map_err(user_exists)?;
-        print_user_line("User created", &created.user);
-        return Ok(());
-    }
-    let invited = invitations::invite(app, &actor, new)
-        .await
-        .map_err(user_exists)?;
-    print_user_line("User created", &invited.user);
-    match invited.delivery.failure() {
-        None => println!("Invitation emailed to {}", invited.user.user.email),
-        Some(reason) => eprintln!(
-            "Warning: the invitation email was not sent ({reason}); share the link below or resend it"
-        ),
-    }
-    println!(
-        "Invitation link (valid until {}): {}",
-        invited.token.expires_at.format("%Y-%m-%d %H:%M UTC"),
-        invitations::link(&app.config, &invited.token.secret)
-    );
-    Ok(())
-}
-
-fn print_users(list: &[UserView], json: bool) {
-    let mut out = std::io::stdout().lock();
-    if json {
-        for v in list {
-            let line = serde_json::json!({
-                "id": v.user.id,
-                "username": v.user.username,
-                "email": v.user.email,
-                "display_name": v.user.display_name,
-                "status": v.user.status,
-                "roles": v.roles,
-                "created_at": v.user.created_at,
-                "last_login_at": v.user.last_login_at,
-                "deleted_at": v.user.deleted_at,
-            });
-            let _ = writeln!(out, "{line}");
-        }
-        return;
-    }
-    let rows: Vec<[String; 6]> = list
-        .iter()
-        .map(|v| {
-            [
-                v.user.id.clone(),
-                v.user.username.clone(),
-                v.user.email.clone(),
-                v.roles.join(","),
-                v.user.status.clone(),
-                v.user.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-            ]
-        })
-        .collect();
-    let header = [
-        "ID",
-        "USERNAME",
-        "EMAIL",
-        "ROLES",
-        "STATUS",
-        "CREATED (UTC)",
-    ];
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let format_row = |cells: &[&str]| {
-        cells
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let _ = writeln!(out, "{}", format_row(&header));
-    for row in &rows {
-        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        let _ = writeln!(out, "{}", format_row(&cells));
-    }
-    let _ = writeln!(
-        out,
-        "({} user{})",
-        rows.len(),
-        if rows.len() == 1 { "" } else { "s" }
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -691,20 +424,5 @@ mod tests {
             .is_err()
         );
         assert!(Cli::try_parse_from(["roster", "delete-user", "--username", "x"]).is_ok());
-    }
-
-    #[test]
-    fn exit_codes_follow_the_error_kind() {
-        assert_eq!(Failure::from(DomainError::forbidden()).code, 4);
-        assert_eq!(Failure::from(DomainError::not_found("x")).code, 5);
-        let exists = user_exists(DomainError::conflict(
-            Some("email"),
-            "Email is already taken",
-        ));
-        assert_eq!(
-            exists.message,
-            "User already exists: Email is already taken"
-        );
-        assert_eq!(exists.code, 6);
     }
 }

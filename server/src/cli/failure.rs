@@ -1,0 +1,77 @@
+//! The CLI's edge for errors: a [`DomainError`] becomes a message and an exit
+//! code (0 success, 2 usage, 1 internal error, 3 invalid credentials,
+//! 4 insufficient permissions, 5 not found, 6 conflict, 7 invalid input).
+
+use crate::error::DomainError;
+
+/// A CLI failure: what to print and which exit code to use.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: i32,
+}
+
+impl From<DomainError> for Failure {
+    fn from(err: DomainError) -> Self {
+        let code = match &err {
+            DomainError::Internal(_) => 1,
+            DomainError::Unauthenticated(_) => 3,
+            DomainError::Forbidden(_) => 4,
+            DomainError::NotFound(_) => 5,
+            DomainError::Conflict { .. } => 6,
+            DomainError::BadInput(_) | DomainError::RateLimited { .. } => 7,
+        };
+        let message = match &err {
+            DomainError::Internal(inner) => format!("{inner:#}"),
+            DomainError::BadInput(list) if list.len() > 1 => list
+                .iter()
+                .map(|e| format!("\n  - {}", e.message))
+                .fold("Invalid input:".to_string(), |acc, line| acc + &line),
+            other => other.to_string(),
+        };
+        Self { message, code }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Self {
+        Self {
+            message: format!("{err:#}"),
+            code: 1,
+        }
+    }
+}
+
+/// Seed 000's wording for a clash when creating an account.
+pub(super) fn user_exists(err: DomainError) -> Failure {
+    match err {
+        DomainError::Conflict {
+            field: Some(_),
+            message,
+        } => Failure {
+            message: format!("User already exists: {message}"),
+            code: 6,
+        },
+        other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_error_kind() {
+        assert_eq!(Failure::from(DomainError::forbidden()).code, 4);
+        assert_eq!(Failure::from(DomainError::not_found("x")).code, 5);
+        let exists = user_exists(DomainError::conflict(
+            Some("email"),
+            "Email is already taken",
+        ));
+        assert_eq!(
+            exists.message,
+            "User already exists: Email is already taken"
+        );
+        assert_eq!(exists.code, 6);
+    }
+}
