@@ -8,7 +8,8 @@ use crate::entity::session;
 use crate::service::access_tokens::TokenView;
 use crate::service::users::UserView;
 
-/// A user's lifecycle state (the domain's, conversions derived both ways).
+/// A user's lifecycle state.
+// The domain's enum; `remote` derives the conversions both ways.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "domain::UserStatus")]
 pub enum UserStatus {

@@ -13,9 +13,10 @@ use sea_orm::{
 use serde_json::json;
 
 use super::access::{self, Actor, Principal};
+use super::actor::{self, Authenticated, Client};
 use super::audit::{self, AuditEvent};
-use super::auth::{self, Authenticated, Client};
 use super::credentials::Credential;
+use super::live_tokens::live;
 use super::quotas::{self, Resource};
 use super::tokens::{digest, new_secret};
 use crate::app::App;
@@ -169,17 +170,6 @@ pub async fn create(app: &App, actor: &Actor, new: NewToken) -> Result<CreatedTo
     })
 }
 
-fn live(user_id: &str, now: DateTime<Utc>) -> sea_orm::Select<pat::Entity> {
-    pat::Entity::find()
-        .filter(pat::Column::UserId.eq(user_id))
-        .filter(pat::Column::RevokedAt.is_null())
-        .filter(
-            sea_orm::Condition::any()
-                .add(pat::Column::ExpiresAt.is_null())
-                .add(pat::Column::ExpiresAt.gt(now)),
-        )
-}
-
 /// Another user's tokens need `tokens:manage` and every permission that user
 /// holds (nobody manages someone more powerful); one's own need nothing.
 async fn require_manage(app: &App, actor: &Actor, owner_id: &str, action: &str) -> Result<()> {
@@ -268,13 +258,8 @@ pub async fn authenticate(
         token.last_used_at = Some(now);
     }
     let scopes: BTreeSet<String> = TokenView::from(token.clone()).scopes.into_iter().collect();
-    let who = auth::actor_for(&app.db, owner, Channel::Api, client, Some(&scopes)).await?;
+    let who = actor::actor_for(&app.db, owner, Channel::Api, client, Some(&scopes)).await?;
     app.credentials
         .put(key, generation, &who, Credential::Token(token.clone()));
     Ok(Some((who, token)))
-}
-
-/// How many live tokens a user holds (the usage side of the token quota).
-pub async fn count_live(db: &impl sea_orm::ConnectionTrait, user_id: &str) -> Result<u64> {
-    Ok(live(user_id, Utc::now()).count(db).await?)
 }

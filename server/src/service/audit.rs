@@ -4,7 +4,7 @@
 use sea_orm::{ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait};
 use serde_json::{Value, json};
 
-use super::access::{Actor, Principal};
+use super::actor::{Actor, Principal};
 use crate::entity::audit_event;
 use crate::error::Result;
 
@@ -85,7 +85,7 @@ pub async fn commit(
         .iter()
         .any(|e| !KEEPS_CREDENTIALS.contains(&e.event_type))
     {
-        super::credentials::invalidate_local();
+        super::invalidation::invalidate_local();
     }
     for (event, id) in events.iter().zip(&ids) {
         tracing::info!(

@@ -1,71 +1,23 @@
 //! Logging in and out, and changing one's own password (SPEC §5).
 
-use std::collections::BTreeSet;
-
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use super::access::{Actor, Principal};
+use super::actor::Actor;
+pub use super::actor::{Authenticated, Client, actor_for};
 use super::audit::{self, AuditEvent};
-use super::roles;
 use super::sessions::{self, NewSession};
 use super::throttle::{self, Scope};
-use super::users::{self, UserKey, UserView};
+use super::users::{self, UserKey};
 use crate::app::App;
 use crate::domain::{Channel, PlainPassword, UserStatus};
 use crate::entity::{session, user};
 use crate::error::{DomainError, Result};
 
-/// Where a request came from, for sessions, throttling and the audit log.
-#[derive(Debug, Clone, Default)]
-pub struct Client {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
 /// The one answer to every failed login, whatever the reason.
 pub const INVALID_LOGIN: &str = "Invalid username or password";
-
-/// An authenticated user: the actor for access checks and the user as shown.
-#[derive(Debug, Clone)]
-pub struct Authenticated {
-    pub actor: Actor,
-    pub user: UserView,
-}
-
-/// Builds the actor for an authenticated user, with their roles'
-/// permissions, narrowed to `scopes` when given (access tokens).
-pub async fn actor_for(
-    db: &impl ConnectionTrait,
-    user: user::Model,
-    channel: Channel,
-    client: &Client,
-    scopes: Option<&BTreeSet<String>>,
-) -> Result<Authenticated> {
-    let grants = roles::grants_of_user(db, &user.id).await?;
-    let permissions = match scopes {
-        Some(scopes) => grants.permissions.intersection(scopes).cloned().collect(),
-        None => grants.permissions,
-    };
-    Ok(Authenticated {
-        actor: Actor {
-            principal: Principal::User {
-                id: user.id.clone(),
-                username: user.username.clone(),
-                permissions,
-            },
-            channel,
-            ip: client.ip.clone(),
-            user_agent: client.user_agent.clone(),
-        },
-        user: UserView {
-            user,
-            roles: grants.roles,
-        },
-    })
-}
 
 /// Checks a login (email or username) and password, and returns the user when
 /// both are right and the user may log in. Unknown users, wrong passwords and

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
-use super::auth::{Authenticated, Client};
+use super::actor::{Authenticated, Client};
 use crate::entity::{personal_access_token as pat, session};
 
 /// How often a SQLite-backed process looks for changes made by others.
@@ -45,19 +45,7 @@ pub const CHANNEL: &str = "roster_credentials";
 /// Entries kept at most; past this the cache starts over.
 const MAX_ENTRIES: usize = 100_000;
 
-/// Bumped by every committed change in this process that may affect a
-/// credential. Process-wide, so that services need no handle to the cache.
-static LOCAL: AtomicU64 = AtomicU64::new(0);
-
-/// Invalidates every credential cache of this process.
-pub fn invalidate_local() {
-    LOCAL.fetch_add(1, Ordering::SeqCst);
-}
-
-/// Changes with every [`invalidate_local`].
-pub fn local_generation() -> u64 {
-    LOCAL.load(Ordering::SeqCst)
-}
+pub use super::invalidation::{invalidate_local, local_generation};
 
 /// The credential a cache entry stands for, as loaded.
 #[derive(Debug, Clone)]
@@ -108,7 +96,7 @@ impl CredentialCache {
     /// Read before loading a credential from the database; pass it to [`put`](Self::put).
     pub fn generation(&self) -> Generation {
         Generation {
-            local: LOCAL.load(Ordering::SeqCst),
+            local: local_generation(),
             remote: self.remote.load(Ordering::SeqCst),
         }
     }

@@ -123,7 +123,7 @@ pub async fn accept(
     secret: &str,
     password: &str,
     confirmation: &str,
-    client: &super::auth::Client,
+    client: &super::actor::Client,
 ) -> Result<UserView> {
     let (user, token) = lookup(app, secret).await?;
     let checked = app.policy.check(
@@ -150,7 +150,7 @@ pub async fn accept(
     if !redeemed || activated != 1 {
         return Err(DomainError::not_found(INVALID_TOKEN));
     }
-    let actor = super::auth::actor_for(
+    let actor = super::actor::actor_for(
         &txn,
         user.user.clone(),
         crate::domain::Channel::Api,

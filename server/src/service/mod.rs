@@ -4,12 +4,15 @@
 
 pub mod access;
 pub mod access_tokens;
+pub mod actor;
 pub mod audit;
 pub mod auth;
 pub mod credentials;
 pub mod database;
 pub mod directory;
+pub mod invalidation;
 pub mod invitations;
+pub mod live_tokens;
 pub mod mailer;
 pub mod password_reset;
 pub mod passwords;
@@ -20,5 +23,5 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 
-pub use access::{Actor, Principal};
+pub use actor::{Actor, Principal};
 pub use audit::AuditEvent;

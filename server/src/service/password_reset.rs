@@ -5,8 +5,8 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::access::Actor;
+use super::actor::Client;
 use super::audit::{self, AuditEvent};
-use super::auth::Client;
 use super::mailer::{self, Delivery};
 use super::tokens::{self, IssuedToken, Purpose};
 use super::users::{self, INVALID_RESET_TOKEN, UserKey};
@@ -100,7 +100,7 @@ pub async fn reset(
         Some(confirmation),
         &[target.username.as_str(), target.email.as_str()],
     )?;
-    let actor = super::auth::actor_for(&app.db, target.clone(), Channel::Api, client, None)
+    let actor = super::actor::actor_for(&app.db, target.clone(), Channel::Api, client, None)
         .await?
         .actor;
     users::replace_password(app, &actor, &target, &checked, None, Some(&token.id)).await?;

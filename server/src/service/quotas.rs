@@ -61,7 +61,7 @@ pub async fn usage(app: &App, user_id: &str) -> Result<Vec<Usage>> {
                 .one(&app.db)
                 .await?;
         let used = match resource {
-            Resource::Tokens => super::access_tokens::count_live(&app.db, user_id).await?,
+            Resource::Tokens => super::live_tokens::count_live(&app.db, user_id).await?,
         };
         out.push(Usage {
             resource,

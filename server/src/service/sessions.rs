@@ -11,8 +11,8 @@ use sea_orm::{
 use serde_json::json;
 
 use super::access::Actor;
+use super::actor::{self, Authenticated, Client};
 use super::audit::{self, AuditEvent};
-use super::auth::{self, Authenticated, Client};
 use super::credentials::Credential;
 use super::tokens::{digest, new_secret};
 use crate::app::App;
@@ -128,7 +128,7 @@ pub async fn authenticate(
         session.last_seen_at = now;
         session.idle_expires_at = idle_expires_at;
     }
-    let who = auth::actor_for(&app.db, user, Channel::Api, client, None).await?;
+    let who = actor::actor_for(&app.db, user, Channel::Api, client, None).await?;
     app.credentials
         .put(key, generation, &who, Credential::Session(session.clone()));
     Ok(Some((who, session)))

@@ -19,11 +19,11 @@ mod lifecycle;
 mod lookup;
 mod password;
 mod profile;
+pub mod view;
 
 use std::fmt;
 
-use crate::domain::{Email, RoleName, UserStatus, Username};
-use crate::entity::user;
+use crate::domain::{Email, RoleName, Username};
 use crate::error::Result;
 use crate::service::tokens::IssuedToken;
 
@@ -36,19 +36,7 @@ pub use lookup::{find, get, require_manage_id};
 pub(crate) use password::replace_password;
 pub use password::{INVALID_RESET_TOKEN, set_password};
 pub use profile::update;
-
-/// A user with the names of their roles (rank order).
-#[derive(Debug, Clone)]
-pub struct UserView {
-    pub user: user::Model,
-    pub roles: Vec<String>,
-}
-
-impl UserView {
-    pub fn status(&self) -> UserStatus {
-        self.user.status.parse().unwrap_or(UserStatus::Deactivated)
-    }
-}
+pub use view::UserView;
 
 /// How an operator names a user: email, username, or id.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
-//! Roles and their permissions (SPEC §3).
+//! Roles and their permissions (SPEC §3): the catalogue (`catalog`), and
+//! custom roles created, changed and deleted by those who may.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -8,25 +9,14 @@ use crate::domain::RoleName;
 use crate::entity::{role, role_permission, user_role};
 use crate::error::{DomainError, Result};
 
+pub mod catalog;
+
+pub use catalog::{
+    Grants, RoleWithPermissions, builtin, grants_of_user, list, names_by_user, of_user,
+    permissions_of_user, rank, resolve,
+};
 pub use roster_migration::seed::{ADMIN, BUILTIN_ROLES, EDITOR, SUPERUSER, VIEWER};
 
-/// A role with the permissions it grants.
-#[derive(Debug, Clone)]
-pub struct RoleWithPermissions {
-    pub role: role::Model,
-    pub permissions: BTreeSet<String>,
-}
-
-/// Ranks built-in roles first, most powerful first, then custom roles by name.
-pub fn rank(name: &str) -> (usize, String) {
-    let position = BUILTIN_ROLES
-        .iter()
-        .position(|r| r.name == name)
-        .unwrap_or(BUILTIN_ROLES.len());
-    (position, name.to_string())
-}
-
-/// Every role, built-ins first.
 /// The role catalogue for someone who may see it: `users:read` (to read
 /// who holds what) or `roles:manage`.
 pub async fn list_for(
@@ -41,140 +31,6 @@ pub async fn list_for(
     )
     .await?;
     list(&app.db).await
-}
-
-pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<RoleWithPermissions>> {
-    let rows = role::Entity::find()
-        .find_with_related(role_permission::Entity)
-        .all(db)
-        .await?;
-    Ok(ranked(rows))
-}
-
-fn ranked(rows: Vec<(role::Model, Vec<role_permission::Model>)>) -> Vec<RoleWithPermissions> {
-    let mut roles: Vec<RoleWithPermissions> = rows
-        .into_iter()
-        .map(|(role, perms)| RoleWithPermissions {
-            role,
-            permissions: perms.into_iter().map(|p| p.permission).collect(),
-        })
-        .collect();
-    roles.sort_by_key(|r| rank(&r.role.name));
-    roles
-}
-
-/// Resolves role names, failing with every unknown name and the known ones.
-pub async fn resolve(
-    db: &impl ConnectionTrait,
-    names: &[RoleName],
-) -> Result<Vec<RoleWithPermissions>> {
-    let all = list(db).await?;
-    let mut found = Vec::new();
-    let mut unknown = Vec::new();
-    for name in names {
-        match all.iter().find(|r| r.role.name == name.as_str()) {
-            Some(r) => {
-                if !found
-                    .iter()
-                    .any(|f: &RoleWithPermissions| f.role.id == r.role.id)
-                {
-                    found.push(r.clone());
-                }
-            }
-            None => unknown.push(name.as_str()),
-        }
-    }
-    if !unknown.is_empty() {
-        let available: Vec<&str> = all.iter().map(|r| r.role.name.as_str()).collect();
-        return Err(DomainError::bad_input(
-            "roles",
-            format!(
-                "Unknown role {}; available roles: {}",
-                unknown
-                    .iter()
-                    .map(|u| format!("'{u}'"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                available.join(", ")
-            ),
-        ));
-    }
-    Ok(found)
-}
-
-/// Role names per user, each list in rank order.
-pub async fn names_by_user(
-    db: &impl ConnectionTrait,
-    user_ids: &[String],
-) -> Result<BTreeMap<String, Vec<String>>> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    if user_ids.is_empty() {
-        return Ok(out);
-    }
-    let rows = user_role::Entity::find()
-        .filter(user_role::Column::UserId.is_in(user_ids.iter().cloned()))
-        .find_also_related(role::Entity)
-        .all(db)
-        .await?;
-    for (assignment, role) in rows {
-        if let Some(role) = role {
-            out.entry(assignment.user_id).or_default().push(role.name);
-        }
-    }
-    for names in out.values_mut() {
-        names.sort_by_key(|n| rank(n));
-    }
-    Ok(out)
-}
-
-/// The roles a user holds, rank order, with their permissions (one query).
-pub async fn of_user(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<RoleWithPermissions>> {
-    let rows = role::Entity::find()
-        .inner_join(user_role::Entity)
-        .filter(user_role::Column::UserId.eq(user_id))
-        .find_with_related(role_permission::Entity)
-        .all(db)
-        .await?;
-    Ok(ranked(rows))
-}
-
-/// What a user's roles give them.
-#[derive(Debug, Clone, Default)]
-pub struct Grants {
-    /// Role names, rank order.
-    pub roles: Vec<String>,
-    /// The union of the roles' permissions.
-    pub permissions: BTreeSet<String>,
-}
-
-/// A user's roles and effective permissions, in one query.
-pub async fn grants_of_user(db: &impl ConnectionTrait, user_id: &str) -> Result<Grants> {
-    let roles = of_user(db, user_id).await?;
-    Ok(Grants {
-        roles: roles.iter().map(|r| r.role.name.clone()).collect(),
-        permissions: roles.into_iter().flat_map(|r| r.permissions).collect(),
-    })
-}
-
-/// The permissions a user holds through all their roles.
-pub async fn permissions_of_user(
-    db: &impl ConnectionTrait,
-    user_id: &str,
-) -> Result<BTreeSet<String>> {
-    Ok(grants_of_user(db, user_id).await?.permissions)
-}
-
-/// The built-in role with this name; it exists in every migrated database.
-pub async fn builtin(db: &impl ConnectionTrait, name: &str) -> Result<role::Model> {
-    role::Entity::find()
-        .filter(role::Column::Name.eq(name))
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            DomainError::Internal(anyhow::anyhow!(
-                "built-in role {name} is missing; run `roster ensure-defaults`"
-            ))
-        })
 }
 
 /// A custom role's definition.

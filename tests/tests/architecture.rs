@@ -1,0 +1,258 @@
+//! The rules of ARCHITECTURE.md that a reader of the sources can check: no
+//! import cycle among the server's modules, no module over 600 lines, no
+//! permission decision outside the service layer, and transactions begun in
+//! one place only.
+#![expect(clippy::expect_used, reason = "tests fail loudly")]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The server's sources, module path → text without comments and tests.
+fn modules() -> BTreeMap<String, (PathBuf, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/src");
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read server/src").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let rel = path
+                .strip_prefix(&root)
+                .expect("under src")
+                .with_extension("");
+            let mut parts: Vec<String> = rel
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect();
+            if parts
+                .last()
+                .is_some_and(|l| l == "mod" || l == "lib" || l == "main")
+            {
+                parts.pop();
+            }
+            let text = std::fs::read_to_string(&path).expect("read source");
+            out.insert(parts.join("::"), (path, text));
+        }
+    }
+    out
+}
+
+/// The code before its `#[cfg(test)]` module, without `//` comments.
+fn code(text: &str) -> String {
+    let before_tests = text.split("#[cfg(test)]").next().unwrap_or_default();
+    before_tests
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every `crate::a::b`, `super::a` or `self::a` path in `code`, as module
+/// path segments relative to the crate root.
+fn references(module: &str, code: &str) -> Vec<Vec<String>> {
+    let base: Vec<String> = if module.is_empty() {
+        Vec::new()
+    } else {
+        module.split("::").map(str::to_string).collect()
+    };
+    // `a::b`'s `super` is `a`, whether it lives in `a/b.rs` or `a/b/mod.rs`.
+    let parent: Vec<String> = base[..base.len().saturating_sub(1)].to_vec();
+    let mut out = Vec::new();
+    let bytes = code.as_bytes();
+    for (kind, prefix) in [("crate", Vec::new()), ("super", parent), ("self", base)] {
+        let needle = format!("{kind}::");
+        let mut at = 0;
+        while let Some(found) = code[at..].find(&needle) {
+            let start = at + found;
+            at = start + needle.len();
+            if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
+                continue;
+            }
+            let rest = &code[at..];
+            let path: Vec<String> = rest
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                .next()
+                .unwrap_or_default()
+                .split("::")
+                .take_while(|s| {
+                    !s.is_empty()
+                        && s.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                })
+                .map(str::to_string)
+                .collect();
+            let mut full = prefix.clone();
+            full.extend(path);
+            out.push(full);
+        }
+    }
+    out
+}
+
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let mods = modules();
+    let mut graph = BTreeMap::new();
+    for (name, (_, text)) in &mods {
+        let mut deps = BTreeSet::new();
+        for parts in references(name, &code(text)) {
+            for k in (1..=parts.len()).rev() {
+                let candidate = parts[..k].join("::");
+                if mods.contains_key(&candidate) {
+                    if &candidate != name {
+                        deps.insert(candidate);
+                    }
+                    break;
+                }
+            }
+        }
+        graph.insert(name.clone(), deps);
+    }
+    graph
+}
+
+/// The strongly connected components with more than one module (Tarjan).
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    struct State<'a> {
+        graph: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        on: BTreeSet<&'a str>,
+        next: usize,
+        out: Vec<Vec<String>>,
+    }
+    fn visit<'a>(s: &mut State<'a>, v: &'a str) {
+        s.index.insert(v, s.next);
+        s.low.insert(v, s.next);
+        s.next += 1;
+        s.stack.push(v);
+        s.on.insert(v);
+        let graph = s.graph;
+        for w in graph.get(v).into_iter().flatten() {
+            let w = w.as_str();
+            if !s.index.contains_key(w) {
+                visit(s, w);
+                let lw = s.low[w];
+                let lv = s.low[v];
+                s.low.insert(v, lv.min(lw));
+            } else if s.on.contains(w) {
+                let iw = s.index[w];
+                let lv = s.low[v];
+                s.low.insert(v, lv.min(iw));
+            }
+        }
+        if s.low[v] == s.index[v] {
+            let mut component = Vec::new();
+            while let Some(w) = s.stack.pop() {
+                s.on.remove(w);
+                component.push(w.to_string());
+                if w == v {
+                    break;
+                }
+            }
+            if component.len() > 1 {
+                component.sort();
+                s.out.push(component);
+            }
+        }
+    }
+    let mut s = State {
+        graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on: BTreeSet::new(),
+        next: 0,
+        out: Vec::new(),
+    };
+    for v in graph.keys() {
+        if !s.index.contains_key(v.as_str()) {
+            visit(&mut s, v);
+        }
+    }
+    s.out
+}
+
+#[test]
+fn no_import_cycle_among_the_servers_modules() {
+    let graph = graph();
+    assert!(graph.len() > 40, "found only {} modules", graph.len());
+    assert!(
+        graph["service::audit"].contains("service::actor"),
+        "the reference scan is broken: {:?}",
+        graph["service::audit"]
+    );
+    // sea-orm's `Related` impls link entities both ways by design.
+    let found: Vec<_> = cycles(&graph)
+        .into_iter()
+        .filter(|c| !c.iter().all(|m| m.starts_with("entity::")))
+        .collect();
+    assert!(found.is_empty(), "import cycles: {found:#?}");
+}
+
+#[test]
+fn a_cycle_is_found_when_there_is_one() {
+    let mut graph = BTreeMap::new();
+    for (a, b) in [("a", "b"), ("b", "c"), ("c", "a"), ("d", "a")] {
+        graph
+            .entry(a.to_string())
+            .or_insert_with(BTreeSet::new)
+            .insert(b.to_string());
+    }
+    assert_eq!(cycles(&graph), vec![vec!["a", "b", "c"]]);
+}
+
+#[test]
+fn no_server_module_is_over_600_lines() {
+    let long: Vec<_> = modules()
+        .into_iter()
+        .map(|(name, (_, text))| (name, text.lines().count()))
+        .filter(|(_, lines)| *lines > 600)
+        .collect();
+    assert!(long.is_empty(), "split these: {long:?}");
+}
+
+#[test]
+fn permissions_are_decided_in_the_service_layer_only() {
+    for (name, (path, text)) in modules() {
+        if name.starts_with("service") || name.starts_with("domain") {
+            continue;
+        }
+        let code = code(&text);
+        assert!(
+            !code.contains(".has_permission("),
+            "{}: asks has_permission itself; call a decision of service::access",
+            path.display()
+        );
+        for prefix in ["users:", "roles:", "tokens:", "orgs:", "audit:", "system:"] {
+            assert!(
+                !code.contains(&format!("\"{prefix}")),
+                "{}: names a permission ({prefix}…); decisions live in service::access",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn transactions_begin_in_one_place() {
+    for (name, (path, text)) in modules() {
+        if name == "db" {
+            continue;
+        }
+        let code = code(&text);
+        for call in [".begin()", ".begin_with_config(", ".begin_with_options("] {
+            assert!(
+                !code.contains(call),
+                "{}: begins a transaction itself; use db::begin",
+                path.display()
+            );
+        }
+    }
+}
