@@ -1,6 +1,7 @@
 //! [`App`]: the configuration and shared resources every service works with.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use sea_orm::DatabaseConnection;
 
@@ -21,6 +22,10 @@ pub struct App {
     /// Authenticated sessions and tokens, so requests need not read the
     /// database (see `service::credentials`).
     pub credentials: Arc<CredentialCache>,
+    /// Set once this process has seen a superuser: from then on the public
+    /// `serverInfo.needsBootstrap` is answered without a query (nobody can
+    /// remove the last active superuser through Roster).
+    pub superuser_seen: Arc<AtomicBool>,
 }
 
 impl App {
@@ -30,6 +35,7 @@ impl App {
             policy: PasswordPolicy::new(config.password_profile),
             mailer: Mailer::new(&config.email)?,
             credentials: Arc::new(CredentialCache::new(config.auth.credential_cache)),
+            superuser_seen: Arc::default(),
             config: Arc::new(config),
             db,
         })

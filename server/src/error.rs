@@ -3,7 +3,7 @@
 //! Services return [`DomainError`]. Each edge maps it once: GraphQL to an
 //! error with a stable `extensions.code` (`graphql/error.rs`), the HTTP routes
 //! to a status and the same JSON (`http/error.rs`), the CLI to a message and
-//! an exit code (`cli.rs`). Internal errors are logged in full and reach
+//! an exit code (`cli/failure.rs`). Internal errors are logged in full and reach
 //! clients only as "Internal server error".
 
 use sea_orm::{DbErr, SqlErr};
@@ -83,6 +83,16 @@ impl DomainError {
 
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::NotFound(message.into())
+    }
+
+    /// A missing row reported as `instead` (a link whose user is gone is as
+    /// invalid as an unknown link); any other error, an outage above all,
+    /// stays what it is.
+    pub fn when_missing(self, instead: impl FnOnce() -> Self) -> Self {
+        match self {
+            Self::NotFound(_) => instead(),
+            other => other,
+        }
     }
 
     /// The stable `extensions.code` of this error.

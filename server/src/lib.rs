@@ -59,7 +59,7 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
 /// On a server nobody can administer yet, says how to create the first
 /// superuser (bootstrapping stays a CLI command; the login page says so too).
 async fn announce_bootstrap(app: &App) {
-    match service::users::needs_bootstrap(&app.db).await {
+    match service::users::needs_bootstrap_cached(app).await {
         Ok(true) => tracing::warn!(
             "no superuser exists yet, so nobody can sign in to administer Roster; create one with: \
              roster bootstrap-superuser --email <EMAIL>{}",
@@ -70,12 +70,15 @@ async fn announce_bootstrap(app: &App) {
     }
 }
 
-/// `--database-url` for the logged bootstrap command, unless it is the
-/// default database (credentials are redacted).
+/// How the logged bootstrap command names this server's database: nothing
+/// for the default, the URL when it holds no password, else a pointer to
+/// the server's `DATABASE_URL` (a password is never logged).
 fn bootstrap_database_arg(url: &str) -> String {
     if url == config::DEFAULT_DATABASE_URL {
         String::new()
+    } else if config::redact_url(url) == url {
+        format!(" --database-url '{url}'")
     } else {
-        format!(" --database-url '{}'", config::redact_url(url))
+        " (with this server's DATABASE_URL in the environment)".to_string()
     }
 }

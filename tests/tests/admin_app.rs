@@ -424,13 +424,13 @@ async fn a_first_run_and_hidden_screens_in_the_browser(backend: Backend) {
         .await;
     // A screen's address, loaded afresh, is not served.
     jane.goto(&format!("{base}/admin/users")).await;
+    let body = jane.body_text().await;
     assert!(
-        jane.body_text()
-            .await
-            .contains("The admin screens are turned off"),
-        "{}",
-        jane.body_text().await
+        body.contains("The admin screens are turned off on this server (USER_MGMT_UI)."),
+        "{body}"
     );
+    // The server's 404, not the app saying so.
+    assert!(!jane.has("#screens-off").await, "{body}");
     jane.close().await;
     admin.close().await;
 }

@@ -43,18 +43,86 @@ fn modules() -> BTreeMap<String, (PathBuf, String)> {
     out
 }
 
-/// The code before its `#[cfg(test)]` module, without `//` comments.
+/// The code before its `#[cfg(test)]` module, without `//` comments (a
+/// `//` inside a string, as in `"http://"`, is kept).
 fn code(text: &str) -> String {
     let before_tests = text.split("#[cfg(test)]").next().unwrap_or_default();
     before_tests
         .lines()
-        .map(|l| l.split("//").next().unwrap_or_default())
+        .map(|line| {
+            let mut in_string = false;
+            let mut prev = ' ';
+            for (i, c) in line.char_indices() {
+                match c {
+                    '"' if prev != '\\' => in_string = !in_string,
+                    '/' if !in_string && prev == '/' => return &line[..i - 1],
+                    _ => {}
+                }
+                prev = c;
+            }
+            line
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-/// Every `crate::a::b`, `super::a` or `self::a` path in `code`, as module
-/// path segments relative to the crate root.
+/// The module paths a `use` tree names, braces expanded:
+/// `a::{b, c::{d, e}}` gives `a::b`, `a::c::d` and `a::c::e`.
+fn expand(tree: &str) -> Vec<Vec<String>> {
+    let tree = tree.trim();
+    let segment_ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    let Some(open) = tree.find('{') else {
+        let path: Vec<String> = tree
+            .split("::")
+            .map(str::trim)
+            .take_while(|s| segment_ok(s))
+            .map(str::to_string)
+            .collect();
+        return vec![path];
+    };
+    let prefix: Vec<String> = tree[..open]
+        .trim_end_matches("::")
+        .split("::")
+        .map(str::trim)
+        .filter(|s| segment_ok(s))
+        .map(str::to_string)
+        .collect();
+    let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+    let mut items = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                items.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&inner[start..]);
+    let mut out = Vec::new();
+    for item in items.into_iter().filter(|i| !i.trim().is_empty()) {
+        for rest in expand(item) {
+            let mut full = prefix.clone();
+            if rest.first().is_some_and(|s| s == "self") {
+                full.extend(rest.into_iter().skip(1));
+            } else {
+                full.extend(rest);
+            }
+            out.push(full);
+        }
+    }
+    out
+}
+
+/// Every `crate::…`, `super::…` or `self::…` path in `code` (in `use` trees
+/// with braces too), as module path segments from the crate root.
 fn references(module: &str, code: &str) -> Vec<Vec<String>> {
     let base: Vec<String> = if module.is_empty() {
         Vec::new()
@@ -74,22 +142,33 @@ fn references(module: &str, code: &str) -> Vec<Vec<String>> {
             if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
                 continue;
             }
+            // The path runs to the end of its use tree: a balanced `{…}`, or
+            // the first character that cannot be part of a path.
             let rest = &code[at..];
-            let path: Vec<String> = rest
-                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
-                .next()
-                .unwrap_or_default()
-                .split("::")
-                .take_while(|s| {
-                    !s.is_empty()
-                        && s.chars()
-                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-                })
-                .map(str::to_string)
-                .collect();
-            let mut full = prefix.clone();
-            full.extend(path);
-            out.push(full);
+            let mut depth = 0usize;
+            let mut end = rest.len();
+            for (i, c) in rest.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth > 0 => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = i + 1;
+                            break;
+                        }
+                    }
+                    c if depth == 0 && !(c.is_ascii_alphanumeric() || c == '_' || c == ':') => {
+                        end = i;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            for path in expand(&rest[..end]) {
+                let mut full = prefix.clone();
+                full.extend(path);
+                out.push(full);
+            }
         }
     }
     out
@@ -194,6 +273,30 @@ fn no_import_cycle_among_the_servers_modules() {
         .filter(|c| !c.iter().all(|m| m.starts_with("entity::")))
         .collect();
     assert!(found.is_empty(), "import cycles: {found:#?}");
+}
+
+#[test]
+fn grouped_imports_are_followed() {
+    let found = references(
+        "service::auth",
+        &code(
+            "use super::{access_tokens, roles::{self, catalog}};\nuse crate::db;\nlet x = \"http://a\"; // super::nope",
+        ),
+    );
+    let names: Vec<String> = found.iter().map(|p| p.join("::")).collect();
+    for want in [
+        "service::access_tokens",
+        "service::roles",
+        "service::roles::catalog",
+        "db",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
+    }
+    assert!(!names.iter().any(|n| n.contains("nope")), "{names:?}");
+    assert!(
+        code("let x = \"http://a\"; // super::nope").contains("http://a"),
+        "strings keep their //"
+    );
 }
 
 #[test]

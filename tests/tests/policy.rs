@@ -100,8 +100,10 @@ async fn the_role_catalogue_needs_users_read_or_roles_manage(backend: Backend) {
     assert!(names.as_array().is_some_and(|r| r.len() >= 4), "{names}");
 }
 
-/// A failed login is recorded as an API call by nobody — not as the operator
-/// of the command line.
+/// A failed login and a reset request are recorded as API calls by nobody
+/// (no actor id or name, channel `api`) — never as the operator of the
+/// command line. (That an anonymous principal holds no permission at all is
+/// unit-tested in `server/src/service/actor.rs`.)
 async fn anonymous_callers_are_nobody_in_the_audit_log(backend: Backend) {
     let (db, server) = setup(backend).await;
     server.client().login("jane", "Wrong-Password-1!").await;

@@ -620,7 +620,66 @@ async fn admins_cannot_act_on_someone_more_powerful(backend: Backend) {
     assert_eq!(allowed[0], json!({ "limit": 3, "overridden": true }));
 }
 
+/// One display-name rule wherever a name comes in: createUser, updateUser
+/// and `roster provision-user` refuse 101 characters and control characters
+/// alike, accept 100, and store nothing when refused.
+async fn display_names_follow_one_rule_everywhere(backend: Backend) {
+    let (db, server) = setup(backend).await;
+    let (ops, _) = server.client().login("ops", USER_PASSWORD).await;
+    let long = "é".repeat(101);
+    let create = "mutation($u: String!, $e: String!, $d: String) { createUser(input: { username: $u, email: $e, displayName: $d, roles: [\"viewer\"] }) { user { id displayName } } }";
+    for bad in [long.as_str(), "Jane\nDoe"] {
+        let reply = ops
+            .query(
+                create,
+                json!({ "u": "longname", "e": "long@example.com", "d": bad }),
+            )
+            .await;
+        assert_eq!(reply.code(), "BAD_USER_INPUT", "{reply:?}");
+        assert_eq!(
+            reply.body["errors"][0]["extensions"]["fieldErrors"][0]["field"],
+            "displayName"
+        );
+    }
+    let fine = "é".repeat(100);
+    let made = ops
+        .query(
+            create,
+            json!({ "u": "longname", "e": "long@example.com", "d": format!("  {fine} ") }),
+        )
+        .await;
+    assert_eq!(made.data("createUser.user.displayName"), fine.as_str());
+    let id = made.data("createUser.user.id");
+    let update = "mutation($id: ID!, $d: String) { updateUser(id: $id, input: { displayName: $d }) { displayName } }";
+    let refused = ops.query(update, json!({ "id": id, "d": long })).await;
+    assert_eq!(refused.code(), "BAD_USER_INPUT");
+    let cleared = ops.query(update, json!({ "id": id, "d": "   " })).await;
+    assert_eq!(cleared.data("updateUser.displayName"), Value::Null);
+    db.roster()
+        .args([
+            "provision-user",
+            "--actor-email",
+            roster_tests::ADMIN_EMAIL,
+            "--actor-password",
+            ADMIN_PASSWORD,
+            "--email",
+            "cli@example.com",
+            "--display-name",
+            &long,
+            "--password",
+            USER_PASSWORD,
+        ])
+        .run()
+        .await
+        .fails_with(7, "Display name must be at most 100 characters");
+    let stored = db
+        .strings("SELECT email FROM users WHERE email IN ('cli@example.com', 'long@example.com') ORDER BY email")
+        .await;
+    assert_eq!(stored, vec!["long@example.com".to_string()]);
+}
+
 on_both_backends!(
+    display_names_follow_one_rule_everywhere,
     admins_cannot_act_on_someone_more_powerful,
     admins_see_and_end_a_users_sessions,
     every_transition_and_every_forbidden_one,

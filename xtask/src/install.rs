@@ -7,30 +7,14 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::step::{Piece, apt_install, on_path, probe, run, say};
+use crate::step::{Piece, apt_install, is_root, on_path, probe, run, say};
 
 pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132";
 
-/// rustfmt and clippy, the wasm32 target, trunk, the wasm-bindgen-cli that
-/// matches `web/Cargo.lock`, and wasm-opt: what `trunk build` needs.
+/// The wasm32 target, trunk, the wasm-bindgen-cli that matches
+/// `web/Cargo.lock`, and wasm-opt: what `trunk build` needs.
 pub fn app_toolchain(root: &Path) -> Result<()> {
-    let components = || probe("rustup", ["component", "list", "--installed"]).unwrap_or_default();
-    Piece {
-        name: "rustfmt and clippy",
-        manual: "rustup component add rustfmt clippy".into(),
-        slow: None,
-    }
-    .ensure(
-        || {
-            let installed = components();
-            ["rustfmt", "clippy"]
-                .iter()
-                .all(|c| installed.lines().any(|l| l.starts_with(c)))
-        },
-        || run(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"])),
-    )?;
-
     Piece {
         name: "Rust target wasm32-unknown-unknown",
         manual: "rustup target add wasm32-unknown-unknown".into(),
@@ -82,7 +66,9 @@ pub fn app_toolchain(root: &Path) -> Result<()> {
     let wasm_opt = format!("wasm-opt (binaryen {BINARYEN_VERSION})");
     Piece {
         name: &wasm_opt,
-        manual: format!("npm install -g binaryen@{BINARYEN_VERSION}"),
+        manual: format!(
+            "npm install -g binaryen@{BINARYEN_VERSION} (as root, or after `npm config set prefix ~/.local` with ~/.local/bin on PATH)"
+        ),
         slow: None,
     }
     .ensure(
@@ -101,6 +87,26 @@ pub fn app_toolchain(root: &Path) -> Result<()> {
             ]))
         },
     )
+}
+
+/// rustfmt and clippy: what the format check and the lint need.
+pub fn lint_tools() -> Result<()> {
+    let components = || probe("rustup", ["component", "list", "--installed"]).unwrap_or_default();
+    Piece {
+        name: "rustfmt and clippy",
+        manual: "rustup component add rustfmt clippy".into(),
+        slow: None,
+    }
+    .ensure(
+        || {
+            let installed = components();
+            ["rustfmt", "clippy"]
+                .iter()
+                .all(|c| installed.lines().any(|l| l.starts_with(c)))
+        },
+        || run(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"])),
+    )?;
+    Ok(())
 }
 
 /// Headless Chromium and chromedriver, the SMTP server, and the node
@@ -123,20 +129,32 @@ pub fn test_peers(root: &Path) -> Result<()> {
 
     Piece {
         name: "Python aiosmtpd (the tests' SMTP server)",
-        manual: "python3 -m pip install aiosmtpd".into(),
+        manual: "python3 -m pip install aiosmtpd, or on Debian: apt-get install python3-aiosmtpd"
+            .into(),
         slow: None,
     }
     .ensure(
         || probe("python3", ["-c", "import aiosmtpd"]).is_some(),
         || {
-            run(Command::new("python3").args([
+            let pip = run(Command::new("python3").args([
                 "-m",
                 "pip",
                 "install",
                 "--quiet",
                 "--disable-pip-version-check",
                 "aiosmtpd",
-            ]))
+            ]));
+            // Debian's own Python refuses pip (externally managed) or has
+            // none; its package is the way there.
+            match pip {
+                Err(e) if is_root() => {
+                    say(format!(
+                        "pip could not install aiosmtpd ({e:#}); trying Debian's python3-aiosmtpd"
+                    ));
+                    apt_install(&["python3-aiosmtpd"])
+                }
+                other => other,
+            }
         },
     )?;
 

@@ -30,22 +30,35 @@ impl Postgres {
                     "Postgres: ROSTER_TEST_POSTGRES_URL={}",
                     redact(&url)
                 ));
+                if !logs_in(&url) {
+                    bail!(
+                        "cannot log in to ROSTER_TEST_POSTGRES_URL={} (psql -c 'select 1' failed)",
+                        redact(&url)
+                    );
+                }
                 return Ok(Self {
                     url,
                     _cluster: None,
                 });
             }
+            let url = "postgres://postgres@127.0.0.1:5432".to_string();
             if answers(5432) {
-                let url = "postgres://postgres@127.0.0.1:5432".to_string();
-                say(format!("Postgres: the server on 127.0.0.1:5432 ({url})"));
-                return Ok(Self {
-                    url,
-                    _cluster: None,
-                });
+                if logs_in(&url) {
+                    say(format!("Postgres: the server on 127.0.0.1:5432 ({url})"));
+                    return Ok(Self {
+                        url,
+                        _cluster: None,
+                    });
+                }
+                say(format!(
+                    "Postgres: the server on 127.0.0.1:5432 refuses {url} (it wants a password?); \
+                     set ROSTER_TEST_POSTGRES_URL to use it. Starting a throwaway cluster instead"
+                ));
+            } else {
+                say(
+                    "Postgres: nothing answers on 127.0.0.1:5432 and ROSTER_TEST_POSTGRES_URL is unset",
+                );
             }
-            say(
-                "Postgres: nothing answers on 127.0.0.1:5432 and ROSTER_TEST_POSTGRES_URL is unset",
-            );
         }
         let cluster = Cluster::start()?;
         let url = format!("postgres://postgres@127.0.0.1:{}", cluster.port);
@@ -55,6 +68,42 @@ impl Postgres {
             _cluster: Some(cluster),
         })
     }
+
+    /// True for a throwaway cluster (fsync off: fast, not for benchmarks).
+    pub fn is_throwaway(&self) -> bool {
+        self._cluster.is_some()
+    }
+}
+
+/// Whether `url` takes a login: `psql -c 'select 1'` when psql is here
+/// (pg_isready would not log in); without psql, a TCP answer has to do.
+fn logs_in(url: &str) -> bool {
+    if !on_path("psql") {
+        return true;
+    }
+    for _ in 0..10 {
+        let ok = Command::new("psql")
+            .args([
+                "--no-psqlrc",
+                "--quiet",
+                "--tuples-only",
+                "--dbname",
+                url,
+                "--command",
+                "select 1",
+            ])
+            .env("PGCONNECT_TIMEOUT", "3")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    false
 }
 
 fn answers(port: u16) -> bool {
@@ -92,6 +141,7 @@ impl Cluster {
         };
         bin.ensure(|| server_bin().is_some(), || apt_install(&["postgresql"]))?;
         let bin = server_bin().context("initdb and pg_ctl not found")?;
+        remove_stale(&bin.join("pg_ctl"));
         let port = free_port()?;
         let dir =
             std::env::temp_dir().join(format!("roster-postgres-{}-{port}", std::process::id()));
@@ -131,6 +181,10 @@ impl Cluster {
             .arg("--log")
             .arg(cluster.dir.join("postgres.log"))
             .args(["--options", &options, "--wait", "start"]))?;
+        say(format!(
+            "Postgres: if this task is killed, the next one stops the cluster; by hand: pg_ctl --pgdata {} stop",
+            data.display()
+        ));
         Ok(cluster)
     }
 
@@ -168,6 +222,49 @@ impl Drop for Cluster {
     }
 }
 
+/// Stops and removes throwaway clusters left by tasks that were killed
+/// (their folder names the task's process id, and that process is gone).
+fn remove_stale(pg_ctl: &Path) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("roster-postgres-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let dir = entry.path();
+        let data = dir.join("data");
+        let mut stop = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(pg_ctl);
+            c
+        } else {
+            Command::new(pg_ctl)
+        };
+        let _ = stop
+            .arg("--pgdata")
+            .arg(&data)
+            .args(["--mode=immediate", "--wait", "stop"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        if std::fs::remove_dir_all(&dir).is_ok() {
+            say(format!(
+                "Postgres: removed a throwaway cluster left by a killed task ({})",
+                dir.display()
+            ));
+        }
+    }
+}
+
 /// The folder holding initdb and pg_ctl: PATH, then Debian's versioned
 /// folders (`/usr/lib/postgresql/<N>/bin`, newest first).
 fn server_bin() -> Option<PathBuf> {
@@ -192,29 +289,6 @@ fn server_bin() -> Option<PathBuf> {
 fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(listener.local_addr()?.port())
-}
-
-/// Fails unless the server at `url` takes connections (pg_isready when
-/// present), waiting a little for one that is starting.
-pub fn check(pg: &Postgres) -> Result<()> {
-    if !on_path("pg_isready") {
-        return Ok(());
-    }
-    for _ in 0..20 {
-        let ok = Command::new("pg_isready")
-            .args(["--quiet", "--dbname", &pg.url])
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    bail!(
-        "Postgres at {} does not accept connections; the Postgres tests must run: \
-         start it, or set ROSTER_TEST_POSTGRES_URL, or pass --throwaway-postgres",
-        redact(&pg.url)
-    )
 }
 
 #[cfg(test)]

@@ -117,7 +117,9 @@ impl Piece<'_> {
                 Ok(())
             }
             Ok(()) => bail!(
-                "{} is still missing after installing it ({took}); install it by hand: {}",
+                "{} is still missing after installing it ({took}): is the folder it went to \
+                 (~/.cargo/bin for cargo install, npm's global bin for npm) on PATH? \
+                 Else install it by hand: {}",
                 self.name,
                 self.manual
             ),

@@ -2,7 +2,7 @@
 //! admin's own credentials, with a password or by invitation.
 
 use crate::app::App;
-use crate::domain::{Channel, Email, RoleName, Username};
+use crate::domain::{Channel, DisplayName, Email, RoleName, Username};
 use crate::service::users::{self, NewUser};
 use crate::service::{access, auth, invitations};
 
@@ -56,7 +56,12 @@ pub(super) async fn provision(
     let new = NewUser {
         username,
         email,
-        display_name: args.display_name,
+        display_name: args
+            .display_name
+            .as_deref()
+            .map(DisplayName::parse)
+            .transpose()?
+            .flatten(),
         roles,
         password,
     };

@@ -4,7 +4,7 @@
 mod names;
 pub mod password;
 
-pub use names::{Email, Permission, RoleName, Username};
+pub use names::{DisplayName, Email, Permission, RoleName, Username};
 pub use password::{PasswordPolicy, PlainPassword};
 
 use std::fmt;

@@ -106,6 +106,41 @@ impl Email {
     }
 }
 
+/// A person's name as shown: trimmed, at most [`DisplayName::MAX_CHARS`]
+/// characters, no control characters (a newline would break the CLI's table
+/// and the log lines). The same rule wherever a display name comes in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DisplayName(String);
+string_newtype!(DisplayName);
+
+impl DisplayName {
+    pub const MAX_CHARS: usize = 100;
+
+    /// `None` for a blank value: the user has no display name.
+    pub fn parse(raw: &str) -> Result<Option<Self>, DomainError> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        if value.chars().count() > Self::MAX_CHARS {
+            return Err(DomainError::bad_input(
+                "displayName",
+                format!(
+                    "Display name must be at most {} characters",
+                    Self::MAX_CHARS
+                ),
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(DomainError::bad_input(
+                "displayName",
+                "Display name must not contain control characters",
+            ));
+        }
+        Ok(Some(Self(value.to_string())))
+    }
+}
+
 /// A role's name: lowercase letters, digits, `_` and `-`, 2–50 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RoleName(String);
@@ -228,5 +263,19 @@ mod tests {
         for bad in ["users", ":read", "users:", "Users:Read", "a:b:c"] {
             assert!(Permission::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn display_names_follow_one_rule() {
+        let ok = DisplayName::parse("  Jane Doe ").ok().flatten();
+        assert_eq!(ok.as_ref().map(DisplayName::as_str), Some("Jane Doe"));
+        assert!(matches!(DisplayName::parse("   "), Ok(None)));
+        assert!(DisplayName::parse(&"é".repeat(100)).is_ok());
+        let long = DisplayName::parse(&"é".repeat(101));
+        assert!(
+            long.is_err_and(|e| e.to_string() == "Display name must be at most 100 characters")
+        );
+        assert!(DisplayName::parse("Jane\nDoe").is_err());
+        assert!(DisplayName::parse("Jane\u{7}").is_err());
     }
 }

@@ -88,9 +88,14 @@ impl ServerQuery {
                 max_length: i32::try_from(MAX_PASSWORD_CHARS).unwrap_or(i32::MAX),
                 character_classes: app.policy.requires_character_classes(),
             },
-            needs_bootstrap: crate::service::users::needs_bootstrap(&app.db)
+            // Public facts must not fail with the database: the sign-in
+            // page needs the rest of them.
+            needs_bootstrap: crate::service::users::needs_bootstrap_cached(app)
                 .await
-                .map_err(super::context::gql)?,
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "cannot tell whether a superuser exists");
+                    false
+                }),
         })
     }
 }

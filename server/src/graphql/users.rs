@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 
 use super::context::{Credential, SessionChange, actor, app, core_enabled, gql, state};
 use super::types::{Session, User, UserStatus};
-use crate::domain::{self, Email, RoleName, Username};
+use crate::domain::{self, DisplayName, Email, RoleName, Username};
 use crate::service::directory::{self, Cursor, Order, UserFilter};
 use crate::service::invitations::Invited;
 use crate::service::users::{self, NewUser, UserChanges, UserKey};
@@ -299,8 +299,11 @@ impl UserMutation {
             email: Email::parse(&input.email).map_err(gql)?,
             display_name: input
                 .display_name
-                .map(|d| d.trim().to_string())
-                .filter(|d| !d.is_empty()),
+                .as_deref()
+                .map(DisplayName::parse)
+                .transpose()
+                .map_err(gql)?
+                .flatten(),
             roles: role_names(&input.roles.unwrap_or_default())?,
             password: None,
         };
@@ -412,7 +415,12 @@ impl UserMutation {
                 .map(Email::parse)
                 .transpose()
                 .map_err(gql)?,
-            display_name: input.display_name.map(Some),
+            display_name: input
+                .display_name
+                .as_deref()
+                .map(DisplayName::parse)
+                .transpose()
+                .map_err(gql)?,
         };
         let updated = users::update(app(ctx)?, actor(ctx)?, &key(&id), changes)
             .await

@@ -1,5 +1,5 @@
-//! Authentication for every route, once per request: the shared axum
-//! extractor [`Caller`]. It takes the credential — a bearer token before a
+//! Authentication, once per request: the shared axum extractor [`Caller`]
+//! (`/graphql` today; every route that needs to know the caller takes it). It takes the credential — a bearer token before a
 //! session cookie —, the client's address and user agent, and knows whether
 //! the request passed SPEC §5's cross-site checks; routes then call
 //! [`Caller::require_same_site`] with whether they change state.
@@ -57,10 +57,15 @@ impl FromRequestParts<HttpState> for Caller {
         state: &HttpState,
     ) -> Result<Self, Self::Rejection> {
         let config = &state.app.config;
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
+        // The router is served with connect info; without it every client
+        // would share one address for login throttling.
+        let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied()
+        else {
+            return Err(DomainError::Internal(anyhow::anyhow!(
+                "the router is served without connect info (into_make_service_with_connect_info)"
+            ))
+            .into_response());
+        };
         let client = client(&parts.headers, peer, config);
         let (request_state, by_cookie) = authenticate(state, &parts.headers, client)
             .await
@@ -73,7 +78,7 @@ impl FromRequestParts<HttpState> for Caller {
     }
 }
 
-fn client(headers: &HeaderMap, peer: Option<SocketAddr>, config: &Config) -> Client {
+fn client(headers: &HeaderMap, peer: SocketAddr, config: &Config) -> Client {
     let forwarded = config
         .auth
         .trust_proxy_headers
@@ -84,7 +89,7 @@ fn client(headers: &HeaderMap, peer: Option<SocketAddr>, config: &Config) -> Cli
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty());
     Client {
-        ip: forwarded.or_else(|| peer.map(|p| p.ip().to_string())),
+        ip: Some(forwarded.unwrap_or_else(|| peer.ip().to_string())),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())

@@ -9,18 +9,21 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection,
 use async_graphql_axum::GraphQLResponse;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::auth::Caller;
 use super::{HttpState, cookies};
+use crate::error::{DomainError, FieldError};
 use crate::graphql::context::SessionChange;
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": code } }]
-    });
-    (status, Json(body)).into_response()
+/// A refused request shape: `BAD_USER_INPUT`, 400.
+fn refused(message: String) -> Response {
+    DomainError::BadInput(vec![FieldError {
+        field: None,
+        message,
+    }])
+    .into_response()
 }
 
 /// Collects the names of the root fields a selection set would run,
@@ -162,18 +165,10 @@ pub async fn post(
                 .as_ref()
                 .and_then(|s| s.fields.iter().find(|f| state.hidden_fields.contains(*f)))
             {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_USER_INPUT",
-                    &format!("Unknown field \"{hidden}\""),
-                );
+                return refused(format!("Unknown field \"{hidden}\""));
             }
             if shape.as_ref().is_some_and(|s| s.logins > 1) {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_USER_INPUT",
-                    "A request may carry at most one login attempt",
-                );
+                return refused("A request may carry at most one login attempt".into());
             }
             let mutation = shape.as_ref().is_none_or(|s| s.mutation);
             if !mutation && key.is_some() {

@@ -88,6 +88,24 @@ pub async fn require_any(
     .await
 }
 
+/// Acting on the account of `target_id` with `permission` (`users:manage`,
+/// `tokens:manage`): the permission, or being that user when `allow_self`,
+/// and every permission the target holds (nobody manages someone more
+/// powerful).
+pub async fn require_manager_of(
+    db: &DatabaseConnection,
+    enforce: bool,
+    actor: &Actor,
+    permission: &str,
+    target_id: &str,
+    action: &str,
+    allow_self: bool,
+) -> Result<()> {
+    let owner = allow_self.then_some(target_id);
+    require(db, enforce, actor, permission, owner).await?;
+    require_superset_of(db, enforce, actor, target_id, action).await
+}
+
 /// Nobody manages someone more powerful: acting on another user's account
 /// (their profile, lifecycle, sessions, tokens, quotas) also needs every
 /// permission that user holds. Acting on oneself passes.

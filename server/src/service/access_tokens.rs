@@ -173,9 +173,16 @@ pub async fn create(app: &App, actor: &Actor, new: NewToken) -> Result<CreatedTo
 /// Another user's tokens need `tokens:manage` and every permission that user
 /// holds (nobody manages someone more powerful); one's own need nothing.
 async fn require_manage(app: &App, actor: &Actor, owner_id: &str, action: &str) -> Result<()> {
-    let enforce = app.config.flags.enforce;
-    access::require(&app.db, enforce, actor, "tokens:manage", Some(owner_id)).await?;
-    access::require_superset_of(&app.db, enforce, actor, owner_id, action).await
+    access::require_manager_of(
+        &app.db,
+        app.config.flags.enforce,
+        actor,
+        "tokens:manage",
+        owner_id,
+        action,
+        true,
+    )
+    .await
 }
 
 /// The live tokens of `user_id`: the actor's own, or, with `tokens:manage`,

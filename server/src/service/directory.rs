@@ -250,7 +250,6 @@ async fn with_roles(db: &impl ConnectionTrait, users: Vec<user::Model>) -> Resul
         .collect())
 }
 
-/// Every matching user, oldest first (for the CLI).
 /// One user (not deleted), for someone who may read that account
 /// (`users:read`, or the user themself).
 pub async fn one(app: &App, actor: &Actor, user_id: &str) -> Result<UserView> {
@@ -258,6 +257,7 @@ pub async fn one(app: &App, actor: &Actor, user_id: &str) -> Result<UserView> {
     super::users::get(&app.db, user_id).await
 }
 
+/// Every matching user, oldest first (for the CLI).
 pub async fn all(app: &App, actor: &Actor, filter: &UserFilter) -> Result<Vec<UserView>> {
     access::require(&app.db, app.config.flags.enforce, actor, "users:read", None).await?;
     let users = ordered(select(&app.db, filter).await?, Order::CreatedAtAsc)

@@ -105,10 +105,7 @@ pub async fn lookup(app: &App, secret: &str) -> Result<(UserView, one_time_token
     // A token whose user is gone is as invalid as no token; an outage is not.
     let user = users::get(&app.db, &token.user_id)
         .await
-        .map_err(|e| match e {
-            DomainError::NotFound(_) => invalid(),
-            other => other,
-        })?;
+        .map_err(|e| e.when_missing(invalid))?;
     if user.user.status != UserStatus::PendingInvitation.as_str() {
         return Err(invalid());
     }

@@ -88,10 +88,7 @@ pub async fn reset(
     // A token whose user is gone is as invalid as no token; an outage is not.
     let target = users::find(&app.db, &UserKey::Id(token.user_id.clone()))
         .await
-        .map_err(|e| match e {
-            DomainError::NotFound(_) => invalid(),
-            other => other,
-        })?;
+        .map_err(|e| e.when_missing(invalid))?;
     if target.status != UserStatus::Active.as_str() {
         return Err(invalid());
     }

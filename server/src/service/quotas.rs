@@ -45,7 +45,6 @@ pub struct Usage {
     pub overridden: bool,
 }
 
-/// Every quota of a user with its use.
 /// A user's limits with usage, for someone who may read that account
 /// (`users:read`, or the user themself).
 pub async fn usage_for(app: &App, actor: &super::Actor, user_id: &str) -> Result<Vec<Usage>> {
@@ -53,6 +52,7 @@ pub async fn usage_for(app: &App, actor: &super::Actor, user_id: &str) -> Result
     usage(app, user_id).await
 }
 
+/// Every quota of a user with its use.
 pub async fn usage(app: &App, user_id: &str) -> Result<Vec<Usage>> {
     let mut out = Vec::new();
     for resource in Resource::ALL {

@@ -56,6 +56,20 @@ pub async fn needs_bootstrap(db: &impl ConnectionTrait) -> Result<bool> {
     Ok(existing.is_none())
 }
 
+/// [`needs_bootstrap`] for the public `serverInfo`, asked on every load of
+/// the admin app: once a superuser was seen, answered from memory.
+pub async fn needs_bootstrap_cached(app: &App) -> Result<bool> {
+    use std::sync::atomic::Ordering;
+    if app.superuser_seen.load(Ordering::Relaxed) {
+        return Ok(false);
+    }
+    let needed = needs_bootstrap(&app.db).await?;
+    if !needed {
+        app.superuser_seen.store(true, Ordering::Relaxed);
+    }
+    Ok(needed)
+}
+
 /// Creates the first superuser; refuses once any superuser exists.
 pub async fn bootstrap_superuser(app: &App, actor: &Actor, new: NewUser) -> Result<Created> {
     if !needs_bootstrap(&app.db).await? {
@@ -96,7 +110,7 @@ async fn insert(
         id: Set(id.clone()),
         username: Set(new.username.to_string()),
         email: Set(new.email.to_string()),
-        display_name: Set(new.display_name.clone()),
+        display_name: Set(new.display_name.as_ref().map(ToString::to_string)),
         status: Set(status.as_str().to_string()),
         claims: Set(json!({})),
         password_hash: Set(password_hash),

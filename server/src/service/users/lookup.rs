@@ -79,10 +79,16 @@ pub async fn require_manage_id(
     action: &str,
     allow_self: bool,
 ) -> Result<()> {
-    let enforce = app.config.flags.enforce;
-    let owner = allow_self.then_some(target_id);
-    access::require(&app.db, enforce, actor, "users:manage", owner).await?;
-    access::require_superset_of(&app.db, enforce, actor, target_id, action).await
+    access::require_manager_of(
+        &app.db,
+        app.config.flags.enforce,
+        actor,
+        "users:manage",
+        target_id,
+        action,
+        allow_self,
+    )
+    .await
 }
 
 /// Fails with the conflict operators search for when the email (checked

@@ -23,12 +23,12 @@ pub mod view;
 
 use std::fmt;
 
-use crate::domain::{Email, RoleName, Username};
+use crate::domain::{DisplayName, Email, RoleName, Username};
 use crate::error::Result;
 use crate::service::tokens::IssuedToken;
 
 pub use assign::set_roles;
-pub use create::{bootstrap_superuser, create, needs_bootstrap};
+pub use create::{bootstrap_superuser, create, needs_bootstrap, needs_bootstrap_cached};
 pub(crate) use lifecycle::require_status;
 pub use lifecycle::{activate, deactivate, delete, revoke_sessions};
 pub(crate) use lookup::find_for_admin;
@@ -74,7 +74,7 @@ impl fmt::Display for UserKey {
 pub struct NewUser {
     pub username: Username,
     pub email: Email,
-    pub display_name: Option<String>,
+    pub display_name: Option<DisplayName>,
     /// Empty means the default role, `viewer`.
     pub roles: Vec<RoleName>,
     /// `None` creates a `pending_invitation` user and an invitation.
@@ -94,5 +94,5 @@ pub struct UserChanges {
     pub username: Option<Username>,
     pub email: Option<Email>,
     /// `Some(None)` clears the display name.
-    pub display_name: Option<Option<String>>,
+    pub display_name: Option<Option<DisplayName>>,
 }

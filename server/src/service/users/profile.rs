@@ -9,8 +9,9 @@ use serde_json::json;
 use super::lookup::{ensure_free, find, require_manage, view};
 use super::{UserChanges, UserKey, UserView};
 use crate::app::App;
+use crate::domain::DisplayName;
 use crate::entity::user;
-use crate::error::{DomainError, Result};
+use crate::error::Result;
 use crate::service::access::Actor;
 use crate::service::audit::{self, AuditEvent};
 
@@ -23,18 +24,7 @@ pub async fn update(
 ) -> Result<UserView> {
     let target = find(&app.db, key).await?;
     require_manage(app, actor, &target, "user.update", false).await?;
-    let display_name = changes
-        .display_name
-        .map(|d| d.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
-    if display_name
-        .as_ref()
-        .is_some_and(|d| d.as_ref().is_some_and(|s| s.chars().count() > 100))
-    {
-        return Err(DomainError::bad_input(
-            "displayName",
-            "Display name must be at most 100 characters",
-        ));
-    }
+    let display_name = changes.display_name;
     let mut changed = Vec::new();
     let mut old = serde_json::Map::new();
     let mut new = serde_json::Map::new();
@@ -54,8 +44,13 @@ pub async fn update(
     let email = changes
         .email
         .filter(|e| record("email", Some(&target.email), Some(e.as_str())));
-    let display_name = display_name
-        .filter(|d| record("display_name", target.display_name.as_deref(), d.as_deref()));
+    let display_name = display_name.filter(|d| {
+        record(
+            "display_name",
+            target.display_name.as_deref(),
+            d.as_ref().map(DisplayName::as_str),
+        )
+    });
     if changed.is_empty() {
         return view(&app.db, target).await;
     }
@@ -72,7 +67,10 @@ pub async fn update(
         update = update.col_expr(user::Column::Email, Expr::value(email.as_str()));
     }
     if let Some(display_name) = display_name {
-        update = update.col_expr(user::Column::DisplayName, Expr::value(display_name));
+        update = update.col_expr(
+            user::Column::DisplayName,
+            Expr::value(display_name.map(|d| d.to_string())),
+        );
     }
     update.exec(&txn).await?;
     let updated = view(&txn, find(&txn, &UserKey::Id(target.id.clone())).await?).await?;
