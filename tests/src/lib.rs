@@ -156,7 +156,13 @@ impl TestDb {
     /// `roster bootstrap-superuser` (seed 000 procedure 1).
     pub async fn bootstrapped(backend: Backend) -> Self {
         let db = Self::new(backend).await;
-        db.roster()
+        db.bootstrap().await;
+        db
+    }
+
+    /// `roster bootstrap-superuser` for [`ADMIN_EMAIL`] (seed 000 procedure 1).
+    pub async fn bootstrap(&self) {
+        self.roster()
             .args([
                 "bootstrap-superuser",
                 "--email",
@@ -167,7 +173,6 @@ impl TestDb {
             .run()
             .await
             .ok();
-        db
     }
 
     /// `roster provision-user` authorised by the bootstrap superuser (seed

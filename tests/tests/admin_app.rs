@@ -398,17 +398,7 @@ async fn a_first_run_and_hidden_screens_in_the_browser(backend: Backend) {
     admin
         .screenshot(&format!("{}-12-needs-bootstrap", backend.name()))
         .await;
-    db.roster()
-        .args([
-            "bootstrap-superuser",
-            "--email",
-            roster_tests::ADMIN_EMAIL,
-            "--password",
-            ADMIN_PASSWORD,
-        ])
-        .run()
-        .await
-        .ok();
+    db.bootstrap().await;
     let link = db.invite("jane@example.com", &base).await;
     let jane = driver.window().await;
     jane.goto(&link).await;

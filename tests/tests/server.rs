@@ -325,17 +325,7 @@ async fn a_server_without_a_superuser_says_how_to_create_one(backend: Backend) {
     let needs = "{ serverInfo { needsBootstrap } }";
     let reply = server.client().query(needs, json!({})).await;
     assert_eq!(reply.data("serverInfo.needsBootstrap"), true, "{reply:?}");
-    db.roster()
-        .args([
-            "bootstrap-superuser",
-            "--email",
-            roster_tests::ADMIN_EMAIL,
-            "--password",
-            roster_tests::ADMIN_PASSWORD,
-        ])
-        .run()
-        .await
-        .ok();
+    db.bootstrap().await;
     let reply = server.client().query(needs, json!({})).await;
     assert_eq!(reply.data("serverInfo.needsBootstrap"), false, "{reply:?}");
 
