@@ -15,8 +15,8 @@ use crate::step::{Piece, apt_install, is_root, on_path, run, say};
 /// Where the tests find Postgres; a throwaway cluster stops when dropped.
 pub struct Postgres {
     pub url: String,
-    /// Held for its `Drop`, which stops the cluster.
-    _cluster: Option<Cluster>,
+    /// A throwaway cluster, stopped when this is dropped.
+    cluster: Option<Cluster>,
 }
 
 impl Postgres {
@@ -36,19 +36,13 @@ impl Postgres {
                         redact(&url)
                     );
                 }
-                return Ok(Self {
-                    url,
-                    _cluster: None,
-                });
+                return Ok(Self { url, cluster: None });
             }
             let url = "postgres://postgres@127.0.0.1:5432".to_string();
             if answers(5432) {
                 if logs_in(&url) {
                     say(format!("Postgres: the server on 127.0.0.1:5432 ({url})"));
-                    return Ok(Self {
-                        url,
-                        _cluster: None,
-                    });
+                    return Ok(Self { url, cluster: None });
                 }
                 say(format!(
                     "Postgres: the server on 127.0.0.1:5432 refuses {url} (it wants a password?); \
@@ -65,13 +59,13 @@ impl Postgres {
         say(format!("Postgres: a throwaway cluster at {url}"));
         Ok(Self {
             url,
-            _cluster: Some(cluster),
+            cluster: Some(cluster),
         })
     }
 
     /// True for a throwaway cluster (fsync off: fast, not for benchmarks).
     pub fn is_throwaway(&self) -> bool {
-        self._cluster.is_some()
+        self.cluster.is_some()
     }
 }
 
@@ -189,24 +183,34 @@ impl Cluster {
     }
 
     fn command(&self, program: &Path) -> Command {
-        if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(program);
-            c
-        } else {
-            Command::new(program)
-        }
+        as_owner(program, self.as_postgres)
     }
+}
+
+/// `program` run as the cluster's owner: user `postgres` when we are root
+/// (initdb and postgres refuse root), else ourselves.
+fn as_owner(program: &Path, as_postgres: bool) -> Command {
+    if as_postgres {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+/// `pg_ctl stop` of the cluster in `data`, at once (its data is throwaway).
+fn stop(pg_ctl: &Path, data: &Path, as_postgres: bool) -> Command {
+    let mut c = as_owner(pg_ctl, as_postgres);
+    c.arg("--pgdata")
+        .arg(data)
+        .args(["--mode=immediate", "--wait", "stop"]);
+    c
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let stopped = self
-            .command(&self.pg_ctl)
-            .arg("--pgdata")
-            .arg(self.dir.join("data"))
-            .args(["--mode=immediate", "--wait", "stop"])
-            .status();
+        let stopped = stop(&self.pg_ctl, &self.dir.join("data"), self.as_postgres).status();
         if !stopped.is_ok_and(|s| s.success()) {
             say(format!(
                 "could not stop the throwaway Postgres; see {}",
@@ -241,18 +245,7 @@ fn remove_stale(pg_ctl: &Path) {
             continue;
         }
         let dir = entry.path();
-        let data = dir.join("data");
-        let mut stop = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(pg_ctl);
-            c
-        } else {
-            Command::new(pg_ctl)
-        };
-        let _ = stop
-            .arg("--pgdata")
-            .arg(&data)
-            .args(["--mode=immediate", "--wait", "stop"])
+        let _ = stop(pg_ctl, &dir.join("data"), is_root())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status();
@@ -268,10 +261,11 @@ fn remove_stale(pg_ctl: &Path) {
 /// The folder holding initdb and pg_ctl: PATH, then Debian's versioned
 /// folders (`/usr/lib/postgresql/<N>/bin`, newest first).
 fn server_bin() -> Option<PathBuf> {
-    if on_path("initdb") && on_path("pg_ctl") {
-        let paths = std::env::var_os("PATH")?;
-        return std::env::split_paths(&paths)
-            .find(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file());
+    let both = |d: &Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
+    if let Some(dir) =
+        std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).find(|d| both(d)))
+    {
+        return Some(dir);
     }
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
