@@ -178,40 +178,32 @@ impl TestDb {
     /// `roster provision-user` authorised by the bootstrap superuser (seed
     /// 000/001 procedure 2, non-interactive form).
     pub async fn provision(&self, email: &str, role: &str, password: &str) -> Output {
-        self.roster()
-            .args([
-                "provision-user",
-                "--actor-email",
-                ADMIN_EMAIL,
-                "--actor-password",
-                ADMIN_PASSWORD,
-                "--email",
-                email,
-                "--role",
-                role,
-                "--password",
-                password,
-            ])
+        self.provision_by_admin(email)
+            .args(["--role", role, "--password", password])
             .run()
             .await
+    }
+
+    /// `roster provision-user --email E`, authorised by [`ADMIN_EMAIL`].
+    fn provision_by_admin(&self, email: &str) -> Roster {
+        self.roster().args([
+            "provision-user",
+            "--actor-email",
+            ADMIN_EMAIL,
+            "--actor-password",
+            ADMIN_PASSWORD,
+            "--email",
+            email,
+        ])
     }
 
     /// `roster provision-user --invite` by the bootstrap superuser, with
     /// links to `public_url`: the invitation link it prints.
     pub async fn invite(&self, email: &str, public_url: &str) -> String {
         let out = self
-            .roster()
+            .provision_by_admin(email)
             .env("ROSTER_PUBLIC_URL", public_url)
-            .args([
-                "provision-user",
-                "--actor-email",
-                ADMIN_EMAIL,
-                "--actor-password",
-                ADMIN_PASSWORD,
-                "--email",
-                email,
-                "--invite",
-            ])
+            .args(["--invite"])
             .run()
             .await
             .ok();

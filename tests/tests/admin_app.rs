@@ -37,6 +37,16 @@ async fn graphql_with_token(server: &Server, token: &str, query: &str) -> Value 
         .expect("json")
 }
 
+/// On the accept-invitation page: a good password, every rule ticked, sent;
+/// the app moves on to the sign-in page.
+async fn accept_with(w: &Window, password: &str) {
+    w.fill("#password", password).await;
+    w.fill("#password-confirm", password).await;
+    w.wait("#password-rules li.met:nth-child(5)").await;
+    w.click("#accept-invitation-form button[type=submit]").await;
+    w.wait_path("/admin/login?accepted=1").await;
+}
+
 async fn log_in(w: &Window, base: &str, login: &str, password: &str) {
     w.goto(&format!("{base}/admin/login")).await;
     w.fill("#login", login).await;
@@ -184,12 +194,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     )
     .await;
     jane.screenshot(&shots("05-accept-invitation")).await;
-    jane.fill("#password", JANE_PASSWORD).await;
-    jane.fill("#password-confirm", JANE_PASSWORD).await;
-    jane.wait("#password-rules li.met:nth-child(5)").await;
-    jane.click("#accept-invitation-form button[type=submit]")
-        .await;
-    jane.wait_path("/admin/login?accepted=1").await;
+    accept_with(&jane, JANE_PASSWORD).await;
     jane.wait_text(
         ".alert-success",
         "Password set successfully. Please log in.",
@@ -402,12 +407,7 @@ async fn a_first_run_and_hidden_screens_in_the_browser(backend: Backend) {
     let link = db.invite("jane@example.com", &base).await;
     let jane = driver.window().await;
     jane.goto(&link).await;
-    jane.fill("#password", JANE_PASSWORD).await;
-    jane.fill("#password-confirm", JANE_PASSWORD).await;
-    jane.wait("#password-rules li.met:nth-child(5)").await;
-    jane.click("#accept-invitation-form button[type=submit]")
-        .await;
-    jane.wait_path("/admin/login?accepted=1").await;
+    accept_with(&jane, JANE_PASSWORD).await;
     assert!(!jane.has("#needs-bootstrap").await);
     log_in(&jane, &base, "jane@example.com", JANE_PASSWORD).await;
     jane.wait_text("#screens-off", "turned off on this server")
