@@ -32,6 +32,7 @@ use clap::Parser;
 use roster::config::{Argon2Config, Config};
 use roster::service::Actor;
 use roster::service::users::{self, NewUser};
+use roster::service::work::{Mode, Work};
 use serde_json::{Value, json};
 
 mod ui;
@@ -189,17 +190,16 @@ fn start_servers(url: &str) -> Result<(String, String, tokio::sync::oneshot::Sen
             let started = async {
                 let db = roster::db::open(&config.database_url).await?;
                 let app = roster::App::new(db, config)?;
-                users::bootstrap_superuser(
-                    &app,
-                    &Actor::cli_operator(),
-                    NewUser {
-                        username: roster::domain::Username::parse("admin")?,
-                        email: roster::domain::Email::parse("admin@example.com")?,
-                        display_name: None,
-                        roles: vec![],
-                        password: Some(PASSWORD.into()),
-                    },
-                )
+                let admin = NewUser {
+                    username: roster::domain::Username::parse("admin")?,
+                    email: roster::domain::Email::parse("admin@example.com")?,
+                    display_name: None,
+                    roles: vec![],
+                    password: Some(PASSWORD.into()),
+                };
+                Work::run(&app, Actor::cli_operator(), Mode::Write, async |w| {
+                    users::bootstrap_superuser(w, admin).await
+                })
                 .await?;
                 let roster_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicBool;
 
 use sea_orm::DatabaseConnection;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::PasswordPolicy;
 use crate::service::credentials::CredentialCache;
@@ -26,6 +27,8 @@ pub struct App {
     /// `serverInfo.needsBootstrap` is answered without a query (nobody can
     /// remove the last active superuser through Roster).
     pub superuser_seen: Arc<AtomicBool>,
+    /// Where every expiry, lockout and timestamp reads the time.
+    pub clock: Clock,
 }
 
 impl App {
@@ -36,6 +39,7 @@ impl App {
             mailer: Mailer::new(&config.email)?,
             credentials: Arc::new(CredentialCache::new(config.auth.credential_cache)),
             superuser_seen: Arc::default(),
+            clock: Clock::default(),
             config: Arc::new(config),
             db,
         })

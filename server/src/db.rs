@@ -50,14 +50,20 @@ pub async fn open(url: &str) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
-/// Begins a transaction that will write. On SQLite it takes the write lock
-/// at `BEGIN` (`IMMEDIATE`), so concurrent writers queue on the busy timeout
-/// instead of failing with "database is locked" when a read transaction
-/// cannot be upgraded; Postgres ignores the mode. The one place services
-/// begin transactions.
-pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+/// Begins a transaction; the unit of work (`service::work`) is its one
+/// caller. One that will `write` takes SQLite's write lock at `BEGIN`
+/// (`IMMEDIATE`), so concurrent writers queue on the busy timeout instead of
+/// failing with "database is locked" when a read transaction cannot be
+/// upgraded; a read-only one is deferred and takes no lock. Postgres
+/// ignores the mode.
+pub async fn begin(db: &DatabaseConnection, write: bool) -> Result<DatabaseTransaction, DbErr> {
+    let mode = if write {
+        SqliteTransactionMode::Immediate
+    } else {
+        SqliteTransactionMode::Deferred
+    };
     db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        sqlite_transaction_mode: Some(mode),
         ..TransactionOptions::default()
     })
     .await
@@ -69,5 +75,25 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
         DbBackend::Postgres => "postgres",
         DbBackend::Sqlite => "sqlite",
         _ => "other",
+    }
+}
+
+/// Runs `attempt` in a savepoint of `txn`: when it fails, what it did is
+/// undone and the transaction goes on (on Postgres a failed statement would
+/// otherwise abort the whole transaction).
+pub async fn savepoint<T>(
+    txn: &DatabaseTransaction,
+    attempt: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, DbErr>,
+) -> Result<Result<T, DbErr>, DbErr> {
+    let inner = txn.begin().await?;
+    match attempt(&inner).await {
+        Ok(value) => {
+            inner.commit().await?;
+            Ok(Ok(value))
+        }
+        Err(e) => {
+            inner.rollback().await?;
+            Ok(Err(e))
+        }
     }
 }

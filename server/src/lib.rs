@@ -15,6 +15,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -59,7 +60,11 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
 /// On a server nobody can administer yet, says how to create the first
 /// superuser (bootstrapping stays a CLI command; the login page says so too).
 async fn announce_bootstrap(app: &App) {
-    match service::users::needs_bootstrap_cached(app).await {
+    use service::work::{Mode, Work};
+    let asked = Work::run(app, service::Actor::cli_operator(), Mode::Read, async |w| {
+        service::users::needs_bootstrap_cached(w).await
+    });
+    match asked.await {
         Ok(true) => tracing::warn!(
             "no superuser exists yet, so nobody can sign in to administer Roster; create one with: \
              roster bootstrap-superuser --email <EMAIL>{}",

@@ -346,16 +346,24 @@ fn permissions_are_decided_in_the_service_layer_only() {
 #[test]
 fn transactions_begin_in_one_place() {
     for (name, (path, text)) in modules() {
-        if name == "db" {
-            continue;
-        }
         let code = code(&text);
-        for call in [".begin()", ".begin_with_config(", ".begin_with_options("] {
-            assert!(
-                !code.contains(call),
-                "{}: begins a transaction itself; use db::begin",
-                path.display()
-            );
+        if name != "db" {
+            for call in [".begin()", ".begin_with_config(", ".begin_with_options("] {
+                assert!(
+                    !code.contains(call),
+                    "{}: begins a transaction itself; the unit of work does (service::work)",
+                    path.display()
+                );
+            }
+        }
+        if name != "db" && name != "service::work" {
+            for call in ["db::begin(", ".commit()", ".rollback()"] {
+                assert!(
+                    !code.contains(call),
+                    "{}: ends or begins a transaction ({call}); only the unit of work does",
+                    path.display()
+                );
+            }
         }
     }
 }

@@ -25,6 +25,7 @@ use crate::domain::{Email, RoleName, UserStatus, Username};
 use crate::error::DomainError;
 use crate::service::directory::{self, UserFilter};
 use crate::service::users::{self, NewUser, UserKey};
+use crate::service::work::{Mode, Work};
 use crate::service::{Actor, credentials, database};
 
 /// Roster: self-hosted identity and user management.
@@ -231,13 +232,13 @@ pub async fn run(cli: Cli, mut config: Config) -> Result<(), Failure> {
         command => {
             let db = crate::db::open(&config.database_url).await?;
             let app = App::new(db, config)?;
-            let before = credentials::local_generation();
+            let before = app.credentials.local_generation();
             let result = run_data_command(&app, command).await;
             // Running servers drop remembered sessions and tokens when they
             // see the change (at once on Postgres, within a poll on SQLite);
             // waiting for that means that once this command returns, its
             // change is in effect everywhere, as a runbook expects.
-            if credentials::local_generation() != before {
+            if app.credentials.local_generation() != before {
                 tokio::time::sleep(credentials::PROPAGATION).await;
             }
             result
@@ -245,8 +246,16 @@ pub async fn run(cli: Cli, mut config: Config) -> Result<(), Failure> {
     }
 }
 
+/// Runs `f` as the operator in one unit of work: the command's change and
+/// its audit events commit together.
+async fn as_operator<T>(
+    app: &App,
+    f: impl AsyncFnOnce(&mut Work) -> crate::error::Result<T>,
+) -> crate::error::Result<T> {
+    Work::run(app, Actor::cli_operator(), Mode::Write, f).await
+}
+
 async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
-    let operator = Actor::cli_operator();
     let mut stdin = Stdin::new();
     match command {
         Command::BootstrapSuperuser {
@@ -260,19 +269,16 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
                 None => Username::from_email(&email)?,
             };
             let password = require_password(new_password(&password, &mut stdin, "Password")?)?;
-            let created = users::bootstrap_superuser(
-                app,
-                &operator,
-                NewUser {
-                    username,
-                    email,
-                    display_name: None,
-                    roles: vec![],
-                    password: Some(password),
-                },
-            )
-            .await
-            .map_err(user_exists)?;
+            let new = NewUser {
+                username,
+                email,
+                display_name: None,
+                roles: vec![],
+                password: Some(password),
+            };
+            let created = as_operator(app, async |w| users::bootstrap_superuser(w, new).await)
+                .await
+                .map_err(user_exists)?;
             print_user_line("Superuser created", &created.user);
             Ok(())
         }
@@ -280,7 +286,8 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
         Command::SetPassword { user, password } => {
             let key = user.key()?;
             let password = require_password(new_password(&password, &mut stdin, "New password")?)?;
-            let revoked = users::set_password(app, &operator, &key, &password).await?;
+            let revoked =
+                as_operator(app, async |w| users::set_password(w, &key, &password).await).await?;
             println!("Password updated for {key}; {revoked} session(s) ended");
             Ok(())
         }
@@ -301,7 +308,7 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
                 include_deleted,
                 ..UserFilter::default()
             };
-            let list = directory::all(app, &operator, &filter).await?;
+            let list = as_operator(app, async |w| directory::all(w, &filter).await).await?;
             print_users(&list, json);
             Ok(())
         }
@@ -311,29 +318,32 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
                 .iter()
                 .map(|r| RoleName::parse(r))
                 .collect::<Result<Vec<_>, _>>()?;
-            let updated = users::set_roles(app, &operator, &key, &roles).await?;
+            let updated =
+                as_operator(app, async |w| users::set_roles(w, &key, &roles).await).await?;
             print_user_line("Roles updated", &updated);
             Ok(())
         }
         Command::DeactivateUser { user } => {
-            let updated = users::deactivate(app, &operator, &user.key()?).await?;
+            let key = user.key()?;
+            let updated = as_operator(app, async |w| users::deactivate(w, &key).await).await?;
             print_user_line("User deactivated", &updated);
             Ok(())
         }
         Command::ActivateUser { user } => {
-            let updated = users::activate(app, &operator, &user.key()?).await?;
+            let key = user.key()?;
+            let updated = as_operator(app, async |w| users::activate(w, &key).await).await?;
             print_user_line("User activated", &updated);
             Ok(())
         }
         Command::DeleteUser { user } => {
             let key = user.key()?;
-            users::delete(app, &operator, &key).await?;
+            as_operator(app, async |w| users::delete(w, &key).await).await?;
             println!("User deleted: {key} (kept for the audit log)");
             Ok(())
         }
         Command::RevokeSessions { user } => {
             let key = user.key()?;
-            let revoked = users::revoke_sessions(app, &operator, &key).await?;
+            let revoked = as_operator(app, async |w| users::revoke_sessions(w, &key).await).await?;
             println!("{revoked} session(s) revoked for {key}");
             Ok(())
         }
@@ -344,13 +354,13 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
             if repairs.is_empty() {
                 println!("Defaults are in place; nothing to repair");
             } else {
-                credentials::invalidate_local();
+                app.credentials.invalidate_local();
                 println!("Repaired defaults: {repairs:?}");
             }
             Ok(())
         }
         Command::PreparePostgres => {
-            let steps = database::prepare_postgres(app, &operator).await?;
+            let steps = as_operator(app, async |w| database::prepare_postgres(w).await).await?;
             for step in &steps {
                 let status = match step.status {
                     database::StepStatus::Created => "created",

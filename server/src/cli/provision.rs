@@ -4,6 +4,7 @@
 use crate::app::App;
 use crate::domain::{Channel, DisplayName, Email, RoleName, Username};
 use crate::service::users::{self, NewUser};
+use crate::service::work::{Mode, Work};
 use crate::service::{access, auth, invitations};
 
 use super::input::{Stdin, new_password, prompt_hidden, stdin_is_terminal};
@@ -46,8 +47,11 @@ pub(super) async fn provision(
         .iter()
         .map(|r| RoleName::parse(r))
         .collect::<Result<Vec<_>, _>>()?;
-    // Check the actor's right before asking for the new user's password.
-    access::require_user_manager(&app.db, app.config.flags.enforce, &actor).await?;
+    // The actor's right is checked (and a denial recorded) before asking
+    // for the new user's password; creating the user checks it again.
+    let check = Work::new(app, actor.clone(), Mode::Write);
+    let allowed = access::require_user_manager(&check);
+    check.finish(allowed).await?;
     let password = if args.invite {
         None
     } else {
@@ -66,13 +70,19 @@ pub(super) async fn provision(
         password,
     };
     if new.password.is_some() {
-        let created = users::create(app, &actor, new).await.map_err(user_exists)?;
+        let created = Work::run(app, actor, Mode::Write, async |w| {
+            users::create(w, new).await
+        })
+        .await
+        .map_err(user_exists)?;
         print_user_line("User created", &created.user);
         return Ok(());
     }
-    let invited = invitations::invite(app, &actor, new)
-        .await
-        .map_err(user_exists)?;
+    let invited = Work::run(app, actor, Mode::Write, async |w| {
+        invitations::invite(w, new).await
+    })
+    .await
+    .map_err(user_exists)?;
     print_user_line("User created", &invited.user);
     match invited.delivery.failure() {
         None => println!("Invitation emailed to {}", invited.user.user.email),

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::context::{Credential, SessionChange, actor, app, gql, state};
+use super::context::{Credential, SessionChange, gql, mutate, mutate_anonymous, state, work};
 use super::types::{AuthMethod, LoginPayload, Session, User, Viewer};
 use crate::domain::PlainPassword;
 use crate::service::users::UserView;
@@ -40,14 +40,12 @@ impl AuthQuery {
 
     /// The current user's live sessions, newest first.
     async fn my_sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
-        let actor = actor(ctx)?;
-        let app = app(ctx)?;
+        let work = work(ctx)?;
         let current = match &state(ctx)?.credential {
             Credential::Session(id) => Some(id.as_str()),
             _ => None,
         };
-        let id = actor.user_id().unwrap_or_default();
-        let list = sessions::list_live(&app.db, id).await.map_err(gql)?;
+        let list = sessions::list_mine(work).await.map_err(gql)?;
         Ok(list
             .into_iter()
             .map(|s| Session::from_model(s, current))
@@ -64,12 +62,8 @@ impl AuthQuery {
         permission: String,
         owner_id: Option<ID>,
     ) -> Result<bool> {
-        let actor = actor(ctx)?;
-        let app = app(ctx)?;
         let owner = owner_id.as_ref().map(|id| id.as_str());
-        access::answer(&app.db, app.config.flags.enforce, actor, &permission, owner)
-            .await
-            .map_err(gql)
+        Ok(access::answer(work(ctx)?, &permission, owner))
     }
 }
 
@@ -87,16 +81,11 @@ impl AuthMutation {
         username_or_email: String,
         password: String,
     ) -> Result<LoginPayload> {
-        let app = app(ctx)?;
-        let client = &state(ctx)?.client;
-        let logged_in = auth::login(
-            app,
-            &username_or_email,
-            &PlainPassword::unchecked(password),
-            client,
-        )
-        .await
-        .map_err(gql)?;
+        let password = PlainPassword::unchecked(password);
+        let logged_in = mutate_anonymous(ctx, async |w| {
+            auth::login(w, &username_or_email, &password).await
+        })
+        .await?;
         let session = &logged_in.session;
         state(ctx)?.change_session(SessionChange::Started {
             secret: session.secret.clone(),
@@ -112,21 +101,19 @@ impl AuthMutation {
 
     /// Ends the current session and clears its cookie.
     async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
-        let app = app(ctx)?;
         let state = state(ctx)?;
         state.change_session(SessionChange::Ended);
-        let (Some(actor), Credential::Session(id)) = (&state.actor, &state.credential) else {
+        let (Some(_), Credential::Session(id)) = (&state.actor, &state.credential) else {
             return Ok(false);
         };
-        auth::logout(app, actor, id).await.map_err(gql)?;
+        mutate(ctx, async |w| auth::logout(w, id).await).await?;
         Ok(true)
     }
 
     /// Ends one of your sessions (or one of a user you may manage:
     /// `users:manage` and every permission they hold).
     async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
-        let actor = actor(ctx)?;
-        sessions::revoke(app(ctx)?, actor, &id).await.map_err(gql)?;
+        mutate(ctx, async |w| sessions::revoke(w, &id).await).await?;
         Ok(true)
     }
 
@@ -139,21 +126,22 @@ impl AuthMutation {
         new_password: String,
         new_password_confirm: Option<String>,
     ) -> Result<bool> {
-        let actor = actor(ctx)?;
         let keep = match &state(ctx)?.credential {
             Credential::Session(id) => Some(id.as_str()),
             _ => None,
         };
-        auth::change_password(
-            app(ctx)?,
-            actor,
-            &PlainPassword::unchecked(current_password),
-            &new_password,
-            new_password_confirm.as_deref(),
-            keep,
-        )
-        .await
-        .map_err(gql)?;
+        let current = PlainPassword::unchecked(current_password);
+        mutate(ctx, async |w| {
+            auth::change_password(
+                w,
+                &current,
+                &new_password,
+                new_password_confirm.as_deref(),
+                keep,
+            )
+            .await
+        })
+        .await?;
         Ok(true)
     }
 }

@@ -10,6 +10,7 @@ use crate::error::DomainError;
 use crate::service::Actor;
 use crate::service::auth::{Authenticated, Client};
 use crate::service::users::UserView;
+use crate::service::work::{Mode, Work};
 
 /// How the request authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,4 +105,43 @@ pub fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Actor> {
 /// `USER_MGMT_CORE`: hides user-management fields from the schema.
 pub fn core_enabled(ctx: &Context<'_>) -> bool {
     ctx.data::<App>().map_or(true, |app| app.config.flags.core)
+}
+
+/// The request's unit of work (reads: queries, and the fields of a
+/// mutation's answer), for a signed-in caller; `UNAUTHENTICATED` otherwise.
+pub fn work<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Work> {
+    actor(ctx)?;
+    public_work(ctx)
+}
+
+/// The request's unit of work, whoever calls (signed in or not).
+pub fn public_work<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Work> {
+    Ok(ctx.data::<Arc<Work>>()?.as_ref())
+}
+
+/// Runs a mutation field in a unit of work of its own, for a signed-in
+/// caller: committed when `f` succeeds, rolled back when it fails (GraphQL
+/// runs mutation fields one after another, and each answers for itself).
+pub async fn mutate<T>(
+    ctx: &Context<'_>,
+    f: impl AsyncFnOnce(&mut Work) -> crate::error::Result<T>,
+) -> async_graphql::Result<T> {
+    let actor = actor(ctx)?.clone();
+    Work::run(app(ctx)?, actor, Mode::Write, f)
+        .await
+        .map_err(gql)
+}
+
+/// [`mutate`] for the public mutations (logging in, accepting an
+/// invitation, resetting a password): the work acts as nobody in
+/// particular, from the caller's address, even when a session is present.
+pub async fn mutate_anonymous<T>(
+    ctx: &Context<'_>,
+    f: impl AsyncFnOnce(&mut Work) -> crate::error::Result<T>,
+) -> async_graphql::Result<T> {
+    let client = &state(ctx)?.client;
+    let actor = Actor::anonymous(client.ip.clone(), client.user_agent.clone());
+    Work::run(app(ctx)?, actor, Mode::Write, f)
+        .await
+        .map_err(gql)
 }

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 
-use super::context::{actor, app, core_enabled, gql};
+use super::context::{core_enabled, mutate};
 use crate::service::database::{self, Step, StepStatus};
 
 /// What happened to one part of a preparation.
@@ -44,9 +44,7 @@ impl DatabaseMutation {
     /// needs `system:manage`; safe to repeat).
     #[graphql(visible = "core_enabled")]
     async fn prepare_postgres(&self, ctx: &Context<'_>) -> Result<Vec<PreparationStep>> {
-        let steps = database::prepare_postgres(app(ctx)?, actor(ctx)?)
-            .await
-            .map_err(gql)?;
+        let steps = mutate(ctx, async |w| database::prepare_postgres(w).await).await?;
         Ok(steps.into_iter().map(PreparationStep::from).collect())
     }
 }

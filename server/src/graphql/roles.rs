@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, InputObject, Object, Result};
 
-use super::context::{actor, app, core_enabled, gql};
+use super::context::{core_enabled, gql, mutate};
 use super::users::Role;
 use crate::domain::RoleName;
 use crate::service::roles::{self, RoleInput};
@@ -39,9 +39,10 @@ impl RoleMutation {
         definition: RoleDefinition,
     ) -> Result<Role> {
         let name = RoleName::parse(&name).map_err(gql)?;
-        let role = roles::create(app(ctx)?, actor(ctx)?, &name, definition.into())
-            .await
-            .map_err(gql)?;
+        let role = mutate(ctx, async |w| {
+            roles::create(w, &name, definition.into()).await
+        })
+        .await?;
         Ok(role.into())
     }
 
@@ -54,9 +55,10 @@ impl RoleMutation {
         definition: RoleDefinition,
     ) -> Result<Role> {
         let name = RoleName::parse(&name).map_err(gql)?;
-        let role = roles::update(app(ctx)?, actor(ctx)?, &name, definition.into())
-            .await
-            .map_err(gql)?;
+        let role = mutate(ctx, async |w| {
+            roles::update(w, &name, definition.into()).await
+        })
+        .await?;
         Ok(role.into())
     }
 
@@ -64,9 +66,7 @@ impl RoleMutation {
     #[graphql(visible = "core_enabled")]
     async fn delete_role(&self, ctx: &Context<'_>, name: String) -> Result<bool> {
         let name = RoleName::parse(&name).map_err(gql)?;
-        roles::delete(app(ctx)?, actor(ctx)?, &name)
-            .await
-            .map_err(gql)?;
+        mutate(ctx, async |w| roles::delete(w, &name).await).await?;
         Ok(true)
     }
 }

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 
+use super::context::public_work;
 use crate::app::App;
 use crate::config::Flags;
 use crate::db;
@@ -90,7 +91,7 @@ impl ServerQuery {
             },
             // Public facts must not fail with the database: the sign-in
             // page needs the rest of them.
-            needs_bootstrap: crate::service::users::needs_bootstrap_cached(app)
+            needs_bootstrap: crate::service::users::needs_bootstrap_cached(public_work(ctx)?)
                 .await
                 .unwrap_or_else(|e| {
                     tracing::error!(error = %e, "cannot tell whether a superuser exists");

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
-use super::context::{actor, app, gql};
+use super::context::{gql, mutate, work};
 use super::types::{CreatedToken, Token};
 use crate::service::access_tokens::{self, NewToken};
 
@@ -14,18 +14,16 @@ pub struct TokenQuery;
 impl TokenQuery {
     /// Your live personal access tokens.
     async fn my_tokens(&self, ctx: &Context<'_>) -> Result<Vec<Token>> {
-        let actor = actor(ctx)?;
-        let owner = actor.user_id().unwrap_or_default();
-        let list = access_tokens::list(app(ctx)?, actor, owner)
-            .await
-            .map_err(gql)?;
+        let work = work(ctx)?;
+        let owner = work.actor().user_id().unwrap_or_default();
+        let list = access_tokens::list(work, owner).await.map_err(gql)?;
         Ok(list.into_iter().map(Token::from).collect())
     }
 
     /// Anyone's live tokens (needs `tokens:manage`, or be that user).
     #[graphql(visible = "super::context::core_enabled")]
     async fn tokens(&self, ctx: &Context<'_>, user_id: ID) -> Result<Vec<Token>> {
-        let list = access_tokens::list(app(ctx)?, actor(ctx)?, &user_id)
+        let list = access_tokens::list(work(ctx)?, &user_id)
             .await
             .map_err(gql)?;
         Ok(list.into_iter().map(Token::from).collect())
@@ -46,17 +44,12 @@ impl TokenMutation {
         scopes: Vec<String>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<CreatedToken> {
-        let created = access_tokens::create(
-            app(ctx)?,
-            actor(ctx)?,
-            NewToken {
-                name,
-                scopes,
-                expires_at,
-            },
-        )
-        .await
-        .map_err(gql)?;
+        let new = NewToken {
+            name,
+            scopes,
+            expires_at,
+        };
+        let created = mutate(ctx, async |w| access_tokens::create(w, new).await).await?;
         Ok(CreatedToken {
             token: created.token.into(),
             secret: created.secret,
@@ -65,9 +58,7 @@ impl TokenMutation {
 
     /// Revokes a token of yours (or anyone's, with `tokens:manage`).
     async fn revoke_token(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
-        access_tokens::revoke(app(ctx)?, actor(ctx)?, &id)
-            .await
-            .map_err(gql)?;
+        mutate(ctx, async |w| access_tokens::revoke(w, &id).await).await?;
         Ok(true)
     }
 }

@@ -4,7 +4,10 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
-use super::context::{Credential, SessionChange, actor, app, core_enabled, gql, state};
+use super::context::{
+    Credential, SessionChange, core_enabled, gql, mutate, mutate_anonymous, public_work, state,
+    work,
+};
 use super::types::{Session, User, UserStatus};
 use crate::domain::{self, DisplayName, Email, RoleName, Username};
 use crate::service::directory::{self, Cursor, Order, UserFilter};
@@ -96,9 +99,7 @@ pub struct Quota {
 impl User {
     /// Limits with usage (needs `users:read`, or to be this user).
     async fn quotas(&self, ctx: &Context<'_>) -> Result<Vec<Quota>> {
-        let list = quotas::usage_for(app(ctx)?, actor(ctx)?, &self.id)
-            .await
-            .map_err(gql)?;
+        let list = quotas::usage_for(work(ctx)?, &self.id).await.map_err(gql)?;
         Ok(list
             .into_iter()
             .map(|u| Quota {
@@ -118,9 +119,7 @@ impl User {
             Credential::Session(id) => Some(id.as_str()),
             _ => None,
         };
-        let list = sessions::list_of(app(ctx)?, actor(ctx)?, &self.id)
-            .await
-            .map_err(gql)?;
+        let list = sessions::list_of(work(ctx)?, &self.id).await.map_err(gql)?;
         Ok(list
             .into_iter()
             .map(|s| Session::from_model(s, current))
@@ -224,8 +223,7 @@ impl UserQuery {
         let first = u64::try_from(first.unwrap_or(20)).unwrap_or(0);
         let count = ctx.look_ahead().field("totalCount").exists();
         let page = directory::page(
-            app(ctx)?,
-            actor(ctx)?,
+            work(ctx)?,
             &domain_filter,
             order,
             first,
@@ -252,7 +250,7 @@ impl UserQuery {
     /// One user (not deleted). Needs `users:read`, or to be that user.
     #[graphql(visible = "core_enabled")]
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
-        let user = directory::one(app(ctx)?, actor(ctx)?, &user_id(&id))
+        let user = directory::one(work(ctx)?, &user_id(&id))
             .await
             .map_err(gql)?;
         Ok(user.into())
@@ -262,7 +260,9 @@ impl UserQuery {
     /// (`NOT_FOUND`: "Invalid or expired invitation token").
     #[graphql(visible = "core_enabled")]
     async fn invitation(&self, ctx: &Context<'_>, token: String) -> Result<Invitation> {
-        let (user, token) = invitations::lookup(app(ctx)?, &token).await.map_err(gql)?;
+        let (user, token) = invitations::pending(public_work(ctx)?, &token)
+            .await
+            .map_err(gql)?;
         Ok(Invitation {
             username: user.user.username,
             email: user.user.email,
@@ -275,7 +275,7 @@ impl UserQuery {
     /// `users:read` or `roles:manage`).
     #[graphql(visible = "core_enabled")]
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
-        let list = roles::list_for(app(ctx)?, actor(ctx)?).await.map_err(gql)?;
+        let list = roles::list_for(work(ctx)?).await.map_err(gql)?;
         Ok(list.into_iter().map(Role::from).collect())
     }
 }
@@ -293,7 +293,6 @@ impl UserMutation {
         ctx: &Context<'_>,
         input: CreateUserInput,
     ) -> Result<InvitationPayload> {
-        let app = app(ctx)?;
         let new = NewUser {
             username: Username::parse(&input.username).map_err(gql)?,
             email: Email::parse(&input.email).map_err(gql)?,
@@ -307,18 +306,14 @@ impl UserMutation {
             roles: role_names(&input.roles.unwrap_or_default())?,
             password: None,
         };
-        let invited = invitations::invite(app, actor(ctx)?, new)
-            .await
-            .map_err(gql)?;
+        let invited = mutate(ctx, async |w| invitations::invite(w, new).await).await?;
         Ok(invite_payload(invited))
     }
 
     /// Sends a new invitation to a pending user; earlier links stop working.
     #[graphql(visible = "core_enabled")]
     async fn resend_invitation(&self, ctx: &Context<'_>, id: ID) -> Result<InvitationPayload> {
-        let invited = invitations::resend(app(ctx)?, actor(ctx)?, &key(&id))
-            .await
-            .map_err(gql)?;
+        let invited = mutate(ctx, async |w| invitations::resend(w, &key(&id)).await).await?;
         Ok(invite_payload(invited))
     }
 
@@ -331,10 +326,10 @@ impl UserMutation {
         password: String,
         password_confirm: String,
     ) -> Result<User> {
-        let client = &state(ctx)?.client;
-        let user = invitations::accept(app(ctx)?, &token, &password, &password_confirm, client)
-            .await
-            .map_err(gql)?;
+        let user = mutate_anonymous(ctx, async |w| {
+            invitations::accept(w, &token, &password, &password_confirm).await
+        })
+        .await?;
         Ok(user.into())
     }
 
@@ -342,10 +337,7 @@ impl UserMutation {
     /// account. Always answers true, so it reveals nothing.
     #[graphql(visible = "core_enabled")]
     async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
-        let client = &state(ctx)?.client;
-        password_reset::request(app(ctx)?, &email, client)
-            .await
-            .map_err(gql)?;
+        mutate_anonymous(ctx, async |w| password_reset::request(w, &email).await).await?;
         Ok(true)
     }
 
@@ -359,19 +351,17 @@ impl UserMutation {
         password: String,
         password_confirm: String,
     ) -> Result<bool> {
-        let client = &state(ctx)?.client;
-        password_reset::reset(app(ctx)?, &token, &password, &password_confirm, client)
-            .await
-            .map_err(gql)?;
+        mutate_anonymous(ctx, async |w| {
+            password_reset::reset(w, &token, &password, &password_confirm).await
+        })
+        .await?;
         Ok(true)
     }
 
     /// Emails a reset link to an active user (needs `users:manage`).
     #[graphql(visible = "core_enabled")]
     async fn send_password_reset(&self, ctx: &Context<'_>, id: ID) -> Result<EmailResult> {
-        let sent = password_reset::send_for(app(ctx)?, actor(ctx)?, &key(&id))
-            .await
-            .map_err(gql)?;
+        let sent = mutate(ctx, async |w| password_reset::send_for(w, &key(&id)).await).await?;
         Ok(EmailResult {
             sent: sent.sent(),
             email_error: sent.failure().map(str::to_string),
@@ -388,14 +378,11 @@ impl UserMutation {
         resource: QuotaResource,
         limit: Option<u32>,
     ) -> Result<User> {
-        let app = app(ctx)?;
-        quotas::set(app, actor(ctx)?, &key(&id), resource.into(), limit)
-            .await
-            .map_err(gql)?;
-        Ok(users::get(&app.db, &user_id(&id))
-            .await
-            .map_err(gql)?
-            .into())
+        let updated = mutate(ctx, async |w| {
+            quotas::set(w, &key(&id), resource.into(), limit).await
+        })
+        .await?;
+        Ok(updated.into())
     }
 
     /// Changes username, email or display name (`CONFLICT` with the field
@@ -422,9 +409,7 @@ impl UserMutation {
                 .transpose()
                 .map_err(gql)?,
         };
-        let updated = users::update(app(ctx)?, actor(ctx)?, &key(&id), changes)
-            .await
-            .map_err(gql)?;
+        let updated = mutate(ctx, async |w| users::update(w, &key(&id), changes).await).await?;
         Ok(updated.into())
     }
 
@@ -433,27 +418,21 @@ impl UserMutation {
     #[graphql(visible = "core_enabled")]
     async fn set_user_roles(&self, ctx: &Context<'_>, id: ID, roles: Vec<String>) -> Result<User> {
         let names = role_names(&roles)?;
-        let updated = users::set_roles(app(ctx)?, actor(ctx)?, &key(&id), &names)
-            .await
-            .map_err(gql)?;
+        let updated = mutate(ctx, async |w| users::set_roles(w, &key(&id), &names).await).await?;
         Ok(updated.into())
     }
 
     /// Active → deactivated; their sessions and tokens stop working at once.
     #[graphql(visible = "core_enabled")]
     async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
-        let updated = users::deactivate(app(ctx)?, actor(ctx)?, &key(&id))
-            .await
-            .map_err(gql)?;
+        let updated = mutate(ctx, async |w| users::deactivate(w, &key(&id)).await).await?;
         Ok(updated.into())
     }
 
     /// Deactivated → active.
     #[graphql(visible = "core_enabled")]
     async fn activate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
-        let updated = users::activate(app(ctx)?, actor(ctx)?, &key(&id))
-            .await
-            .map_err(gql)?;
+        let updated = mutate(ctx, async |w| users::activate(w, &key(&id)).await).await?;
         Ok(updated.into())
     }
 
@@ -461,14 +440,13 @@ impl UserMutation {
     /// your session.
     #[graphql(visible = "core_enabled")]
     async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
-        let app = app(ctx)?;
-        let actor = actor(ctx)?;
         let target = user_id(&id);
-        users::delete(app, actor, &UserKey::Id(target.clone()))
-            .await
-            .map_err(gql)?;
-        let own = actor.user_id() == Some(target.as_str());
+        mutate(ctx, async |w| {
+            users::delete(w, &UserKey::Id(target.clone())).await
+        })
+        .await?;
         let state = state(ctx)?;
+        let own = state.actor.as_ref().and_then(|a| a.user_id()) == Some(target.as_str());
         if own && matches!(state.credential, Credential::Session(_)) {
             state.change_session(SessionChange::Ended);
         }

@@ -4,6 +4,7 @@
 //! for is written after.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql_axum::GraphQLResponse;
@@ -16,6 +17,8 @@ use super::auth::Caller;
 use super::{HttpState, cookies};
 use crate::error::{DomainError, FieldError};
 use crate::graphql::context::SessionChange;
+use crate::service::Actor;
+use crate::service::work::{Mode, Work};
 
 /// A refused request shape: `BAD_USER_INPUT`, 400.
 fn refused(message: String) -> Response {
@@ -187,7 +190,17 @@ pub async fn post(
     } else {
         &state.schema
     };
-    let response = schema.execute(request.data(request_state)).await;
+    // The request's unit of work for reads; each mutation field runs in one
+    // of its own (`graphql::context::mutate`).
+    let actor = request_state.actor.clone().unwrap_or_else(|| {
+        let client = &request_state.client;
+        Actor::anonymous(client.ip.clone(), client.user_agent.clone())
+    });
+    let work = Arc::new(Work::new(&state.app, actor, Mode::Read));
+    let response = schema
+        .execute(request.data(request_state).data(Arc::clone(&work)))
+        .await;
+    end_work(work).await;
     if response.errors.is_empty()
         && let (Some(key), Some(doc)) = (key, fresh)
     {
@@ -207,6 +220,18 @@ pub async fn post(
         answer.headers_mut().append(header::SET_COOKIE, value);
     }
     answer
+}
+
+/// Ends the request's read work: records the denials its resolvers met.
+async fn end_work(work: Arc<Work>) {
+    match Arc::try_unwrap(work) {
+        Ok(work) => {
+            if let Err(e) = work.finish(Ok(())).await {
+                tracing::error!(error = %e, "cannot end the request's unit of work");
+            }
+        }
+        Err(_) => tracing::error!("the request's unit of work outlived its execution"),
+    }
 }
 
 #[cfg(test)]

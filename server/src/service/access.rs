@@ -2,90 +2,60 @@
 
 use std::collections::BTreeSet;
 
-use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 pub use super::actor::{Actor, Principal};
-use super::audit::{self, AuditEvent};
+use super::audit::AuditEvent;
+use super::work::Work;
 use crate::error::{DomainError, Result};
 
 /// SPEC §3's `require_permission`: passes when allowed; otherwise records a
 /// `permission.denied` event and, when enforcement is on, fails with
 /// `FORBIDDEN`. In permissive mode the would-be denial is recorded and allowed.
-pub async fn require(
-    db: &DatabaseConnection,
-    enforce: bool,
-    actor: &Actor,
-    permission: &str,
-    owner_id: Option<&str>,
-) -> Result<()> {
-    if actor.has_permission(permission, owner_id) {
+pub fn require(work: &Work, permission: &str, owner_id: Option<&str>) -> Result<()> {
+    if work.actor().has_permission(permission, owner_id) {
         return Ok(());
     }
-    deny(db, enforce, actor, &[permission], json!({})).await
+    deny(work, &[permission], json!({}))
 }
 
 /// SPEC §3's question asked by a downstream service ("may the current user
 /// do this?"): the answer, without failing. In permissive mode a would-be
 /// denial is recorded and answered yes; with enforcement it is answered no.
-pub async fn answer(
-    db: &DatabaseConnection,
-    enforce: bool,
-    actor: &Actor,
-    permission: &str,
-    owner_id: Option<&str>,
-) -> Result<bool> {
-    if actor.has_permission(permission, owner_id) {
-        return Ok(true);
+pub fn answer(work: &Work, permission: &str, owner_id: Option<&str>) -> bool {
+    if work.actor().has_permission(permission, owner_id) {
+        return true;
     }
-    if enforce {
-        return Ok(false);
+    if work.app().config.flags.enforce {
+        return false;
     }
-    require(db, false, actor, permission, owner_id).await?;
-    Ok(true)
+    // Permissive mode: the would-be denial is recorded, and allowed.
+    deny(work, &[permission], json!({})).is_ok()
 }
 
 /// Creating users needs `users:manage` (and, when roles are granted, their
 /// permissions: `require_all`); the CLI asks this before prompting for the
 /// new user's password.
-pub async fn require_user_manager(
-    db: &DatabaseConnection,
-    enforce: bool,
-    actor: &Actor,
-) -> Result<()> {
-    require(db, enforce, actor, "users:manage", None).await
+pub fn require_user_manager(work: &Work) -> Result<()> {
+    require(work, "users:manage", None)
 }
 
 /// Reading a user's account (their profile, quotas): `users:read`, or being
 /// that user.
-pub async fn require_user_reader(
-    db: &DatabaseConnection,
-    enforce: bool,
-    actor: &Actor,
-    user_id: &str,
-) -> Result<()> {
-    require(db, enforce, actor, "users:read", Some(user_id)).await
+pub fn require_user_reader(work: &Work, user_id: &str) -> Result<()> {
+    require(work, "users:read", Some(user_id))
 }
 
 /// Passes when the actor holds at least one of `permissions` (e.g. reading
 /// the role catalogue: `users:read` or `roles:manage`).
-pub async fn require_any(
-    db: &DatabaseConnection,
-    enforce: bool,
-    actor: &Actor,
-    permissions: &[&str],
-) -> Result<()> {
-    if permissions.iter().any(|p| actor.has_permission(p, None)) {
+pub fn require_any(work: &Work, permissions: &[&str]) -> Result<()> {
+    if permissions
+        .iter()
+        .any(|p| work.actor().has_permission(p, None))
+    {
         return Ok(());
     }
-    deny(
-        db,
-        enforce,
-        actor,
-        permissions,
-        json!({ "any_of": permissions }),
-    )
-    .await
+    deny(work, permissions, json!({ "any_of": permissions }))
 }
 
 /// Acting on the account of `target_id` with `permission` (`users:manage`,
@@ -93,71 +63,55 @@ pub async fn require_any(
 /// and every permission the target holds (nobody manages someone more
 /// powerful).
 pub async fn require_manager_of(
-    db: &DatabaseConnection,
-    enforce: bool,
-    actor: &Actor,
+    work: &Work,
     permission: &str,
     target_id: &str,
     action: &str,
     allow_self: bool,
 ) -> Result<()> {
     let owner = allow_self.then_some(target_id);
-    require(db, enforce, actor, permission, owner).await?;
-    require_superset_of(db, enforce, actor, target_id, action).await
+    require(work, permission, owner)?;
+    require_superset_of(work, target_id, action).await
 }
 
 /// Nobody manages someone more powerful: acting on another user's account
 /// (their profile, lifecycle, sessions, tokens, quotas) also needs every
 /// permission that user holds. Acting on oneself passes.
-pub async fn require_superset_of(
-    db: &DatabaseConnection,
-    enforce: bool,
-    actor: &Actor,
-    target_id: &str,
-    action: &str,
-) -> Result<()> {
-    if actor.user_id() == Some(target_id) {
+pub async fn require_superset_of(work: &Work, target_id: &str, action: &str) -> Result<()> {
+    if work.actor().user_id() == Some(target_id) {
         return Ok(());
     }
-    let held = super::roles::catalog::permissions_of_user(db, target_id).await?;
+    let held = super::roles::catalog::permissions_of_user(work.db().await?, target_id).await?;
     require_all(
-        db,
-        enforce,
-        actor,
+        work,
         &held,
         json!({ "action": action, "user_id": target_id }),
     )
-    .await
 }
 
 /// No escalation (SPEC §3): granting roles needs every permission they hold.
-pub async fn require_all(
-    db: &DatabaseConnection,
-    enforce: bool,
-    actor: &Actor,
+pub fn require_all(
+    work: &Work,
     permissions: &BTreeSet<String>,
     context: serde_json::Value,
 ) -> Result<()> {
-    let missing = actor.missing(permissions.iter().map(String::as_str));
+    let missing = work.actor().missing(permissions.iter().map(String::as_str));
     if missing.is_empty() {
         return Ok(());
     }
-    deny(db, enforce, actor, &missing, context).await
+    deny(work, &missing, context)
 }
 
-async fn deny(
-    db: &DatabaseConnection,
-    enforce: bool,
-    actor: &Actor,
-    missing: &[&str],
-    context: serde_json::Value,
-) -> Result<()> {
+/// Records the denial (whatever the work's outcome) and, when enforcement
+/// is on, fails with `FORBIDDEN`.
+fn deny(work: &Work, missing: &[&str], context: serde_json::Value) -> Result<()> {
+    let enforce = work.app().config.flags.enforce;
     let event = AuditEvent::new("permission.denied").details(json!({
         "permissions": missing,
         "enforced": enforce,
         "context": context,
     }));
-    audit::record(db, actor, vec![event]).await?;
+    work.record_denial(event);
     metrics::counter!(
         "roster_permission_denied_total",
         "enforced" => if enforce { "true" } else { "false" }

@@ -14,11 +14,12 @@ use serde_json::json;
 
 use super::access::{self, Actor, Principal};
 use super::actor::{self, Authenticated, Client};
-use super::audit::{self, AuditEvent};
+use super::audit::AuditEvent;
 use super::credentials::Credential;
 use super::live_tokens::live;
 use super::quotas::{self, Resource};
 use super::tokens::{digest, new_secret};
+use super::work::Work;
 use crate::app::App;
 use crate::domain::{Channel, Permission, UserStatus, new_id};
 use crate::entity::{personal_access_token as pat, user};
@@ -113,22 +114,24 @@ fn parse(new: &NewToken, actor: &Actor, now: DateTime<Utc>) -> Result<(String, B
 }
 
 /// Creates a token for the actor, within their token quota.
-pub async fn create(app: &App, actor: &Actor, new: NewToken) -> Result<CreatedToken> {
+pub async fn create(work: &Work, new: NewToken) -> Result<CreatedToken> {
+    let actor = work.actor();
     let Principal::User { id: owner, .. } = &actor.principal else {
         return Err(DomainError::bad_input("user", "Only users can hold tokens"));
     };
-    let now = Utc::now();
+    let now = work.now();
     let (name, scopes) = parse(&new, actor, now)?;
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = work.db().await?;
     // Serialise concurrent creations by the same user so the quota holds.
     if txn.get_database_backend() == DbBackend::Postgres {
         user::Entity::find_by_id(owner.clone())
             .lock_exclusive()
-            .one(&txn)
+            .one(txn)
             .await?;
     }
-    let limit = quotas::limit(&txn, owner, Resource::Tokens, app.config.auth.token_quota).await?;
-    let in_use = live(owner, now).count(&txn).await?;
+    let quota = work.app().config.auth.token_quota;
+    let limit = quotas::limit(txn, owner, Resource::Tokens, quota).await?;
+    let in_use = live(owner, now).count(txn).await?;
     if in_use >= u64::from(limit) {
         return Err(DomainError::conflict(
             Some("quota"),
@@ -158,12 +161,12 @@ pub async fn create(app: &App, actor: &Actor, new: NewToken) -> Result<CreatedTo
         last_used_at: Set(None),
         revoked_at: Set(None),
     })
-    .exec(&txn)
+    .exec(txn)
     .await?;
     let event = AuditEvent::new("apikey.created")
         .resource("apikey", &model.id)
         .details(json!({ "name": model.name, "scopes": scopes, "expires_at": model.expires_at }));
-    audit::commit(txn, actor, vec![event]).await?;
+    work.record(event);
     Ok(CreatedToken {
         token: model.into(),
         secret,
@@ -172,26 +175,17 @@ pub async fn create(app: &App, actor: &Actor, new: NewToken) -> Result<CreatedTo
 
 /// Another user's tokens need `tokens:manage` and every permission that user
 /// holds (nobody manages someone more powerful); one's own need nothing.
-async fn require_manage(app: &App, actor: &Actor, owner_id: &str, action: &str) -> Result<()> {
-    access::require_manager_of(
-        &app.db,
-        app.config.flags.enforce,
-        actor,
-        "tokens:manage",
-        owner_id,
-        action,
-        true,
-    )
-    .await
+async fn require_manage(work: &Work, owner_id: &str, action: &str) -> Result<()> {
+    access::require_manager_of(work, "tokens:manage", owner_id, action, true).await
 }
 
 /// The live tokens of `user_id`: the actor's own, or, with `tokens:manage`,
 /// those of a user who is not more powerful.
-pub async fn list(app: &App, actor: &Actor, user_id: &str) -> Result<Vec<TokenView>> {
-    require_manage(app, actor, user_id, "apikey.list").await?;
-    Ok(live(user_id, Utc::now())
+pub async fn list(work: &Work, user_id: &str) -> Result<Vec<TokenView>> {
+    require_manage(work, user_id, "apikey.list").await?;
+    Ok(live(user_id, work.now())
         .order_by_desc(pat::Column::CreatedAt)
-        .all(&app.db)
+        .all(work.db().await?)
         .await?
         .into_iter()
         .map(TokenView::from)
@@ -200,23 +194,24 @@ pub async fn list(app: &App, actor: &Actor, user_id: &str) -> Result<Vec<TokenVi
 
 /// Revokes a token: the actor's own, or, with `tokens:manage`, one of a user
 /// who is not more powerful.
-pub async fn revoke(app: &App, actor: &Actor, token_id: &str) -> Result<()> {
+pub async fn revoke(work: &Work, token_id: &str) -> Result<()> {
+    let txn = work.db().await?;
     let token = pat::Entity::find_by_id(token_id.to_string())
         .filter(pat::Column::RevokedAt.is_null())
-        .one(&app.db)
+        .one(txn)
         .await?
         .ok_or_else(|| DomainError::not_found("Token not found"))?;
-    require_manage(app, actor, &token.user_id, "apikey.revoke").await?;
-    let txn = crate::db::begin(&app.db).await?;
+    require_manage(work, &token.user_id, "apikey.revoke").await?;
     pat::Entity::update_many()
-        .col_expr(pat::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(pat::Column::RevokedAt, Expr::value(work.now()))
         .filter(pat::Column::Id.eq(token.id.as_str()))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let event = AuditEvent::new("apikey.revoked")
         .resource("apikey", &token.id)
         .details(json!({ "name": token.name, "user_id": token.user_id }));
-    audit::commit(txn, actor, vec![event]).await
+    work.record(event);
+    Ok(())
 }
 
 /// The owner of a bearer token, with their permissions narrowed to the
@@ -230,7 +225,7 @@ pub async fn authenticate(
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
-    let now = Utc::now();
+    let now = app.clock.now();
     let key = digest(secret);
     if let Some((who, Credential::Token(token))) = app.credentials.get(&key, client)
         && token.expires_at.is_none_or(|at| at > now)

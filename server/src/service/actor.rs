@@ -62,6 +62,14 @@ impl Actor {
         }
     }
 
+    /// Where the action came from.
+    pub fn client(&self) -> Client {
+        Client {
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+        }
+    }
+
     pub fn user_id(&self) -> Option<&str> {
         match &self.principal {
             Principal::User { id, .. } => Some(id),

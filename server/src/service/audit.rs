@@ -1,7 +1,9 @@
-//! The audit trail (SPEC §9): events are inserted in the transaction of the
-//! change they describe, and logged as one structured line once it commits.
+//! The audit trail (SPEC §9): events are collected by the unit of work
+//! (`service::work`), inserted in the transaction of the change they
+//! describe, and logged as one structured line once it commits.
 
-use sea_orm::{ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait};
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseTransaction, EntityTrait};
 use serde_json::{Value, json};
 
 use super::actor::{Actor, Principal};
@@ -39,76 +41,63 @@ impl AuditEvent {
     }
 }
 
-/// Events whose changes cannot end or narrow anyone's session or token; any
-/// other committed event invalidates the credential cache of this process.
-const KEEPS_CREDENTIALS: &[&str] = &[
-    "user.login",
-    "user.login_failed",
-    "apikey.created",
-    "permission.denied",
-];
+/// An event as stored, for the log line that follows its commit.
+pub type Stored = audit_event::Model;
 
-/// Inserts the events, commits the transaction, then logs them. Either the
-/// change and its events are stored together, or neither is.
-pub async fn commit(
-    txn: DatabaseTransaction,
-    actor: &Actor,
-    events: Vec<AuditEvent>,
-) -> Result<()> {
-    let now = chrono::Utc::now();
-    let (actor_id, actor_username) = match &actor.principal {
-        Principal::User { id, username, .. } => (Some(id.clone()), Some(username.clone())),
-        Principal::Operator | Principal::Anonymous => (None, None),
-    };
-    let ids: Vec<String> = events.iter().map(|_| crate::domain::new_id()).collect();
-    if !events.is_empty() {
-        let rows = events
-            .iter()
-            .zip(&ids)
-            .map(|(event, id)| audit_event::ActiveModel {
-                id: Set(id.clone()),
-                occurred_at: Set(now),
-                actor_id: Set(actor_id.clone()),
-                actor_username: Set(actor_username.clone()),
-                channel: Set(actor.channel.as_str().to_string()),
-                event_type: Set(event.event_type.to_string()),
-                resource_type: Set(event.resource_type.map(str::to_string)),
-                resource_id: Set(event.resource_id.clone()),
-                ip_address: Set(actor.ip.clone()),
-                user_agent: Set(actor.user_agent.clone()),
-                details: Set(event.details.clone()),
-            });
-        audit_event::Entity::insert_many(rows).exec(&txn).await?;
+/// Inserts the events, each with the actor it names, in `txn`: the change
+/// and its events commit together or not at all (`service::work`).
+pub async fn insert(
+    txn: &DatabaseTransaction,
+    events: &[(Actor, AuditEvent)],
+    now: DateTime<Utc>,
+) -> Result<Vec<Stored>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
     }
-    txn.commit().await?;
-    if events
+    let rows: Vec<Stored> = events
         .iter()
-        .any(|e| !KEEPS_CREDENTIALS.contains(&e.event_type))
-    {
-        super::invalidation::invalidate_local();
-    }
-    for (event, id) in events.iter().zip(&ids) {
+        .map(|(actor, event)| {
+            let (actor_id, actor_username) = match &actor.principal {
+                Principal::User { id, username, .. } => (Some(id.clone()), Some(username.clone())),
+                Principal::Operator | Principal::Anonymous => (None, None),
+            };
+            audit_event::Model {
+                id: crate::domain::new_id(),
+                occurred_at: now,
+                actor_id,
+                actor_username,
+                channel: actor.channel.as_str().to_string(),
+                event_type: event.event_type.to_string(),
+                resource_type: event.resource_type.map(str::to_string),
+                resource_id: event.resource_id.clone(),
+                ip_address: actor.ip.clone(),
+                user_agent: actor.user_agent.clone(),
+                details: event.details.clone(),
+            }
+        })
+        .collect();
+    audit_event::Entity::insert_many(rows.iter().cloned().map(audit_event::ActiveModel::from))
+        .exec(txn)
+        .await?;
+    Ok(rows)
+}
+
+/// One structured log line per committed event.
+pub fn log(events: &[Stored]) {
+    for event in events {
         tracing::info!(
             target: "roster::audit",
-            id = %id,
-            timestamp = %now.to_rfc3339(),
-            user_id = actor_id.as_deref().unwrap_or(""),
-            username = actor_username.as_deref().unwrap_or(""),
-            channel = actor.channel.as_str(),
-            event_type = event.event_type,
-            resource_type = event.resource_type.unwrap_or(""),
+            id = %event.id,
+            timestamp = %event.occurred_at.to_rfc3339(),
+            user_id = event.actor_id.as_deref().unwrap_or(""),
+            username = event.actor_username.as_deref().unwrap_or(""),
+            channel = event.channel.as_str(),
+            event_type = event.event_type.as_str(),
+            resource_type = event.resource_type.as_deref().unwrap_or(""),
             resource_id = event.resource_id.as_deref().unwrap_or(""),
-            ip_address = actor.ip.as_deref().unwrap_or(""),
+            ip_address = event.ip_address.as_deref().unwrap_or(""),
             details = %event.details,
             "audit"
         );
     }
-    Ok(())
-}
-
-/// Records events that stand alone (a denial, a failed login) in their own
-/// transaction.
-pub async fn record(db: &DatabaseConnection, actor: &Actor, events: Vec<AuditEvent>) -> Result<()> {
-    let txn = crate::db::begin(db).await?;
-    commit(txn, actor, events).await
 }

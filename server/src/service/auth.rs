@@ -1,16 +1,15 @@
 //! Logging in and out, and changing one's own password (SPEC §5).
 
-use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use super::actor::Actor;
 pub use super::actor::{Authenticated, Client, actor_for};
-use super::audit::{self, AuditEvent};
+use super::audit::AuditEvent;
 use super::sessions::{self, NewSession};
 use super::throttle::{self, Scope};
 use super::users::{self, UserKey};
+use super::work::Work;
 use crate::app::App;
 use crate::domain::{Channel, PlainPassword, UserStatus};
 use crate::entity::{session, user};
@@ -22,7 +21,9 @@ pub const INVALID_LOGIN: &str = "Invalid username or password";
 /// Checks a login (email or username) and password, and returns the user when
 /// both are right and the user may log in. Unknown users, wrong passwords and
 /// users who may not log in all cost one full hash verification and get the
-/// same `None`. A hash made with old parameters is upgraded.
+/// same `None`. A hash made with old parameters is upgraded. Part of
+/// authenticating (a login, the CLI's `provision-user`): it reads the pool,
+/// before any unit of work begins.
 pub async fn verify_credentials(
     app: &App,
     login: &str,
@@ -70,50 +71,48 @@ fn account_key(login: &str) -> String {
 }
 
 /// Logs in: throttled per account and per address, audited either way, and
-/// a fresh session on success.
-pub async fn login(
-    app: &App,
-    login: &str,
-    password: &PlainPassword,
-    client: &Client,
-) -> Result<LoggedIn> {
+/// a fresh session on success. The lockout check, the user and the password
+/// hash are read before the work's transaction begins, so no lock is held
+/// during the hash verification; a failure's counters and audit row are
+/// committed although the work answers an error.
+pub async fn login(work: &Work, login: &str, password: &PlainPassword) -> Result<LoggedIn> {
+    let app = work.app();
     let limits = &app.config.auth;
+    let client = work.actor().client();
     let account = account_key(login);
     let address = client.ip.clone().unwrap_or_else(|| "unknown".into());
-    let now = Utc::now();
-    let had_failures = throttle::check(&app.db, limits, &account, &address, now).await?;
+    let had_failures =
+        throttle::check(work.pool()?, limits, &account, &address, work.now()).await?;
 
-    let Some(user) = verify_credentials(app, login, password).await? else {
-        let now = Utc::now();
-        let txn = crate::db::begin(&app.db).await?;
-        throttle::record_failure(&txn, limits, Scope::Account, &account, now).await?;
-        throttle::record_failure(&txn, limits, Scope::Address, &address, now).await?;
-        let anonymous = Actor::anonymous(client.ip.clone(), client.user_agent.clone());
-        let event = AuditEvent::new("user.login_failed").details(json!({ "login": account }));
-        audit::commit(txn, &anonymous, vec![event]).await?;
+    let verified = verify_credentials(app, login, password).await?;
+    let now = work.now();
+    let txn = work.db().await?;
+    let Some(user) = verified else {
+        throttle::record_failure(txn, limits, Scope::Account, &account, now).await?;
+        throttle::record_failure(txn, limits, Scope::Address, &address, now).await?;
+        work.record(AuditEvent::new("user.login_failed").details(json!({ "login": account })));
+        work.keep_on_error();
         metrics::counter!("roster_login_failures_total").increment(1);
         return Err(DomainError::Unauthenticated(INVALID_LOGIN.into()));
     };
 
-    let now = Utc::now();
-    let txn = crate::db::begin(&app.db).await?;
     if had_failures {
-        throttle::clear(&txn, Scope::Account, &account).await?;
+        throttle::clear(txn, Scope::Account, &account).await?;
     }
-    let session = sessions::create(&txn, limits, &user.id, client, now).await?;
+    let session = sessions::create(txn, limits, &user.id, &client, now).await?;
     user::Entity::update_many()
         .col_expr(user::Column::LastLoginAt, Expr::value(now))
         .col_expr(user::Column::LastActiveAt, Expr::value(now))
         .filter(user::Column::Id.eq(user.id.as_str()))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let user_id = user.id.clone();
     let first_login = user.last_login_at.is_none();
-    let who = actor_for(&txn, user, Channel::Api, client, None).await?;
+    let who = actor_for(txn, user, Channel::Api, &client, None).await?;
     let event = AuditEvent::new("user.login")
         .resource("user", &user_id)
         .details(json!({ "session_id": session.session.id }));
-    audit::commit(txn, &who.actor, vec![event]).await?;
+    work.record_as(who.actor.clone(), event);
     metrics::counter!("roster_logins_total").increment(1);
     Ok(LoggedIn {
         who,
@@ -123,37 +122,38 @@ pub async fn login(
 }
 
 /// Ends the current session.
-pub async fn logout(app: &App, actor: &Actor, session_id: &str) -> Result<()> {
-    let now = Utc::now();
-    let txn = crate::db::begin(&app.db).await?;
+pub async fn logout(work: &Work, session_id: &str) -> Result<()> {
     session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokedAt, Expr::value(work.now()))
         .filter(session::Column::Id.eq(session_id))
         .filter(session::Column::RevokedAt.is_null())
-        .exec(&txn)
+        .exec(work.db().await?)
         .await?;
     let mut event = AuditEvent::new("user.logout").details(json!({ "session_id": session_id }));
-    if let Some(id) = actor.user_id() {
+    if let Some(id) = work.actor().user_id() {
         event = event.resource("user", id);
     }
-    audit::commit(txn, actor, vec![event]).await
+    work.record(event);
+    Ok(())
 }
 
 /// Changes the actor's own password after checking the current one. Every
 /// other session and every token of the user stops working; `keep_session`
-/// (the one making the change) survives.
+/// (the one making the change) survives. Both hashes are computed before the
+/// work's transaction begins.
 pub async fn change_password(
-    app: &App,
-    actor: &Actor,
+    work: &Work,
     current: &PlainPassword,
     new_password: &str,
     confirmation: Option<&str>,
     keep_session: Option<&str>,
 ) -> Result<()> {
-    let user_id = actor
+    let app = work.app();
+    let user_id = work
+        .actor()
         .user_id()
         .ok_or_else(|| DomainError::Unauthenticated("Authentication required".into()))?;
-    let user = users::find(&app.db, &UserKey::Id(user_id.to_string())).await?;
+    let user = users::find(work.pool()?, &UserKey::Id(user_id.to_string())).await?;
     let verified = app
         .hasher
         .verify(current, user.password_hash.as_deref())
@@ -169,7 +169,8 @@ pub async fn change_password(
         confirmation,
         &[user.username.as_str(), user.email.as_str()],
     )?;
-    users::replace_password(app, actor, &user, &checked, keep_session, None)
+    let hash = app.hasher.hash(&checked).await?;
+    users::replace_password(work, work.actor(), &user, hash, keep_session, None)
         .await
         .map(|_| ())
 }

@@ -6,9 +6,9 @@
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement};
 use serde_json::json;
 
-use super::access::{self, Actor};
-use super::audit::{self, AuditEvent};
-use crate::app::App;
+use super::access;
+use super::audit::AuditEvent;
+use super::work::Work;
 use crate::error::{DomainError, Result};
 
 /// The trigram indexes: name, table, indexed expression.
@@ -78,25 +78,18 @@ async fn exists(db: &impl ConnectionTrait, sql: &str, name: &str) -> Result<bool
 /// Installs `pg_trgm` and the trigram indexes (needs `system:manage`), in one
 /// transaction with its audit event. A database role without the privilege to
 /// create the extension gets a report saying so, and nothing changes.
-pub async fn prepare_postgres(app: &App, actor: &Actor) -> Result<Vec<Step>> {
-    access::require(
-        &app.db,
-        app.config.flags.enforce,
-        actor,
-        "system:manage",
-        None,
-    )
-    .await?;
-    if app.db.get_database_backend() != DbBackend::Postgres {
+pub async fn prepare_postgres(work: &Work) -> Result<Vec<Step>> {
+    access::require(work, "system:manage", None)?;
+    if work.app().db.get_database_backend() != DbBackend::Postgres {
         return Err(DomainError::bad_input(
             "database",
             "Prepare Postgres applies to Postgres only; SQLite search has its trigram index already",
         ));
     }
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = work.db().await?;
     let mut steps = Vec::new();
     let extension_present = exists(
-        &txn,
+        txn,
         "SELECT 1 FROM pg_extension WHERE extname = $1",
         "pg_trgm",
     )
@@ -104,13 +97,15 @@ pub async fn prepare_postgres(app: &App, actor: &Actor) -> Result<Vec<Step>> {
     if extension_present {
         steps.push(Step::new("extension pg_trgm", StepStatus::Present, None));
     } else {
-        match txn
-            .execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            .await
-        {
+        // In a savepoint: a refusal must not abort the work's transaction.
+        let created = crate::db::savepoint(txn, async |sp| {
+            sp.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                .await
+        })
+        .await?;
+        match created {
             Ok(_) => steps.push(Step::new("extension pg_trgm", StepStatus::Created, None)),
             Err(e) if sqlstate(&e).as_deref() == Some("42501") => {
-                txn.rollback().await?;
                 let mut report = vec![Step::new(
                     "extension pg_trgm",
                     StepStatus::Failed,
@@ -135,7 +130,7 @@ pub async fn prepare_postgres(app: &App, actor: &Actor) -> Result<Vec<Step>> {
     for (name, table, expression) in TRIGRAM_INDEXES {
         let label = format!("index {name}");
         if exists(
-            &txn,
+            txn,
             "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1",
             name,
         )
@@ -156,11 +151,10 @@ pub async fn prepare_postgres(app: &App, actor: &Actor) -> Result<Vec<Step>> {
         .map(|s| s.name.as_str())
         .collect();
     if created.is_empty() {
-        txn.rollback().await?;
         return Ok(steps);
     }
     txn.execute_unprepared("ANALYZE users").await?;
     let event = AuditEvent::new("database.prepared").details(json!({ "created": created }));
-    audit::commit(txn, actor, vec![event]).await?;
+    work.record(event);
     Ok(steps)
 }

@@ -18,10 +18,10 @@ use sea_orm::{
     QueryOrder, QuerySelect, Select, Statement,
 };
 
-use super::access::{self, Actor};
+use super::access;
 use super::roles;
 use super::users::UserView;
-use crate::app::App;
+use super::work::Work;
 use crate::domain::{RoleName, UserStatus};
 use crate::entity::{organization, organization_membership, user, user_role};
 use crate::error::{DomainError, Result};
@@ -252,18 +252,19 @@ async fn with_roles(db: &impl ConnectionTrait, users: Vec<user::Model>) -> Resul
 
 /// One user (not deleted), for someone who may read that account
 /// (`users:read`, or the user themself).
-pub async fn one(app: &App, actor: &Actor, user_id: &str) -> Result<UserView> {
-    access::require_user_reader(&app.db, app.config.flags.enforce, actor, user_id).await?;
-    super::users::get(&app.db, user_id).await
+pub async fn one(work: &Work, user_id: &str) -> Result<UserView> {
+    access::require_user_reader(work, user_id)?;
+    super::users::get(work.db().await?, user_id).await
 }
 
 /// Every matching user, oldest first (for the CLI).
-pub async fn all(app: &App, actor: &Actor, filter: &UserFilter) -> Result<Vec<UserView>> {
-    access::require(&app.db, app.config.flags.enforce, actor, "users:read", None).await?;
-    let users = ordered(select(&app.db, filter).await?, Order::CreatedAtAsc)
-        .all(&app.db)
+pub async fn all(work: &Work, filter: &UserFilter) -> Result<Vec<UserView>> {
+    access::require(work, "users:read", None)?;
+    let db = work.db().await?;
+    let users = ordered(select(db, filter).await?, Order::CreatedAtAsc)
+        .all(db)
         .await?;
-    with_roles(&app.db, users).await
+    with_roles(db, users).await
 }
 
 /// One page of a listing.
@@ -277,8 +278,7 @@ pub struct Page {
 
 /// The `first` users after `after` (SPEC §5: at most [`MAX_PAGE`]).
 pub async fn page(
-    app: &App,
-    actor: &Actor,
+    work: &Work,
     filter: &UserFilter,
     order: Order,
     first: u64,
@@ -291,10 +291,11 @@ pub async fn page(
             format!("first must be between 1 and {MAX_PAGE}"),
         ));
     }
-    access::require(&app.db, app.config.flags.enforce, actor, "users:read", None).await?;
-    let matching = select(&app.db, filter).await?;
+    access::require(work, "users:read", None)?;
+    let db = work.db().await?;
+    let matching = select(db, filter).await?;
     let total_count = if count {
-        Some(matching.clone().count(&app.db).await?)
+        Some(matching.clone().count(db).await?)
     } else {
         None
     };
@@ -302,11 +303,11 @@ pub async fn page(
     if let Some(cursor) = after_cursor {
         query = after(query, order, cursor);
     }
-    let mut users = query.limit(first + 1).all(&app.db).await?;
+    let mut users = query.limit(first + 1).all(db).await?;
     let has_next_page = users.len() as u64 > first;
     users.truncate(usize::try_from(first).unwrap_or(usize::MAX));
     Ok(Page {
-        users: with_roles(&app.db, users).await?,
+        users: with_roles(db, users).await?,
         has_next_page,
         total_count,
     })

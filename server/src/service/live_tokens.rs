@@ -21,6 +21,10 @@ pub fn live(user_id: &str, now: DateTime<Utc>) -> sea_orm::Select<pat::Entity> {
 }
 
 /// How many live tokens a user holds (the usage side of the token quota).
-pub async fn count_live(db: &impl sea_orm::ConnectionTrait, user_id: &str) -> Result<u64> {
-    Ok(live(user_id, Utc::now()).count(db).await?)
+pub async fn count_live(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    Ok(live(user_id, now).count(db).await?)
 }

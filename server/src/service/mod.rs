@@ -1,6 +1,7 @@
 //! Domain services: every state change Roster makes goes through here, for the
-//! CLI and GraphQL alike. A service function opens one transaction, makes its
-//! change, records its audit events and commits them together.
+//! CLI and GraphQL alike. A service function works inside the caller's unit
+//! of work ([`work::Work`]): its reads and writes go through the work's one
+//! transaction and its audit events commit with them.
 
 pub mod access;
 pub mod access_tokens;
@@ -10,7 +11,6 @@ pub mod auth;
 pub mod credentials;
 pub mod database;
 pub mod directory;
-pub mod invalidation;
 pub mod invitations;
 pub mod live_tokens;
 pub mod mailer;
@@ -22,6 +22,8 @@ pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
+pub mod work;
 
 pub use actor::{Actor, Principal};
 pub use audit::AuditEvent;
+pub use work::{Mode, Work};

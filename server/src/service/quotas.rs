@@ -1,12 +1,11 @@
 //! Per-user limits: a configured default, overridable per user.
 
-use chrono::Utc;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
 use serde_json::json;
 
-use super::access::Actor;
-use super::audit::{self, AuditEvent};
+use super::audit::AuditEvent;
 use super::users::{self, UserKey};
+use super::work::Work;
 use crate::app::App;
 use crate::entity::user_quota;
 use crate::error::{DomainError, Result};
@@ -47,27 +46,30 @@ pub struct Usage {
 
 /// A user's limits with usage, for someone who may read that account
 /// (`users:read`, or the user themself).
-pub async fn usage_for(app: &App, actor: &super::Actor, user_id: &str) -> Result<Vec<Usage>> {
-    super::access::require_user_reader(&app.db, app.config.flags.enforce, actor, user_id).await?;
-    usage(app, user_id).await
+pub async fn usage_for(work: &Work, user_id: &str) -> Result<Vec<Usage>> {
+    super::access::require_user_reader(work, user_id)?;
+    usage(work, user_id).await
 }
 
 /// Every quota of a user with its use.
-pub async fn usage(app: &App, user_id: &str) -> Result<Vec<Usage>> {
+pub async fn usage(work: &Work, user_id: &str) -> Result<Vec<Usage>> {
+    let db = work.db().await?;
     let mut out = Vec::new();
     for resource in Resource::ALL {
         let row =
             user_quota::Entity::find_by_id((user_id.to_string(), resource.as_str().to_string()))
-                .one(&app.db)
+                .one(db)
                 .await?;
         let used = match resource {
-            Resource::Tokens => super::live_tokens::count_live(&app.db, user_id).await?,
+            Resource::Tokens => super::live_tokens::count_live(db, user_id, work.now()).await?,
         };
         out.push(Usage {
             resource,
-            limit: row.as_ref().map_or(resource.default_limit(app), |r| {
-                u32::try_from(r.max_count).unwrap_or(0)
-            }),
+            limit: row
+                .as_ref()
+                .map_or(resource.default_limit(work.app()), |r| {
+                    u32::try_from(r.max_count).unwrap_or(0)
+                }),
             used,
             overridden: row.is_some(),
         });
@@ -77,22 +79,21 @@ pub async fn usage(app: &App, user_id: &str) -> Result<Vec<Usage>> {
 
 /// Sets (or, with `None`, removes) a user's override of a quota.
 pub async fn set(
-    app: &App,
-    actor: &Actor,
+    work: &Work,
     key: &UserKey,
     resource: Resource,
     limit: Option<u32>,
-) -> Result<()> {
-    let target = users::find_for_admin(app, actor, key, "quota.set").await?;
+) -> Result<users::UserView> {
+    let target = users::find_for_admin(work, key, "quota.set").await?;
     let max = limit
         .map(|l| {
             i32::try_from(l).map_err(|_| DomainError::bad_input("limit", "Limit is too large"))
         })
         .transpose()?;
     let id = (target.id.clone(), resource.as_str().to_string());
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = work.db().await?;
     let before = user_quota::Entity::find_by_id(id.clone())
-        .one(&txn)
+        .one(txn)
         .await?
         .map(|r| r.max_count);
     match max {
@@ -101,18 +102,18 @@ pub async fn set(
                 user_id: Set(id.0.clone()),
                 resource: Set(id.1.clone()),
                 max_count: Set(max),
-                updated_at: Set(Utc::now()),
+                updated_at: Set(work.now()),
             })
             .on_conflict(
                 OnConflict::columns([user_quota::Column::UserId, user_quota::Column::Resource])
                     .update_columns([user_quota::Column::MaxCount, user_quota::Column::UpdatedAt])
                     .to_owned(),
             )
-            .exec(&txn)
+            .exec(txn)
             .await?;
         }
         None => {
-            user_quota::Entity::delete_by_id(id).exec(&txn).await?;
+            user_quota::Entity::delete_by_id(id).exec(txn).await?;
         }
     }
     let event = AuditEvent::new("user.quota_updated")
@@ -122,7 +123,8 @@ pub async fn set(
             "old_values": { "limit": before },
             "new_values": { "limit": max },
         }));
-    audit::commit(txn, actor, vec![event]).await
+    work.record(event);
+    users::get(txn, &target.id).await
 }
 
 /// The limit that applies to `user_id`: their override, else `default`.

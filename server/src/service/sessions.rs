@@ -10,11 +10,11 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::access::Actor;
 use super::actor::{self, Authenticated, Client};
-use super::audit::{self, AuditEvent};
+use super::audit::AuditEvent;
 use super::credentials::Credential;
 use super::tokens::{digest, new_secret};
+use super::work::Work;
 use crate::app::App;
 use crate::config::AuthConfig;
 use crate::domain::{Channel, UserStatus, new_id};
@@ -86,7 +86,7 @@ pub async fn authenticate(
     secret: &str,
     client: &Client,
 ) -> Result<Option<(Authenticated, session::Model)>> {
-    let now = Utc::now();
+    let now = app.clock.now();
     let key = digest(secret);
     if let Some((who, Credential::Session(session))) = app.credentials.get(&key, client)
         && session.expires_at > now
@@ -135,8 +135,11 @@ pub async fn authenticate(
 }
 
 /// A user's live sessions, newest first.
-pub async fn list_live(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<session::Model>> {
-    let now = Utc::now();
+pub async fn list_live(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<session::Model>> {
     Ok(session::Entity::find()
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::RevokedAt.is_null())
@@ -147,32 +150,40 @@ pub async fn list_live(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<s
         .await?)
 }
 
+/// The actor's own live sessions, newest first.
+pub async fn list_mine(work: &Work) -> Result<Vec<session::Model>> {
+    let Some(user_id) = work.actor().user_id() else {
+        return Ok(Vec::new());
+    };
+    list_live(work.db().await?, user_id, work.now()).await
+}
+
 /// The live sessions of `user_id`, newest first: the actor's own, or
 /// anyone's they may manage (`users:manage` and the user's permissions).
-pub async fn list_of(app: &App, actor: &Actor, user_id: &str) -> Result<Vec<session::Model>> {
-    super::users::require_manage_id(app, actor, user_id, "session.list", true).await?;
-    list_live(&app.db, user_id).await
+pub async fn list_of(work: &Work, user_id: &str) -> Result<Vec<session::Model>> {
+    super::users::require_manage_id(work, user_id, "session.list", true).await?;
+    list_live(work.db().await?, user_id, work.now()).await
 }
 
 /// Ends one session: the actor's own, or that of a user they may manage
 /// (`users:manage` and the user's permissions).
-pub async fn revoke(app: &App, actor: &Actor, session_id: &str) -> Result<()> {
+pub async fn revoke(work: &Work, session_id: &str) -> Result<()> {
     let not_found = || DomainError::not_found("Session not found");
+    let txn = work.db().await?;
     let target = session::Entity::find_by_id(session_id.to_string())
         .filter(session::Column::RevokedAt.is_null())
-        .one(&app.db)
+        .one(txn)
         .await?
         .ok_or_else(not_found)?;
-    super::users::require_manage_id(app, actor, &target.user_id, "session.revoke", true).await?;
-    let txn = crate::db::begin(&app.db).await?;
-    let now = Utc::now();
+    super::users::require_manage_id(work, &target.user_id, "session.revoke", true).await?;
     session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokedAt, Expr::value(work.now()))
         .filter(session::Column::Id.eq(target.id.as_str()))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let event = AuditEvent::new("session.revoked")
         .resource("session", &target.id)
         .details(json!({ "user_id": target.user_id }));
-    audit::commit(txn, actor, vec![event]).await
+    work.record(event);
+    Ok(())
 }

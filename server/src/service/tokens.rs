@@ -105,13 +105,14 @@ pub async fn find_live(
     db: &impl ConnectionTrait,
     secret: &str,
     purpose: Purpose,
+    now: DateTime<Utc>,
 ) -> Result<Option<one_time_token::Model>> {
     Ok(one_time_token::Entity::find()
         .filter(one_time_token::Column::TokenHash.eq(digest(secret.trim())))
         .filter(one_time_token::Column::Purpose.eq(purpose.as_str()))
         .filter(one_time_token::Column::UsedAt.is_null())
         .filter(one_time_token::Column::RevokedAt.is_null())
-        .filter(one_time_token::Column::ExpiresAt.gt(Utc::now()))
+        .filter(one_time_token::Column::ExpiresAt.gt(now))
         .one(db)
         .await?)
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+use super::work::Work;
 use crate::domain::RoleName;
 use crate::entity::{role, role_permission, user_role};
 use crate::error::{DomainError, Result};
@@ -19,18 +20,9 @@ pub use roster_migration::seed::{ADMIN, BUILTIN_ROLES, EDITOR, SUPERUSER, VIEWER
 
 /// The role catalogue for someone who may see it: `users:read` (to read
 /// who holds what) or `roles:manage`.
-pub async fn list_for(
-    app: &crate::app::App,
-    actor: &super::Actor,
-) -> Result<Vec<RoleWithPermissions>> {
-    super::access::require_any(
-        &app.db,
-        app.config.flags.enforce,
-        actor,
-        &["users:read", "roles:manage"],
-    )
-    .await?;
-    list(&app.db).await
+pub async fn list_for(work: &Work) -> Result<Vec<RoleWithPermissions>> {
+    super::access::require_any(work, &["users:read", "roles:manage"])?;
+    list(work.db().await?).await
 }
 
 /// A custom role's definition.
@@ -65,22 +57,9 @@ fn parse_permissions(raw: &[String]) -> Result<BTreeSet<String>> {
     }
 }
 
-async fn require_roles_manage(
-    app: &crate::App,
-    actor: &super::Actor,
-    touched: &BTreeSet<String>,
-    action: &str,
-) -> Result<()> {
-    let enforce = app.config.flags.enforce;
-    super::access::require(&app.db, enforce, actor, "roles:manage", None).await?;
-    super::access::require_all(
-        &app.db,
-        enforce,
-        actor,
-        touched,
-        serde_json::json!({ "action": action }),
-    )
-    .await
+fn require_roles_manage(work: &Work, touched: &BTreeSet<String>, action: &str) -> Result<()> {
+    super::access::require(work, "roles:manage", None)?;
+    super::access::require_all(work, touched, serde_json::json!({ "action": action }))
 }
 
 async fn custom(db: &impl ConnectionTrait, name: &RoleName) -> Result<RoleWithPermissions> {
@@ -104,18 +83,13 @@ async fn custom(db: &impl ConnectionTrait, name: &RoleName) -> Result<RoleWithPe
 }
 
 /// Creates a custom role with permissions the actor holds (no escalation).
-pub async fn create(
-    app: &crate::App,
-    actor: &super::Actor,
-    name: &RoleName,
-    input: RoleInput,
-) -> Result<RoleWithPermissions> {
+pub async fn create(work: &Work, name: &RoleName, input: RoleInput) -> Result<RoleWithPermissions> {
     use sea_orm::ActiveValue::Set;
     let permissions = parse_permissions(&input.permissions)?;
-    require_roles_manage(app, actor, &permissions, "role.create").await?;
-    let now = chrono::Utc::now();
+    require_roles_manage(work, &permissions, "role.create")?;
+    let now = work.now();
     let id = crate::domain::new_id();
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = work.db().await?;
     role::Entity::insert(role::ActiveModel {
         id: Set(id.clone()),
         name: Set(name.to_string()),
@@ -124,14 +98,14 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     })
-    .exec(&txn)
+    .exec(txn)
     .await?;
-    insert_permissions(&txn, &id, &permissions).await?;
+    insert_permissions(txn, &id, &permissions).await?;
     let event = super::AuditEvent::new("role.created")
         .resource("role", &id)
         .details(serde_json::json!({ "name": name.as_str(), "permissions": permissions }));
-    super::audit::commit(txn, actor, vec![event]).await?;
-    custom(&app.db, name).await
+    work.record(event);
+    custom(txn, name).await
 }
 
 async fn insert_permissions(
@@ -156,33 +130,28 @@ async fn insert_permissions(
 
 /// Replaces a custom role's description and permissions; the actor must hold
 /// every permission it had and every one it gets.
-pub async fn update(
-    app: &crate::App,
-    actor: &super::Actor,
-    name: &RoleName,
-    input: RoleInput,
-) -> Result<RoleWithPermissions> {
+pub async fn update(work: &Work, name: &RoleName, input: RoleInput) -> Result<RoleWithPermissions> {
     use sea_orm::sea_query::Expr;
-    let current = custom(&app.db, name).await?;
+    let txn = work.db().await?;
+    let current = custom(txn, name).await?;
     let permissions = parse_permissions(&input.permissions)?;
     let mut touched = permissions.clone();
     touched.extend(current.permissions.iter().cloned());
-    require_roles_manage(app, actor, &touched, "role.update").await?;
-    let txn = crate::db::begin(&app.db).await?;
+    require_roles_manage(work, &touched, "role.update")?;
     role::Entity::update_many()
         .col_expr(
             role::Column::Description,
             Expr::value(input.description.trim()),
         )
-        .col_expr(role::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .col_expr(role::Column::UpdatedAt, Expr::value(work.now()))
         .filter(role::Column::Id.eq(current.role.id.as_str()))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     role_permission::Entity::delete_many()
         .filter(role_permission::Column::RoleId.eq(current.role.id.as_str()))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    insert_permissions(&txn, &current.role.id, &permissions).await?;
+    insert_permissions(txn, &current.role.id, &permissions).await?;
     let event = super::AuditEvent::new("role.updated")
         .resource("role", &current.role.id)
         .details(serde_json::json!({
@@ -191,22 +160,22 @@ pub async fn update(
             "old_values": { "description": current.role.description, "permissions": current.permissions },
             "new_values": { "description": input.description.trim(), "permissions": permissions },
         }));
-    super::audit::commit(txn, actor, vec![event]).await?;
-    custom(&app.db, name).await
+    work.record(event);
+    custom(txn, name).await
 }
 
 /// Deletes a custom role; its holders lose it.
-pub async fn delete(app: &crate::App, actor: &super::Actor, name: &RoleName) -> Result<()> {
+pub async fn delete(work: &Work, name: &RoleName) -> Result<()> {
     use sea_orm::PaginatorTrait;
-    let current = custom(&app.db, name).await?;
-    require_roles_manage(app, actor, &current.permissions, "role.delete").await?;
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = work.db().await?;
+    let current = custom(txn, name).await?;
+    require_roles_manage(work, &current.permissions, "role.delete")?;
     let holders = user_role::Entity::find()
         .filter(user_role::Column::RoleId.eq(current.role.id.as_str()))
-        .count(&txn)
+        .count(txn)
         .await?;
     role::Entity::delete_by_id(current.role.id.clone())
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let event = super::AuditEvent::new("role.deleted")
         .resource("role", &current.role.id)
@@ -215,5 +184,6 @@ pub async fn delete(app: &crate::App, actor: &super::Actor, name: &RoleName) -> 
             "permissions": current.permissions,
             "holders": holders,
         }));
-    super::audit::commit(txn, actor, vec![event]).await
+    work.record(event);
+    Ok(())
 }

@@ -11,30 +11,26 @@ use serde_json::json;
 use super::lifecycle::ensure_not_last_superuser;
 use super::lookup::{find, view};
 use super::{UserKey, UserView};
-use crate::app::App;
 use crate::domain::{RoleName, RoleSource};
 use crate::entity::{user, user_role};
 use crate::error::{DomainError, Result};
-use crate::service::access::{self, Actor};
-use crate::service::audit::{self, AuditEvent};
+use crate::service::access;
+use crate::service::audit::AuditEvent;
 use crate::service::roles::{self, RoleWithPermissions};
+use crate::service::work::Work;
 
 /// Replaces a user's roles with exactly `names` (all `manual`).
-pub async fn set_roles(
-    app: &App,
-    actor: &Actor,
-    key: &UserKey,
-    names: &[RoleName],
-) -> Result<UserView> {
+pub async fn set_roles(work: &Work, key: &UserKey, names: &[RoleName]) -> Result<UserView> {
     if names.is_empty() {
         return Err(DomainError::bad_input(
             "roles",
             "At least one role is required",
         ));
     }
-    let target = find(&app.db, key).await?;
-    let wanted = roles::resolve(&app.db, names).await?;
-    let current = roles::of_user(&app.db, &target.id).await?;
+    let txn = work.db().await?;
+    let target = find(txn, key).await?;
+    let wanted = roles::resolve(txn, names).await?;
+    let current = roles::of_user(txn, &target.id).await?;
     let before = role_names(&current);
     let added: Vec<RoleWithPermissions> = wanted
         .iter()
@@ -47,37 +43,32 @@ pub async fn set_roles(
         .cloned()
         .collect();
     // Granting or taking away a role both need every permission it holds.
-    let enforce = app.config.flags.enforce;
-    access::require(&app.db, enforce, actor, "users:manage", None).await?;
+    access::require(work, "users:manage", None)?;
     let mut touched = permissions_of(&added);
     touched.extend(permissions_of(&removed));
     access::require_all(
-        &app.db,
-        enforce,
-        actor,
+        work,
         &touched,
         json!({ "action": "user.set_roles", "user_id": target.id, "roles": role_names(&wanted) }),
-    )
-    .await?;
+    )?;
 
-    let now = Utc::now();
-    let txn = crate::db::begin(&app.db).await?;
+    let now = work.now();
     if removed.iter().any(|r| r.role.name == roles::SUPERUSER) {
-        ensure_not_last_superuser(&txn, &target.id, "demote").await?;
+        ensure_not_last_superuser(txn, &target.id, "demote").await?;
     }
     let keep: Vec<String> = wanted.iter().map(|r| r.role.id.clone()).collect();
     user_role::Entity::delete_many()
         .filter(user_role::Column::UserId.eq(target.id.as_str()))
         .filter(user_role::Column::RoleId.is_not_in(keep))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    assign_roles(&txn, &target.id, &added, RoleSource::Manual, now).await?;
+    assign_roles(txn, &target.id, &added, RoleSource::Manual, now).await?;
     user::Entity::update_many()
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(target.id.as_str()))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    let updated = view(&txn, find(&txn, &UserKey::Id(target.id.clone())).await?).await?;
+    let updated = view(txn, find(txn, &UserKey::Id(target.id.clone())).await?).await?;
     let event = AuditEvent::new("user.updated")
         .resource("user", &target.id)
         .details(json!({
@@ -85,7 +76,7 @@ pub async fn set_roles(
             "old_values": { "roles": before },
             "new_values": { "roles": updated.roles },
         }));
-    audit::commit(txn, actor, vec![event]).await?;
+    work.record(event);
     Ok(updated)
 }
 

@@ -12,35 +12,31 @@ use serde_json::json;
 use super::assign::{assign_roles, permissions_of, role_names};
 use super::lookup::{ensure_free, find, view};
 use super::{Created, NewUser, UserKey};
-use crate::app::App;
 use crate::domain::{RoleName, RoleSource, UserStatus, new_id};
 use crate::entity::{organization, organization_membership, user, user_role};
 use crate::error::{DomainError, Result};
-use crate::service::access::{self, Actor};
-use crate::service::audit::{self, AuditEvent};
+use crate::service::access;
+use crate::service::audit::AuditEvent;
 use crate::service::roles::{self, RoleWithPermissions};
 use crate::service::tokens::{self, Purpose};
+use crate::service::work::Work;
 
 /// Creates a user on behalf of someone holding `users:manage` who also holds
 /// every permission of the roles granted.
-pub async fn create(app: &App, actor: &Actor, new: NewUser) -> Result<Created> {
-    let enforce = app.config.flags.enforce;
-    access::require(&app.db, enforce, actor, "users:manage", None).await?;
+pub async fn create(work: &Work, new: NewUser) -> Result<Created> {
+    access::require(work, "users:manage", None)?;
     let names = if new.roles.is_empty() {
         vec![RoleName::parse(roles::VIEWER)?]
     } else {
         new.roles.clone()
     };
-    let granted = roles::resolve(&app.db, &names).await?;
+    let granted = roles::resolve(work.db().await?, &names).await?;
     access::require_all(
-        &app.db,
-        enforce,
-        actor,
+        work,
         &permissions_of(&granted),
         json!({ "action": "user.create", "roles": role_names(&granted) }),
-    )
-    .await?;
-    insert(app, actor, new, granted).await
+    )?;
+    insert(work, new, granted).await
 }
 
 /// True while no superuser exists (deleted ones aside): nobody can sign in to
@@ -58,12 +54,13 @@ pub async fn needs_bootstrap(db: &impl ConnectionTrait) -> Result<bool> {
 
 /// [`needs_bootstrap`] for the public `serverInfo`, asked on every load of
 /// the admin app: once a superuser was seen, answered from memory.
-pub async fn needs_bootstrap_cached(app: &App) -> Result<bool> {
+pub async fn needs_bootstrap_cached(work: &Work) -> Result<bool> {
     use std::sync::atomic::Ordering;
+    let app = work.app();
     if app.superuser_seen.load(Ordering::Relaxed) {
         return Ok(false);
     }
-    let needed = needs_bootstrap(&app.db).await?;
+    let needed = needs_bootstrap(work.db().await?).await?;
     if !needed {
         app.superuser_seen.store(true, Ordering::Relaxed);
     }
@@ -71,23 +68,22 @@ pub async fn needs_bootstrap_cached(app: &App) -> Result<bool> {
 }
 
 /// Creates the first superuser; refuses once any superuser exists.
-pub async fn bootstrap_superuser(app: &App, actor: &Actor, new: NewUser) -> Result<Created> {
-    if !needs_bootstrap(&app.db).await? {
+pub async fn bootstrap_superuser(work: &Work, new: NewUser) -> Result<Created> {
+    let txn = work.db().await?;
+    if !needs_bootstrap(txn).await? {
         return Err(DomainError::conflict(
             None,
             "A superuser already exists; use provision-user to add users",
         ));
     }
-    let granted = roles::resolve(&app.db, &[RoleName::parse(roles::SUPERUSER)?]).await?;
-    insert(app, actor, new, granted).await
+    let granted = roles::resolve(txn, &[RoleName::parse(roles::SUPERUSER)?]).await?;
+    insert(work, new, granted).await
 }
 
-async fn insert(
-    app: &App,
-    actor: &Actor,
-    new: NewUser,
-    granted: Vec<RoleWithPermissions>,
-) -> Result<Created> {
+/// Inserts the user with `granted` roles. A password is hashed inside the
+/// transaction: creating users is an administrator's act, rare enough.
+async fn insert(work: &Work, new: NewUser, granted: Vec<RoleWithPermissions>) -> Result<Created> {
+    let app = work.app();
     let password_hash = match &new.password {
         Some(raw) => {
             let checked =
@@ -102,10 +98,10 @@ async fn insert(
     } else {
         UserStatus::PendingInvitation
     };
-    let now = Utc::now();
+    let now = work.now();
     let id = new_id();
-    let txn = crate::db::begin(&app.db).await?;
-    ensure_free(&txn, Some(&new.email), Some(&new.username), None).await?;
+    let txn = work.db().await?;
+    ensure_free(txn, Some(&new.email), Some(&new.username), None).await?;
     user::Entity::insert(user::ActiveModel {
         id: Set(id.clone()),
         username: Set(new.username.to_string()),
@@ -120,10 +116,10 @@ async fn insert(
         last_active_at: Set(None),
         deleted_at: Set(None),
     })
-    .exec(&txn)
+    .exec(txn)
     .await?;
-    assign_roles(&txn, &id, &granted, RoleSource::Manual, now).await?;
-    join_default_org(&txn, &id, now).await?;
+    assign_roles(txn, &id, &granted, RoleSource::Manual, now).await?;
+    join_default_org(txn, &id, now).await?;
     let roles = role_names(&granted);
     let mut events = vec![
         AuditEvent::new("user.created")
@@ -136,7 +132,7 @@ async fn insert(
             })),
     ];
     let invitation = if status == UserStatus::PendingInvitation {
-        let token = tokens::issue(&txn, &id, Purpose::Invitation, now).await?;
+        let token = tokens::issue(txn, &id, Purpose::Invitation, now).await?;
         events.push(
             AuditEvent::new("user.invited")
                 .resource("user", &id)
@@ -146,8 +142,10 @@ async fn insert(
     } else {
         None
     };
-    let created = view(&txn, find(&txn, &UserKey::Id(id)).await?).await?;
-    audit::commit(txn, actor, events).await?;
+    let created = view(txn, find(txn, &UserKey::Id(id)).await?).await?;
+    for event in events {
+        work.record(event);
+    }
     Ok(Created {
         user: created,
         invitation,

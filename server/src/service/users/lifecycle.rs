@@ -13,27 +13,26 @@ use serde_json::json;
 
 use super::lookup::{find, require_manage, view};
 use super::{UserKey, UserView};
-use crate::app::App;
 use crate::domain::UserStatus;
 use crate::entity::{personal_access_token, role, session, user, user_role};
 use crate::error::{DomainError, Result};
-use crate::service::access::Actor;
-use crate::service::audit::{self, AuditEvent};
+use crate::service::audit::AuditEvent;
 use crate::service::roles;
 use crate::service::tokens::{self, Purpose};
+use crate::service::work::Work;
 
 /// Active → deactivated: the user can no longer log in, and every session and
 /// token stops working at once.
-pub async fn deactivate(app: &App, actor: &Actor, key: &UserKey) -> Result<UserView> {
-    let target = find(&app.db, key).await?;
-    require_manage(app, actor, &target, "user.deactivate", false).await?;
+pub async fn deactivate(work: &Work, key: &UserKey) -> Result<UserView> {
+    let txn = work.db().await?;
+    let target = find(txn, key).await?;
+    require_manage(work, &target, "user.deactivate", false).await?;
     require_status(&target, UserStatus::Active, "deactivate")?;
-    let now = Utc::now();
-    let txn = crate::db::begin(&app.db).await?;
-    ensure_not_last_superuser(&txn, &target.id, "deactivate").await?;
-    transition(&txn, &target, UserStatus::Deactivated, now).await?;
-    let (sessions, tokens_revoked) = revoke_credentials(&txn, &target.id, None, now).await?;
-    let updated = view(&txn, find(&txn, &UserKey::Id(target.id.clone())).await?).await?;
+    let now = work.now();
+    ensure_not_last_superuser(txn, &target.id, "deactivate").await?;
+    transition(txn, &target, UserStatus::Deactivated, now).await?;
+    let (sessions, tokens_revoked) = revoke_credentials(txn, &target.id, None, now).await?;
+    let updated = view(txn, find(txn, &UserKey::Id(target.id.clone())).await?).await?;
     let event = AuditEvent::new("user.deactivated")
         .resource("user", &target.id)
         .details(json!({
@@ -41,38 +40,37 @@ pub async fn deactivate(app: &App, actor: &Actor, key: &UserKey) -> Result<UserV
             "sessions_revoked": sessions,
             "tokens_revoked": tokens_revoked,
         }));
-    audit::commit(txn, actor, vec![event]).await?;
+    work.record(event);
     Ok(updated)
 }
 
 /// Deactivated → active.
-pub async fn activate(app: &App, actor: &Actor, key: &UserKey) -> Result<UserView> {
-    let target = find(&app.db, key).await?;
-    require_manage(app, actor, &target, "user.activate", false).await?;
+pub async fn activate(work: &Work, key: &UserKey) -> Result<UserView> {
+    let txn = work.db().await?;
+    let target = find(txn, key).await?;
+    require_manage(work, &target, "user.activate", false).await?;
     require_status(&target, UserStatus::Deactivated, "activate")?;
-    let now = Utc::now();
-    let txn = crate::db::begin(&app.db).await?;
-    transition(&txn, &target, UserStatus::Active, now).await?;
-    let updated = view(&txn, find(&txn, &UserKey::Id(target.id.clone())).await?).await?;
+    transition(txn, &target, UserStatus::Active, work.now()).await?;
+    let updated = view(txn, find(txn, &UserKey::Id(target.id.clone())).await?).await?;
     let event = AuditEvent::new("user.activated")
         .resource("user", &target.id)
         .details(json!({ "username": target.username }));
-    audit::commit(txn, actor, vec![event]).await?;
+    work.record(event);
     Ok(updated)
 }
 
 /// Soft delete: the row stays (for the audit trail, and so its email and
 /// username stay taken), the account is gone from lists and can never log in.
-pub async fn delete(app: &App, actor: &Actor, key: &UserKey) -> Result<()> {
-    let target = find(&app.db, key).await?;
-    require_manage(app, actor, &target, "user.delete", true).await?;
-    let now = Utc::now();
-    let txn = crate::db::begin(&app.db).await?;
-    ensure_not_last_superuser(&txn, &target.id, "delete").await?;
-    transition(&txn, &target, UserStatus::Deleted, now).await?;
-    let (sessions, tokens_revoked) = revoke_credentials(&txn, &target.id, None, now).await?;
-    tokens::revoke_all(&txn, &target.id, Purpose::Invitation, now).await?;
-    tokens::revoke_all(&txn, &target.id, Purpose::PasswordReset, now).await?;
+pub async fn delete(work: &Work, key: &UserKey) -> Result<()> {
+    let txn = work.db().await?;
+    let target = find(txn, key).await?;
+    require_manage(work, &target, "user.delete", true).await?;
+    let now = work.now();
+    ensure_not_last_superuser(txn, &target.id, "delete").await?;
+    transition(txn, &target, UserStatus::Deleted, now).await?;
+    let (sessions, tokens_revoked) = revoke_credentials(txn, &target.id, None, now).await?;
+    tokens::revoke_all(txn, &target.id, Purpose::Invitation, now).await?;
+    tokens::revoke_all(txn, &target.id, Purpose::PasswordReset, now).await?;
     let event = AuditEvent::new("user.deleted")
         .resource("user", &target.id)
         .details(json!({
@@ -82,20 +80,20 @@ pub async fn delete(app: &App, actor: &Actor, key: &UserKey) -> Result<()> {
             "sessions_revoked": sessions,
             "tokens_revoked": tokens_revoked,
         }));
-    audit::commit(txn, actor, vec![event]).await
+    work.record(event);
+    Ok(())
 }
 
 /// Ends every session of a user (forces a new login); returns how many.
-pub async fn revoke_sessions(app: &App, actor: &Actor, key: &UserKey) -> Result<u64> {
-    let target = find(&app.db, key).await?;
-    require_manage(app, actor, &target, "user.revoke_sessions", true).await?;
-    let now = Utc::now();
-    let txn = crate::db::begin(&app.db).await?;
-    let revoked = end_sessions(&txn, &target.id, None, now).await?;
+pub async fn revoke_sessions(work: &Work, key: &UserKey) -> Result<u64> {
+    let txn = work.db().await?;
+    let target = find(txn, key).await?;
+    require_manage(work, &target, "user.revoke_sessions", true).await?;
+    let revoked = end_sessions(txn, &target.id, None, work.now()).await?;
     let event = AuditEvent::new("user.sessions_revoked")
         .resource("user", &target.id)
         .details(json!({ "sessions_revoked": revoked }));
-    audit::commit(txn, actor, vec![event]).await?;
+    work.record(event);
     Ok(revoked)
 }
 

@@ -7,12 +7,12 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{UserKey, UserView};
-use crate::app::App;
 use crate::domain::{Email, Username};
 use crate::entity::user;
 use crate::error::{DomainError, Result};
-use crate::service::access::{self, Actor};
+use crate::service::access;
 use crate::service::roles;
+use crate::service::work::Work;
 
 /// Finds a user who has not been deleted.
 pub async fn find(db: &impl ConnectionTrait, key: &UserKey) -> Result<user::Model> {
@@ -46,13 +46,12 @@ pub(super) async fn view(db: &impl ConnectionTrait, user: user::Model) -> Result
 /// (invitations, password resets, quotas): `users:manage` and every
 /// permission the user holds.
 pub(crate) async fn find_for_admin(
-    app: &App,
-    actor: &Actor,
+    work: &Work,
     key: &UserKey,
     action: &str,
 ) -> Result<user::Model> {
-    let target = find(&app.db, key).await?;
-    require_manage(app, actor, &target, action, false).await?;
+    let target = find(work.db().await?, key).await?;
+    require_manage(work, &target, action, false).await?;
     Ok(target)
 }
 
@@ -60,35 +59,24 @@ pub(crate) async fn find_for_admin(
 /// `allow_self`) and every permission the target holds: nobody manages
 /// someone more powerful than themselves.
 pub(super) async fn require_manage(
-    app: &App,
-    actor: &Actor,
+    work: &Work,
     target: &user::Model,
     action: &str,
     allow_self: bool,
 ) -> Result<()> {
-    require_manage_id(app, actor, &target.id, action, allow_self).await
+    require_manage_id(work, &target.id, action, allow_self).await
 }
 
 /// Whether `actor` may do `action` to the user `target_id`: with
 /// `users:manage` and every permission the target holds (nobody manages
 /// someone more powerful), or, when `allow_self`, as that user.
 pub async fn require_manage_id(
-    app: &App,
-    actor: &Actor,
+    work: &Work,
     target_id: &str,
     action: &str,
     allow_self: bool,
 ) -> Result<()> {
-    access::require_manager_of(
-        &app.db,
-        app.config.flags.enforce,
-        actor,
-        "users:manage",
-        target_id,
-        action,
-        allow_self,
-    )
-    .await
+    access::require_manager_of(work, "users:manage", target_id, action, allow_self).await
 }
 
 /// Fails with the conflict operators search for when the email (checked

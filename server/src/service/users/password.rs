@@ -2,7 +2,6 @@
 //! [`replace_password`] stores it and revokes the user's other credentials,
 //! also for password changes and resets elsewhere.
 
-use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
@@ -10,66 +9,69 @@ use serde_json::json;
 use super::UserKey;
 use super::lifecycle::{revoke_credentials, transition};
 use super::lookup::{find, require_manage};
-use crate::app::App;
-use crate::domain::{PlainPassword, UserStatus};
+use crate::domain::UserStatus;
 use crate::entity::user;
 use crate::error::{DomainError, Result};
-use crate::service::access::Actor;
-use crate::service::audit::{self, AuditEvent};
+use crate::service::actor::Actor;
+use crate::service::audit::AuditEvent;
 use crate::service::tokens::{self, Purpose};
+use crate::service::work::Work;
 
 /// Sets a user's password (policy checked). Every session and token of the
 /// user stops working; a pending user becomes active and their invitation
 /// link dies. Returns the number of sessions revoked.
-pub async fn set_password(app: &App, actor: &Actor, key: &UserKey, password: &str) -> Result<u64> {
-    let target = find(&app.db, key).await?;
-    require_manage(app, actor, &target, "password.change", true).await?;
+pub async fn set_password(work: &Work, key: &UserKey, password: &str) -> Result<u64> {
+    let target = find(work.db().await?, key).await?;
+    require_manage(work, &target, "password.change", true).await?;
+    let app = work.app();
     let checked = app.policy.check(
         password,
         None,
         &[target.username.as_str(), target.email.as_str()],
     )?;
-    replace_password(app, actor, &target, &checked, None, None).await
+    // An administrator's change: hashed inside the transaction (rare; the
+    // self-service paths hash before theirs begins).
+    let hash = app.hasher.hash(&checked).await?;
+    replace_password(work, work.actor(), &target, hash, None, None).await
 }
 
 /// The answer to a used, expired, superseded or unknown reset link.
 pub const INVALID_RESET_TOKEN: &str = "Invalid or expired password reset token";
 
-/// Stores a new (policy-checked) password for `target` and revokes every
+/// Stores `hash`, of a policy-checked password, for `target` (audited as
+/// done by `actor`) and revokes every
 /// session but `keep_session` and every token, in one audited transaction.
 /// Returns how many sessions ended.
 /// With `reset_token`, the change redeems that password-reset token in the
 /// same transaction (and is audited as `password.reset`).
 pub(crate) async fn replace_password(
-    app: &App,
+    work: &Work,
     actor: &Actor,
     target: &user::Model,
-    password: &PlainPassword,
+    hash: String,
     keep_session: Option<&str>,
     reset_token: Option<&str>,
 ) -> Result<u64> {
-    let hash = app.hasher.hash(password).await?;
-    let now = Utc::now();
-    let txn = crate::db::begin(&app.db).await?;
+    let now = work.now();
+    let txn = work.db().await?;
     if let Some(token_id) = reset_token
-        && !tokens::redeem(&txn, token_id, now).await?
+        && !tokens::redeem(txn, token_id, now).await?
     {
         return Err(DomainError::not_found(INVALID_RESET_TOKEN));
     }
     let pending = target.status == UserStatus::PendingInvitation.as_str();
     if pending {
-        transition(&txn, target, UserStatus::Active, now).await?;
-        tokens::revoke_all(&txn, &target.id, Purpose::Invitation, now).await?;
+        transition(txn, target, UserStatus::Active, now).await?;
+        tokens::revoke_all(txn, &target.id, Purpose::Invitation, now).await?;
     }
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(target.id.as_str()))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    tokens::revoke_all(&txn, &target.id, Purpose::PasswordReset, now).await?;
-    let (sessions, tokens_revoked) =
-        revoke_credentials(&txn, &target.id, keep_session, now).await?;
+    tokens::revoke_all(txn, &target.id, Purpose::PasswordReset, now).await?;
+    let (sessions, tokens_revoked) = revoke_credentials(txn, &target.id, keep_session, now).await?;
     let kind = if reset_token.is_some() {
         "password.reset"
     } else {
@@ -82,6 +84,6 @@ pub(crate) async fn replace_password(
             "tokens_revoked": tokens_revoked,
             "activated": pending,
         }));
-    audit::commit(txn, actor, vec![event]).await?;
+    work.record_as(actor.clone(), event);
     Ok(sessions)
 }

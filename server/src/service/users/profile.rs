@@ -1,29 +1,23 @@
 //! Editing a user's profile ([`update`]): username, email and display name,
 //! audited with old and new values.
 
-use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::lookup::{ensure_free, find, require_manage, view};
 use super::{UserChanges, UserKey, UserView};
-use crate::app::App;
 use crate::domain::DisplayName;
 use crate::entity::user;
 use crate::error::Result;
-use crate::service::access::Actor;
-use crate::service::audit::{self, AuditEvent};
+use crate::service::audit::AuditEvent;
+use crate::service::work::Work;
 
 /// Edits username, email or display name, audited with old and new values.
-pub async fn update(
-    app: &App,
-    actor: &Actor,
-    key: &UserKey,
-    changes: UserChanges,
-) -> Result<UserView> {
-    let target = find(&app.db, key).await?;
-    require_manage(app, actor, &target, "user.update", false).await?;
+pub async fn update(work: &Work, key: &UserKey, changes: UserChanges) -> Result<UserView> {
+    let txn = work.db().await?;
+    let target = find(txn, key).await?;
+    require_manage(work, &target, "user.update", false).await?;
     let display_name = changes.display_name;
     let mut changed = Vec::new();
     let mut old = serde_json::Map::new();
@@ -52,11 +46,10 @@ pub async fn update(
         )
     });
     if changed.is_empty() {
-        return view(&app.db, target).await;
+        return view(txn, target).await;
     }
-    let now = Utc::now();
-    let txn = crate::db::begin(&app.db).await?;
-    ensure_free(&txn, email.as_ref(), username.as_ref(), Some(&target.id)).await?;
+    let now = work.now();
+    ensure_free(txn, email.as_ref(), username.as_ref(), Some(&target.id)).await?;
     let mut update = user::Entity::update_many()
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(target.id.as_str()));
@@ -72,8 +65,8 @@ pub async fn update(
             Expr::value(display_name.map(|d| d.to_string())),
         );
     }
-    update.exec(&txn).await?;
-    let updated = view(&txn, find(&txn, &UserKey::Id(target.id.clone())).await?).await?;
+    update.exec(txn).await?;
+    let updated = view(txn, find(txn, &UserKey::Id(target.id.clone())).await?).await?;
     let event = AuditEvent::new("user.updated")
         .resource("user", &target.id)
         .details(json!({
@@ -81,6 +74,6 @@ pub async fn update(
             "old_values": old,
             "new_values": new,
         }));
-    audit::commit(txn, actor, vec![event]).await?;
+    work.record(event);
     Ok(updated)
 }

@@ -1,0 +1,248 @@
+//! The unit of work: one per GraphQL request (reads), per mutation field, and
+//! per CLI command. It carries the acting [`Actor`], the database transaction
+//! (begun on first use, the one place services get a connection from), the
+//! audit events collected so far and the access denials to record whatever
+//! the outcome. [`Work::finish`] ends it: on success the events are inserted
+//! and committed with the change, the credential cache of this process is
+//! invalidated when a change may end or narrow a credential, and each event
+//! is logged; on failure the change is rolled back and only the denials (and
+//! what a service marked to keep) are recorded.
+//!
+//! On Postgres the transaction begins with `set_config('app.user_id', <the
+//! actor's id>, true)`: local to it, so a pooled connection never carries one
+//! user's id into another's request (SPEC §10).
+//!
+//! Password hashing stays outside the transaction where it is on a hot path
+//! (login, accepting an invitation, resetting or changing one's password):
+//! those services read what they need through [`Work::pool`] before the
+//! transaction begins, hash, and only then write, so a login never holds
+//! SQLite's write lock during an argon2 verification.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement};
+use tokio::sync::OnceCell;
+
+use super::actor::Actor;
+use super::audit::{self, AuditEvent};
+use crate::app::App;
+use crate::error::{DomainError, Result};
+
+/// Whether the work will write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Reads only (a GraphQL query): on SQLite a deferred transaction, which
+    /// takes no write lock.
+    Read,
+    /// May write (a mutation, a CLI command): on SQLite the write lock is
+    /// taken at `BEGIN` (`IMMEDIATE`), so concurrent writers queue on the
+    /// busy timeout instead of failing with "database is locked".
+    Write,
+}
+
+/// One unit of work; see the module documentation.
+pub struct Work {
+    app: App,
+    actor: Actor,
+    mode: Mode,
+    txn: OnceCell<DatabaseTransaction>,
+    pending: Mutex<Pending>,
+}
+
+/// What the work will write when it ends.
+#[derive(Default)]
+struct Pending {
+    /// Committed with the change, each with the actor it names.
+    events: Vec<(Actor, AuditEvent)>,
+    /// Recorded whatever the outcome: with the change on success, alone
+    /// after the rollback on failure.
+    denials: Vec<AuditEvent>,
+    /// Commit the writes even when the work answers an error (a failed
+    /// login's throttle counters and audit row are the record of it).
+    keep_on_error: bool,
+    /// A committed change may end or narrow a session or token.
+    invalidate: bool,
+}
+
+/// Events whose changes cannot end or narrow anyone's session or token; any
+/// other event invalidates this process's credential cache at commit.
+const KEEPS_CREDENTIALS: &[&str] = &["user.login", "user.login_failed", "apikey.created"];
+
+impl Work {
+    /// A unit of work for `actor`. Nothing touches the database until a
+    /// service asks for [`db`](Self::db).
+    pub fn new(app: &App, actor: Actor, mode: Mode) -> Self {
+        Self {
+            app: app.clone(),
+            actor,
+            mode,
+            txn: OnceCell::new(),
+            pending: Mutex::default(),
+        }
+    }
+
+    /// Runs `f` in a new unit of work and ends it with `f`'s outcome: how
+    /// a mutation and a CLI command do their work.
+    pub async fn run<T>(
+        app: &App,
+        actor: Actor,
+        mode: Mode,
+        f: impl AsyncFnOnce(&mut Work) -> Result<T>,
+    ) -> Result<T> {
+        let mut work = Self::new(app, actor, mode);
+        let outcome = f(&mut work).await;
+        work.finish(outcome).await
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Who is acting.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The time of the work, from the server's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.app.clock.now()
+    }
+
+    /// The connection pool, for the reads a service makes *before* its
+    /// transaction begins (the ones ahead of a password hash). Fails once
+    /// the transaction has begun: from then on every read goes through it.
+    pub fn pool(&self) -> Result<&DatabaseConnection> {
+        if self.txn.initialized() {
+            return Err(DomainError::Internal(anyhow::anyhow!(
+                "a read outside the unit of work after its transaction began"
+            )));
+        }
+        Ok(&self.app.db)
+    }
+
+    /// The work's transaction, begun on first use.
+    pub async fn db(&self) -> Result<&DatabaseTransaction> {
+        self.txn.get_or_try_init(|| self.start()).await
+    }
+
+    async fn start(&self) -> Result<DatabaseTransaction> {
+        let txn = crate::db::begin(&self.app.db, self.mode == Mode::Write).await?;
+        if txn.get_database_backend() == DbBackend::Postgres
+            && let Some(id) = self.actor.user_id()
+        {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT set_config('app.user_id', $1, true)",
+                [id.into()],
+            ))
+            .await?;
+        }
+        Ok(txn)
+    }
+
+    fn pending(&self) -> MutexGuard<'_, Pending> {
+        // Every change under the lock is one push or one assignment: a
+        // poisoned lock holds nothing half-written.
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records `event` as done by the work's actor, committed with the change.
+    pub fn record(&self, event: AuditEvent) {
+        self.record_as(self.actor.clone(), event);
+    }
+
+    /// Records `event` as done by `actor` (a login: the user who just
+    /// proved who they are).
+    pub fn record_as(&self, actor: Actor, event: AuditEvent) {
+        let mut pending = self.pending();
+        if !KEEPS_CREDENTIALS.contains(&event.event_type) {
+            pending.invalidate = true;
+        }
+        pending.events.push((actor, event));
+    }
+
+    /// Records a `permission.denied` event, whatever the work's outcome.
+    pub(super) fn record_denial(&self, event: AuditEvent) {
+        self.pending().denials.push(event);
+    }
+
+    /// The writes made so far are the record of a failure: commit them even
+    /// though the work ends with an error.
+    pub fn keep_on_error(&self) {
+        self.pending().keep_on_error = true;
+    }
+
+    /// Commits what was done so far, before an effect outside the database
+    /// (an email) that must not precede the commit: a link in a mail must
+    /// already work. Later reads and writes begin a new transaction.
+    pub async fn checkpoint(&mut self) -> Result<()> {
+        let txn = self.txn.take();
+        let pending = std::mem::take(&mut *self.pending());
+        self.end(txn, pending, true).await
+    }
+
+    /// Ends the work with the outcome of its services: see the module
+    /// documentation.
+    pub async fn finish<T>(mut self, outcome: Result<T>) -> Result<T> {
+        let txn = self.txn.take();
+        let pending = std::mem::take(&mut *self.pending());
+        let ended = self.end(txn, pending, outcome.is_ok()).await;
+        match (outcome, ended) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Ok(_), Err(e)) | (Err(e), _) => Err(e),
+        }
+    }
+
+    async fn end(
+        &self,
+        txn: Option<DatabaseTransaction>,
+        pending: Pending,
+        succeeded: bool,
+    ) -> Result<()> {
+        let commit = succeeded || pending.keep_on_error;
+        let mut events = if commit { pending.events } else { Vec::new() };
+        events.extend(pending.denials.into_iter().map(|d| (self.actor.clone(), d)));
+        let now = self.now();
+        let stored = match txn {
+            // A write transaction stores its events with the change.
+            Some(txn) if commit && self.mode == Mode::Write => {
+                let stored = audit::insert(&txn, &events, now).await?;
+                txn.commit().await?;
+                stored
+            }
+            // A read transaction never writes (on SQLite, upgrading it could
+            // fail when another connection wrote since it began), and a
+            // rolled-back one keeps nothing: the events go alone.
+            Some(txn) => {
+                if commit {
+                    txn.commit().await?;
+                } else {
+                    txn.rollback().await?;
+                }
+                self.record_alone(&events, now).await?
+            }
+            None => self.record_alone(&events, now).await?,
+        };
+        if commit && pending.invalidate {
+            self.app.credentials.invalidate_local();
+        }
+        audit::log(&stored);
+        Ok(())
+    }
+
+    /// Stores events in a write transaction of their own.
+    async fn record_alone(
+        &self,
+        events: &[(Actor, AuditEvent)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<audit::Stored>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let txn = crate::db::begin(&self.app.db, true).await?;
+        let stored = audit::insert(&txn, events, now).await?;
+        txn.commit().await?;
+        Ok(stored)
+    }
+}
