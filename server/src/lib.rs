@@ -4,7 +4,7 @@
 //! - [`config`]: typed configuration, read once at startup, one section per file.
 //! - [`domain`]: validated domain types (usernames, emails, roles, passwords).
 //! - [`entity`]: sea-orm entities for the tables of the `roster-migration` crate.
-//! - [`service`]: the domain services; every access decision ([`service::access`])
+//! - [`service`]: the domain services; every access decision ([`service::policy`])
 //!   and every state change with its audit event, committed together.
 //! - [`db`]: connecting, migrating, and the one way to begin a transaction.
 //! - [`error`]: the one domain error type; each edge maps it once

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use roster::domain::{Channel, Email, RoleName, Username};
+use roster::domain::{Channel, Email, Permission, RoleName, Username};
 use roster::service::roles;
 use roster::service::users::{self, NewUser, UserKey};
 use roster::service::work::{Mode, Work};
@@ -36,9 +36,8 @@ fn user(id: &str, permissions: &[&str]) -> Actor {
         principal: Principal::User {
             id: id.into(),
             username: id.to_lowercase(),
-            permissions: permissions
-                .iter()
-                .map(|p| p.to_string())
+            permissions: Permission::from_stored(permissions.iter().copied())
+                .into_iter()
                 .collect::<BTreeSet<_>>(),
         },
         channel: Channel::Api,

@@ -5,7 +5,7 @@ use crate::app::App;
 use crate::domain::{Channel, DisplayName, Email, RoleName, Username};
 use crate::service::users::{self, NewUser};
 use crate::service::work::{Mode, Work};
-use crate::service::{access, auth, invitations};
+use crate::service::{auth, invitations, policy};
 
 use super::input::{Stdin, new_password, prompt_hidden, stdin_is_terminal};
 use super::output::print_user_line;
@@ -50,7 +50,7 @@ pub(super) async fn provision(
     // The actor's right is checked (and a denial recorded) before asking
     // for the new user's password; creating the user checks it again.
     let check = Work::new(app, actor.clone(), Mode::Write);
-    let allowed = access::require_user_manager(&check);
+    let allowed = policy::require_user_manager(&check);
     check.finish(allowed).await?;
     let password = if args.invite {
         None

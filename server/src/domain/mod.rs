@@ -3,9 +3,11 @@
 
 mod names;
 pub mod password;
+mod permission;
 
-pub use names::{DisplayName, Email, Permission, RoleName, Username};
+pub use names::{DisplayName, Email, RoleName, Username};
 pub use password::{PasswordPolicy, PlainPassword};
+pub use permission::{Permission, PermissionError};
 
 use std::fmt;
 use std::str::FromStr;

@@ -165,37 +165,6 @@ impl RoleName {
     }
 }
 
-/// A permission string `resource:action` (SPEC §3).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Permission(String);
-string_newtype!(Permission);
-
-impl Permission {
-    /// Parses the syntax only; whether Roster knows it is a separate question.
-    pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let value = raw.trim();
-        let part_ok = |p: &str| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        };
-        match value.split_once(':') {
-            Some((resource, action)) if part_ok(resource) && part_ok(action) => {
-                Ok(Self(value.to_string()))
-            }
-            _ => Err(DomainError::bad_input(
-                "permission",
-                format!("Invalid permission {raw:?}: expected resource:action"),
-            )),
-        }
-    }
-
-    /// True when the permission is in Roster's catalogue.
-    pub fn is_known(&self) -> bool {
-        roster_migration::seed::all_permissions().any(|p| p == self.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,16 +222,6 @@ mod tests {
         );
         assert!(RoleName::parse("no spaces").is_err());
         assert!(RoleName::parse("x").is_err());
-    }
-
-    #[test]
-    fn permissions_are_resource_colon_action() {
-        let p = Permission::parse("users:manage");
-        assert!(p.as_ref().is_ok_and(|p| p.is_known()));
-        assert!(Permission::parse("events:publish").is_ok_and(|p| !p.is_known()));
-        for bad in ["users", ":read", "users:", "Users:Read", "a:b:c"] {
-            assert!(Permission::parse(bad).is_err(), "{bad:?}");
-        }
     }
 
     #[test]

@@ -6,11 +6,13 @@ use super::context::{Credential, SessionChange, gql, mutate, mutate_anonymous, s
 use super::types::{AuthMethod, LoginPayload, Session, User, Viewer};
 use crate::domain::PlainPassword;
 use crate::service::users::UserView;
-use crate::service::{Actor, Principal, access, auth, sessions};
+use crate::service::{Actor, Principal, auth, policy, sessions};
 
 fn viewer_of(actor: &Actor, user: UserView, method: AuthMethod) -> Viewer {
     let permissions = match &actor.principal {
-        Principal::User { permissions, .. } => permissions.iter().cloned().collect(),
+        Principal::User { permissions, .. } => {
+            permissions.iter().map(|p| p.as_str().to_string()).collect()
+        }
         Principal::Operator | Principal::Anonymous => Vec::new(),
     };
     Viewer {
@@ -63,7 +65,7 @@ impl AuthQuery {
         owner_id: Option<ID>,
     ) -> Result<bool> {
         let owner = owner_id.as_ref().map(|id| id.as_str());
-        Ok(access::answer(work(ctx)?, &permission, owner))
+        policy::answer(work(ctx)?, &permission, owner).map_err(gql)
     }
 }
 

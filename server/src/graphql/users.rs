@@ -151,7 +151,11 @@ impl From<roles::RoleWithPermissions> for Role {
             name: r.role.name,
             description: r.role.description,
             builtin: r.role.is_builtin,
-            permissions: r.permissions.into_iter().collect(),
+            permissions: r
+                .permissions
+                .iter()
+                .map(|p| p.as_str().to_string())
+                .collect(),
         }
     }
 }

@@ -12,11 +12,11 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::access::{self, Actor, Principal};
 use super::actor::{self, Authenticated, Client};
 use super::audit::AuditEvent;
 use super::credentials::Credential;
 use super::live_tokens::live;
+use super::policy::{self, Principal};
 use super::quotas::{self, Resource};
 use super::tokens::{digest, new_secret};
 use super::work::Work;
@@ -68,7 +68,7 @@ pub struct NewToken {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-fn parse(new: &NewToken, actor: &Actor, now: DateTime<Utc>) -> Result<(String, BTreeSet<String>)> {
+fn parse(work: &Work, new: &NewToken) -> Result<(String, BTreeSet<Permission>)> {
     let mut errors = Vec::new();
     let name = new.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
@@ -80,14 +80,10 @@ fn parse(new: &NewToken, actor: &Actor, now: DateTime<Utc>) -> Result<(String, B
     let mut scopes = BTreeSet::new();
     for raw in &new.scopes {
         match Permission::parse(raw) {
-            Ok(p) if p.is_known() => {
-                scopes.insert(p.to_string());
+            Ok(p) => {
+                scopes.insert(p);
             }
-            Ok(p) => errors.push(FieldError::new("scopes", format!("Unknown permission {p}"))),
-            Err(_) => errors.push(FieldError::new(
-                "scopes",
-                format!("Invalid permission {raw:?}"),
-            )),
+            Err(e) => errors.push(FieldError::new("scopes", e.to_string())),
         }
     }
     if new.scopes.is_empty() {
@@ -96,14 +92,15 @@ fn parse(new: &NewToken, actor: &Actor, now: DateTime<Utc>) -> Result<(String, B
             "A token needs at least one scope",
         ));
     }
-    let lacking = actor.missing(scopes.iter().map(String::as_str));
+    let lacking = policy::scopes_beyond_holder(work, &scopes);
     if !lacking.is_empty() {
+        let names: Vec<&str> = lacking.iter().map(|p| p.as_str()).collect();
         errors.push(FieldError::new(
             "scopes",
-            format!("You do not hold these permissions: {}", lacking.join(", ")),
+            format!("You do not hold these permissions: {}", names.join(", ")),
         ));
     }
-    if new.expires_at.is_some_and(|at| at <= now) {
+    if new.expires_at.is_some_and(|at| at <= work.now()) {
         errors.push(FieldError::new("expiresAt", "Expiry must be in the future"));
     }
     if errors.is_empty() {
@@ -120,7 +117,7 @@ pub async fn create(work: &Work, new: NewToken) -> Result<CreatedToken> {
         return Err(DomainError::bad_input("user", "Only users can hold tokens"));
     };
     let now = work.now();
-    let (name, scopes) = parse(&new, actor, now)?;
+    let (name, scopes) = parse(work, &new)?;
     let txn = work.db().await?;
     // Serialise concurrent creations by the same user so the quota holds.
     if txn.get_database_backend() == DbBackend::Postgres {
@@ -176,7 +173,7 @@ pub async fn create(work: &Work, new: NewToken) -> Result<CreatedToken> {
 /// Another user's tokens need `tokens:manage` and every permission that user
 /// holds (nobody manages someone more powerful); one's own need nothing.
 async fn require_manage(work: &Work, owner_id: &str, action: &str) -> Result<()> {
-    access::require_manager_of(work, "tokens:manage", owner_id, action, true).await
+    policy::require_token_manager_of(work, owner_id, action).await
 }
 
 /// The live tokens of `user_id`: the actor's own, or, with `tokens:manage`,
@@ -259,7 +256,11 @@ pub async fn authenticate(
             .await?;
         token.last_used_at = Some(now);
     }
-    let scopes: BTreeSet<String> = TokenView::from(token.clone()).scopes.into_iter().collect();
+    let view = TokenView::from(token.clone());
+    let scopes: BTreeSet<Permission> =
+        Permission::from_stored(view.scopes.iter().map(String::as_str))
+            .into_iter()
+            .collect();
     let who = actor::actor_for(&app.db, owner, Channel::Api, client, Some(&scopes)).await?;
     app.credentials
         .put(key, generation, &who, Credential::Token(token.clone()));

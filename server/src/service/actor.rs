@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 
 use super::roles::catalog;
 use super::users::view::UserView;
-use crate::domain::Channel;
+use crate::domain::{Channel, Permission};
 use crate::entity::user;
 use crate::error::Result;
 
@@ -28,7 +28,7 @@ pub enum Principal {
     User {
         id: String,
         username: String,
-        permissions: BTreeSet<String>,
+        permissions: BTreeSet<Permission>,
     },
 }
 
@@ -79,21 +79,21 @@ impl Actor {
 
     /// SPEC §3's `has_permission`: true when a role grants `permission`, or
     /// when `owner_id` is the actor's own id.
-    pub fn has_permission(&self, permission: &str, owner_id: Option<&str>) -> bool {
+    pub fn has_permission(&self, permission: Permission, owner_id: Option<&str>) -> bool {
         match &self.principal {
             Principal::Operator => true,
             Principal::Anonymous => false,
             Principal::User {
                 id, permissions, ..
-            } => permissions.contains(permission) || owner_id.is_some_and(|owner| owner == id),
+            } => permissions.contains(&permission) || owner_id.is_some_and(|owner| owner == id),
         }
     }
 
     /// The permissions in `wanted` that the actor lacks.
-    pub fn missing<'a>(&self, wanted: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    pub fn missing(&self, wanted: impl IntoIterator<Item = Permission>) -> Vec<Permission> {
         wanted
             .into_iter()
-            .filter(|p| !self.has_permission(p, None))
+            .filter(|p| !self.has_permission(*p, None))
             .collect()
     }
 }
@@ -119,11 +119,11 @@ pub async fn actor_for(
     user: user::Model,
     channel: Channel,
     client: &Client,
-    scopes: Option<&BTreeSet<String>>,
+    scopes: Option<&BTreeSet<Permission>>,
 ) -> Result<Authenticated> {
     let grants = catalog::grants_of_user(db, &user.id).await?;
     let permissions = match scopes {
-        Some(scopes) => grants.permissions.intersection(scopes).cloned().collect(),
+        Some(scopes) => grants.permissions.intersection(scopes).copied().collect(),
         None => grants.permissions,
     };
     Ok(Authenticated {
@@ -147,13 +147,14 @@ pub async fn actor_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Permission::{BookmarksManage, SystemManage, TokensManage, UsersManage, UsersRead};
 
-    fn user(perms: &[&str]) -> Actor {
+    fn user(perms: &[Permission]) -> Actor {
         Actor {
             principal: Principal::User {
                 id: "U1".into(),
                 username: "jane".into(),
-                permissions: perms.iter().map(|p| p.to_string()).collect(),
+                permissions: perms.iter().copied().collect(),
             },
             channel: Channel::Api,
             ip: None,
@@ -163,41 +164,42 @@ mod tests {
 
     #[test]
     fn roles_grant_permissions() {
-        let a = user(&["users:read"]);
-        assert!(a.has_permission("users:read", None));
-        assert!(!a.has_permission("users:manage", None));
+        let a = user(&[UsersRead]);
+        assert!(a.has_permission(UsersRead, None));
+        assert!(!a.has_permission(UsersManage, None));
     }
 
     #[test]
     fn owners_manage_what_they_own() {
         let a = user(&[]);
-        assert!(a.has_permission("bookmarks:manage", Some("U1")));
-        assert!(!a.has_permission("bookmarks:manage", Some("U2")));
+        assert!(a.has_permission(BookmarksManage, Some("U1")));
+        assert!(!a.has_permission(BookmarksManage, Some("U2")));
     }
 
     #[test]
     fn the_operator_may_do_anything() {
-        assert!(Actor::cli_operator().has_permission("system:manage", None));
+        assert!(Actor::cli_operator().has_permission(SystemManage, None));
     }
 
     #[test]
     fn anonymous_callers_hold_nothing_and_own_nothing() {
         let a = Actor::anonymous(Some("10.0.0.1".into()), None);
-        for p in ["users:read", "system:manage", "tokens:manage"] {
+        for p in Permission::ALL {
             assert!(!a.has_permission(p, None), "{p}");
         }
-        assert!(!a.has_permission("bookmarks:manage", Some("U1")));
+        assert!(!a.has_permission(BookmarksManage, Some("U1")));
         assert_eq!(a.user_id(), None);
         assert_eq!(a.channel, Channel::Api);
-        assert_eq!(a.missing(["users:read"]), vec!["users:read"]);
+        assert_eq!(a.missing([UsersRead]), vec![UsersRead]);
+        assert!(!a.has_permission(TokensManage, None));
     }
 
     #[test]
     fn missing_lists_exactly_what_is_lacking() {
-        let a = user(&["users:read"]);
+        let a = user(&[UsersRead]);
         assert_eq!(
-            a.missing(["users:read", "users:manage", "system:manage"]),
-            vec!["users:manage", "system:manage"]
+            a.missing([UsersRead, UsersManage, SystemManage]),
+            vec![UsersManage, SystemManage]
         );
     }
 }

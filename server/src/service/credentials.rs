@@ -286,7 +286,7 @@ async fn poll_epoch(db: &DatabaseConnection, cache: &CredentialCache) {
 mod tests {
     use super::*;
     use crate::domain::Channel;
-    use crate::service::access::{Actor, Principal};
+    use crate::service::policy::{Actor, Principal};
     use crate::service::users::UserView;
 
     fn who() -> Authenticated {

@@ -6,8 +6,8 @@
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement};
 use serde_json::json;
 
-use super::access;
 use super::audit::AuditEvent;
+use super::policy;
 use super::work::Work;
 use crate::error::{DomainError, Result};
 
@@ -79,7 +79,7 @@ async fn exists(db: &impl ConnectionTrait, sql: &str, name: &str) -> Result<bool
 /// transaction with its audit event. A database role without the privilege to
 /// create the extension gets a report saying so, and nothing changes.
 pub async fn prepare_postgres(work: &Work) -> Result<Vec<Step>> {
-    access::require(work, "system:manage", None)?;
+    policy::require_system_manager(work)?;
     if work.app().db.get_database_backend() != DbBackend::Postgres {
         return Err(DomainError::bad_input(
             "database",

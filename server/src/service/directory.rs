@@ -18,7 +18,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Select, Statement,
 };
 
-use super::access;
+use super::policy;
 use super::roles;
 use super::users::UserView;
 use super::work::Work;
@@ -253,13 +253,13 @@ async fn with_roles(db: &impl ConnectionTrait, users: Vec<user::Model>) -> Resul
 /// One user (not deleted), for someone who may read that account
 /// (`users:read`, or the user themself).
 pub async fn one(work: &Work, user_id: &str) -> Result<UserView> {
-    access::require_user_reader(work, user_id)?;
+    policy::require_user_reader(work, user_id)?;
     super::users::get(work.db().await?, user_id).await
 }
 
 /// Every matching user, oldest first (for the CLI).
 pub async fn all(work: &Work, filter: &UserFilter) -> Result<Vec<UserView>> {
-    access::require(work, "users:read", None)?;
+    policy::require_directory_reader(work)?;
     let db = work.db().await?;
     let users = ordered(select(db, filter).await?, Order::CreatedAtAsc)
         .all(db)
@@ -291,7 +291,7 @@ pub async fn page(
             format!("first must be between 1 and {MAX_PAGE}"),
         ));
     }
-    access::require(work, "users:read", None)?;
+    policy::require_directory_reader(work)?;
     let db = work.db().await?;
     let matching = select(db, filter).await?;
     let total_count = if count {

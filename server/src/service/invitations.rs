@@ -69,7 +69,10 @@ async fn send(work: &mut Work, user: UserView, token: IssuedToken) -> Result<Inv
     let granted: Vec<_> = roles::of_user(work.db().await?, &user.user.id)
         .await?
         .into_iter()
-        .map(|r| (r.role.name, r.permissions.into_iter().collect()))
+        .map(|r| {
+            let permissions = r.permissions.iter().map(|p| p.as_str().to_string());
+            (r.role.name, permissions.collect())
+        })
         .collect();
     let mail = mailer::invitation(
         &user.user.email,

@@ -3,7 +3,6 @@
 //! of work ([`work::Work`]): its reads and writes go through the work's one
 //! transaction and its audit events commit with them.
 
-pub mod access;
 pub mod access_tokens;
 pub mod actor;
 pub mod audit;
@@ -16,6 +15,7 @@ pub mod live_tokens;
 pub mod mailer;
 pub mod password_reset;
 pub mod passwords;
+pub mod policy;
 pub mod quotas;
 pub mod roles;
 pub mod sessions;

@@ -1,12 +1,12 @@
 //! The role catalogue as stored: roles with their permissions, who holds
 //! which, ranked most powerful first. Reads only, no access checks: the
-//! decisions built on it live in `service::access` and in `roles`.
+//! decisions built on it live in `service::policy`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::domain::RoleName;
+use crate::domain::{Permission, RoleName};
 use crate::entity::{role, role_permission, user_role};
 use crate::error::{DomainError, Result};
 
@@ -16,7 +16,7 @@ use roster_migration::seed::BUILTIN_ROLES;
 #[derive(Debug, Clone)]
 pub struct RoleWithPermissions {
     pub role: role::Model,
-    pub permissions: BTreeSet<String>,
+    pub permissions: BTreeSet<Permission>,
 }
 
 /// Ranks built-in roles first, most powerful first, then custom roles by name.
@@ -42,7 +42,9 @@ fn ranked(rows: Vec<(role::Model, Vec<role_permission::Model>)>) -> Vec<RoleWith
         .into_iter()
         .map(|(role, perms)| RoleWithPermissions {
             role,
-            permissions: perms.into_iter().map(|p| p.permission).collect(),
+            permissions: Permission::from_stored(perms.iter().map(|p| p.permission.as_str()))
+                .into_iter()
+                .collect(),
         })
         .collect();
     roles.sort_by_key(|r| rank(&r.role.name));
@@ -130,7 +132,7 @@ pub struct Grants {
     /// Role names, rank order.
     pub roles: Vec<String>,
     /// The union of the roles' permissions.
-    pub permissions: BTreeSet<String>,
+    pub permissions: BTreeSet<Permission>,
 }
 
 /// A user's roles and effective permissions, in one query.
@@ -146,7 +148,7 @@ pub async fn grants_of_user(db: &impl ConnectionTrait, user_id: &str) -> Result<
 pub async fn permissions_of_user(
     db: &impl ConnectionTrait,
     user_id: &str,
-) -> Result<BTreeSet<String>> {
+) -> Result<BTreeSet<Permission>> {
     Ok(grants_of_user(db, user_id).await?.permissions)
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::work::Work;
-use crate::domain::RoleName;
+use crate::domain::{Permission, RoleName};
 use crate::entity::{role, role_permission, user_role};
 use crate::error::{DomainError, Result};
 
@@ -21,7 +21,7 @@ pub use roster_migration::seed::{ADMIN, BUILTIN_ROLES, EDITOR, SUPERUSER, VIEWER
 /// The role catalogue for someone who may see it: `users:read` (to read
 /// who holds what) or `roles:manage`.
 pub async fn list_for(work: &Work) -> Result<Vec<RoleWithPermissions>> {
-    super::access::require_any(work, &["users:read", "roles:manage"])?;
+    super::policy::require_role_reader(work)?;
     list(work.db().await?).await
 }
 
@@ -32,22 +32,15 @@ pub struct RoleInput {
     pub permissions: Vec<String>,
 }
 
-fn parse_permissions(raw: &[String]) -> Result<BTreeSet<String>> {
+fn parse_permissions(raw: &[String]) -> Result<BTreeSet<Permission>> {
     let mut errors = Vec::new();
     let mut out = BTreeSet::new();
     for p in raw {
-        match crate::domain::Permission::parse(p) {
-            Ok(p) if p.is_known() => {
-                out.insert(p.to_string());
+        match Permission::parse(p) {
+            Ok(p) => {
+                out.insert(p);
             }
-            Ok(p) => errors.push(crate::error::FieldError::new(
-                "permissions",
-                format!("Unknown permission {p}"),
-            )),
-            Err(_) => errors.push(crate::error::FieldError::new(
-                "permissions",
-                format!("Invalid permission {p:?}"),
-            )),
+            Err(e) => errors.push(crate::error::FieldError::new("permissions", e.to_string())),
         }
     }
     if errors.is_empty() {
@@ -57,9 +50,8 @@ fn parse_permissions(raw: &[String]) -> Result<BTreeSet<String>> {
     }
 }
 
-fn require_roles_manage(work: &Work, touched: &BTreeSet<String>, action: &str) -> Result<()> {
-    super::access::require(work, "roles:manage", None)?;
-    super::access::require_all(work, touched, serde_json::json!({ "action": action }))
+fn require_roles_manage(work: &Work, touched: &BTreeSet<Permission>, action: &str) -> Result<()> {
+    super::policy::require_role_manager(work, touched, action)
 }
 
 async fn custom(db: &impl ConnectionTrait, name: &RoleName) -> Result<RoleWithPermissions> {
@@ -111,7 +103,7 @@ pub async fn create(work: &Work, name: &RoleName, input: RoleInput) -> Result<Ro
 async fn insert_permissions(
     db: &impl ConnectionTrait,
     role_id: &str,
-    permissions: &BTreeSet<String>,
+    permissions: &BTreeSet<Permission>,
 ) -> Result<()> {
     use sea_orm::ActiveValue::Set;
     if permissions.is_empty() {
@@ -120,7 +112,7 @@ async fn insert_permissions(
     role_permission::Entity::insert_many(permissions.iter().map(|p| {
         role_permission::ActiveModel {
             role_id: Set(role_id.to_string()),
-            permission: Set(p.clone()),
+            permission: Set(p.as_str().to_string()),
         }
     }))
     .exec(db)

@@ -11,11 +11,11 @@ use serde_json::json;
 use super::lifecycle::ensure_not_last_superuser;
 use super::lookup::{find, view};
 use super::{UserKey, UserView};
-use crate::domain::{RoleName, RoleSource};
+use crate::domain::{Permission, RoleName, RoleSource};
 use crate::entity::{user, user_role};
 use crate::error::{DomainError, Result};
-use crate::service::access;
 use crate::service::audit::AuditEvent;
+use crate::service::policy;
 use crate::service::roles::{self, RoleWithPermissions};
 use crate::service::work::Work;
 
@@ -43,10 +43,10 @@ pub async fn set_roles(work: &Work, key: &UserKey, names: &[RoleName]) -> Result
         .cloned()
         .collect();
     // Granting or taking away a role both need every permission it holds.
-    access::require(work, "users:manage", None)?;
+    policy::require_user_manager(work)?;
     let mut touched = permissions_of(&added);
     touched.extend(permissions_of(&removed));
-    access::require_all(
+    policy::require_grant(
         work,
         &touched,
         json!({ "action": "user.set_roles", "user_id": target.id, "roles": role_names(&wanted) }),
@@ -102,10 +102,10 @@ pub(super) async fn assign_roles(
 }
 
 /// Every permission the roles hold.
-pub(super) fn permissions_of(roles: &[RoleWithPermissions]) -> BTreeSet<String> {
+pub(super) fn permissions_of(roles: &[RoleWithPermissions]) -> BTreeSet<Permission> {
     roles
         .iter()
-        .flat_map(|r| r.permissions.iter().cloned())
+        .flat_map(|r| r.permissions.iter().copied())
         .collect()
 }
 

@@ -15,8 +15,8 @@ use super::{Created, NewUser, UserKey};
 use crate::domain::{RoleName, RoleSource, UserStatus, new_id};
 use crate::entity::{organization, organization_membership, user, user_role};
 use crate::error::{DomainError, Result};
-use crate::service::access;
 use crate::service::audit::AuditEvent;
+use crate::service::policy;
 use crate::service::roles::{self, RoleWithPermissions};
 use crate::service::tokens::{self, Purpose};
 use crate::service::work::Work;
@@ -24,14 +24,14 @@ use crate::service::work::Work;
 /// Creates a user on behalf of someone holding `users:manage` who also holds
 /// every permission of the roles granted.
 pub async fn create(work: &Work, new: NewUser) -> Result<Created> {
-    access::require(work, "users:manage", None)?;
+    policy::require_user_manager(work)?;
     let names = if new.roles.is_empty() {
         vec![RoleName::parse(roles::VIEWER)?]
     } else {
         new.roles.clone()
     };
     let granted = roles::resolve(work.db().await?, &names).await?;
-    access::require_all(
+    policy::require_grant(
         work,
         &permissions_of(&granted),
         json!({ "action": "user.create", "roles": role_names(&granted) }),

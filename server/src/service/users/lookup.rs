@@ -10,7 +10,7 @@ use super::{UserKey, UserView};
 use crate::domain::{Email, Username};
 use crate::entity::user;
 use crate::error::{DomainError, Result};
-use crate::service::access;
+use crate::service::policy;
 use crate::service::roles;
 use crate::service::work::Work;
 
@@ -76,7 +76,7 @@ pub async fn require_manage_id(
     action: &str,
     allow_self: bool,
 ) -> Result<()> {
-    access::require_manager_of(work, "users:manage", target_id, action, allow_self).await
+    policy::require_user_manager_of(work, target_id, action, allow_self).await
 }
 
 /// Fails with the conflict operators search for when the email (checked
