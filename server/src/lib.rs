@@ -2,11 +2,15 @@
 //!
 //! Where things live (ARCHITECTURE.md has the whole map):
 //! - [`config`]: typed configuration, read once at startup, one section per file.
-//! - [`domain`]: validated domain types (usernames, emails, roles, passwords).
+//! - [`domain`]: validated domain types (usernames, emails, roles, permissions,
+//!   passwords).
 //! - [`entity`]: sea-orm entities for the tables of the `roster-migration` crate.
-//! - [`service`]: the domain services; every access decision ([`service::policy`])
-//!   and every state change with its audit event, committed together.
-//! - [`db`]: connecting, migrating, and the one way to begin a transaction.
+//! - [`service`]: the domain services, each working inside a unit of work
+//!   ([`service::work`]: the actor, one transaction, the audit events); every
+//!   access decision ([`service::policy`]) and every state change with its
+//!   audit event, committed together.
+//! - [`db`]: connecting, migrating, and beginning the unit of work's transaction.
+//! - [`clock`]: the server's clock.
 //! - [`error`]: the one domain error type; each edge maps it once
 //!   ([`graphql::error`], `http/error.rs`, `cli/failure.rs`).
 //! - [`graphql`]: the GraphQL schema; [`http`]: every HTTP route and the shared

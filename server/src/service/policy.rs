@@ -174,8 +174,6 @@ fn deny(work: &Work, missing: &[Permission], context: serde_json::Value) -> Resu
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::expect_used, reason = "tests fail loudly")]
-
     use std::collections::HashMap;
 
     use super::*;
@@ -237,7 +235,8 @@ mod tests {
     #[tokio::test]
     async fn each_named_decision_asks_its_permission() {
         let (_dir, app) = app(true).await;
-        let cases: [(&str, fn(&Work) -> Result<()>, &[Permission]); 4] = [
+        type Rule = fn(&Work) -> Result<()>;
+        let cases: [(&str, Rule, &[Permission]); 4] = [
             ("manage users", require_user_manager, &[UsersManage]),
             ("list users", require_directory_reader, &[UsersRead]),
             ("run system tasks", require_system_manager, &[SystemManage]),
