@@ -30,12 +30,17 @@ pub fn free_port() -> u16 {
 /// task can spin forever without yielding once a pool is closed, which hung
 /// a test process at runtime shutdown.
 pub async fn connect_url(url: &str) -> DatabaseConnection {
+    connect_pool(url, 2).await
+}
+
+/// [`connect_url`] with a pool of `max_connections`.
+pub async fn connect_pool(url: &str, max_connections: u32) -> DatabaseConnection {
     let mut options = sea_orm::ConnectOptions::new(url.to_string());
     options
         .idle_timeout(None::<std::time::Duration>)
         .max_lifetime(None::<std::time::Duration>)
         .min_connections(0)
-        .max_connections(2)
+        .max_connections(max_connections)
         .sqlx_logging(false);
     Database::connect(options)
         .await
@@ -145,6 +150,21 @@ impl TestDb {
         let db = self.connect().await;
         db.execute_unprepared(sql).await.expect(sql);
         db.close().await.ok();
+    }
+
+    /// The library's [`roster::App`] on this database (migrated), for tests
+    /// that drive the services in units of work themselves: with the
+    /// settings `vars` and a pool of `max_connections`.
+    pub async fn app(&self, vars: &[(&str, &str)], max_connections: u32) -> roster::App {
+        roster::db::open(&self.url).await.expect("migrate");
+        let mut all: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        all.insert("DATABASE_URL".into(), self.url.clone());
+        let config = roster::Config::from_vars(&all).expect("config");
+        let pool = connect_pool(&self.url, max_connections).await;
+        roster::App::new(pool, config).expect("app")
     }
 
     /// A `roster` invocation against this database.

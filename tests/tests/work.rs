@@ -5,30 +5,21 @@
 //! are refused once the transaction began.
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
+use roster::App;
 use roster::domain::{Channel, Email, Permission, RoleName, Username};
 use roster::service::roles;
 use roster::service::users::{self, NewUser, UserKey};
 use roster::service::work::{Mode, Work};
 use roster::service::{Actor, Principal};
-use roster::{App, Config};
 use roster_tests::{Backend, TestDb, on_both_backends};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 /// An [`App`] on `db` whose pool holds a single connection, so that every
 /// work reuses the same one.
 async fn app_with_one_connection(db: &TestDb) -> App {
-    roster::db::open(&db.url).await.expect("migrate");
-    let mut options = ConnectOptions::new(db.url.clone());
-    options
-        .max_connections(1)
-        .min_connections(1)
-        .sqlx_logging(false);
-    let pool = Database::connect(options).await.expect("connect");
-    let vars = HashMap::from([("DATABASE_URL".to_string(), db.url.clone())]);
-    let config = Config::from_vars(&vars).expect("config");
-    App::new(pool, config).expect("app")
+    db.app(&[], 1).await
 }
 
 fn user(id: &str, permissions: &[&str]) -> Actor {

@@ -25,7 +25,7 @@ pub(super) fn print_users(list: &[UserView], json: bool) {
                 "username": v.user.username,
                 "email": v.user.email,
                 "display_name": v.user.display_name,
-                "status": v.user.status,
+                "status": v.user.status.as_str(),
                 "roles": v.roles,
                 "created_at": v.user.created_at,
                 "last_login_at": v.user.last_login_at,
@@ -43,7 +43,7 @@ pub(super) fn print_users(list: &[UserView], json: bool) {
                 v.user.username.clone(),
                 v.user.email.clone(),
                 v.roles.join(","),
-                v.user.status.clone(),
+                v.user.status.to_string(),
                 v.user.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
             ]
         })

@@ -12,12 +12,19 @@ pub use permission::{Permission, PermissionError};
 use std::fmt;
 use std::str::FromStr;
 
-/// A user's lifecycle state (SPEC §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+use sea_orm::{DeriveActiveEnum, EnumIter};
+
+/// A user's lifecycle state (SPEC §2), stored in `users.status` by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum UserStatus {
+    #[sea_orm(string_value = "pending_invitation")]
     PendingInvitation,
+    #[sea_orm(string_value = "active")]
     Active,
+    #[sea_orm(string_value = "deactivated")]
     Deactivated,
+    #[sea_orm(string_value = "deleted")]
     Deleted,
 }
 

@@ -4,8 +4,10 @@
 
 use std::fmt;
 
-/// One permission, `resource:action`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// One permission, `resource:action`. Ordered by name, so that sets of
+/// them (a user's permissions, a token's scopes) list and store
+/// alphabetically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
     UsersRead,
     UsersManage,
@@ -114,6 +116,18 @@ impl Permission {
     }
 }
 
+impl Ord for Permission {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Permission {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl fmt::Display for Permission {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -162,6 +176,15 @@ mod tests {
             PermissionError::Unknown("x:y".into()).to_string(),
             "Unknown permission x:y"
         );
+    }
+
+    #[test]
+    fn sets_of_permissions_are_in_alphabetical_order() {
+        let set: std::collections::BTreeSet<_> = Permission::ALL.into_iter().collect();
+        let names: Vec<&str> = set.iter().map(|p| p.as_str()).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted);
     }
 
     #[test]

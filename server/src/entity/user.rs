@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::UserStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -8,8 +10,7 @@ pub struct Model {
     pub username: String,
     pub email: String,
     pub display_name: Option<String>,
-    /// One of [`crate::domain::UserStatus`]'s names.
-    pub status: String,
+    pub status: UserStatus,
     pub claims: Json,
     pub password_hash: Option<String>,
     pub created_at: DateTimeUtc,

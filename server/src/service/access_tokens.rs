@@ -242,7 +242,7 @@ pub async fn authenticate(
     let Some((mut token, Some(owner))) = found else {
         return Ok(None);
     };
-    if token.expires_at.is_some_and(|at| at <= now) || owner.status != UserStatus::Active.as_str() {
+    if token.expires_at.is_some_and(|at| at <= now) || owner.status != UserStatus::Active {
         return Ok(None);
     }
     if token

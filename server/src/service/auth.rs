@@ -40,7 +40,7 @@ pub async fn verify_credentials(
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let verified = app.hasher.verify(password, stored.as_deref()).await?;
     let user = match user {
-        Some(u) if verified && u.status == UserStatus::Active.as_str() => u,
+        Some(u) if verified && u.status == UserStatus::Active => u,
         _ => return Ok(None),
     };
     if let Some(old) = stored

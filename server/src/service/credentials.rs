@@ -308,7 +308,7 @@ mod tests {
                     username: "alice".into(),
                     email: "alice@example.com".into(),
                     display_name: None,
-                    status: "active".into(),
+                    status: crate::domain::UserStatus::Active,
                     claims: serde_json::json!({}),
                     password_hash: None,
                     created_at: now,

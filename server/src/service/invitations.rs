@@ -104,7 +104,7 @@ async fn lookup(
     let user = users::get(db, &token.user_id)
         .await
         .map_err(|e| e.when_missing(invalid))?;
-    if user.user.status != UserStatus::PendingInvitation.as_str() {
+    if user.user.status != UserStatus::PendingInvitation {
         return Err(invalid());
     }
     Ok((user, token))

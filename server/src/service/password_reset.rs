@@ -44,7 +44,7 @@ pub async fn request(work: &mut Work, email: &str) -> Result<()> {
         return Ok(());
     };
     let target = match users::find(work.db().await?, &UserKey::Email(email)).await {
-        Ok(user) if user.status == UserStatus::Active.as_str() => user,
+        Ok(user) if user.status == UserStatus::Active => user,
         Ok(_) | Err(DomainError::NotFound(_)) => return Ok(()),
         Err(e) => return Err(e),
     };
@@ -80,7 +80,7 @@ pub async fn reset(work: &Work, secret: &str, password: &str, confirmation: &str
     let target = users::find(pool, &UserKey::Id(token.user_id.clone()))
         .await
         .map_err(|e| e.when_missing(invalid))?;
-    if target.status != UserStatus::Active.as_str() {
+    if target.status != UserStatus::Active {
         return Err(invalid());
     }
     let checked = app.policy.check(

@@ -107,7 +107,7 @@ pub async fn authenticate(
     };
     if session.expires_at <= now
         || session.idle_expires_at <= now
-        || user.status != UserStatus::Active.as_str()
+        || user.status != UserStatus::Active
     {
         return Ok(None);
     }

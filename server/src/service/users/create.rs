@@ -107,7 +107,7 @@ async fn insert(work: &Work, new: NewUser, granted: Vec<RoleWithPermissions>) ->
         username: Set(new.username.to_string()),
         email: Set(new.email.to_string()),
         display_name: Set(new.display_name.as_ref().map(ToString::to_string)),
-        status: Set(status.as_str().to_string()),
+        status: Set(status),
         claims: Set(json!({})),
         password_hash: Set(password_hash),
         created_at: Set(now),

@@ -76,7 +76,7 @@ pub async fn delete(work: &Work, key: &UserKey) -> Result<()> {
         .details(json!({
             "username": target.username,
             "email": target.email,
-            "previous_status": target.status,
+            "previous_status": target.status.as_str(),
             "sessions_revoked": sessions,
             "tokens_revoked": tokens_revoked,
         }));
@@ -99,7 +99,7 @@ pub async fn revoke_sessions(work: &Work, key: &UserKey) -> Result<u64> {
 
 /// Fails with a `CONFLICT` naming the account's state unless it is `status`.
 pub(crate) fn require_status(target: &user::Model, status: UserStatus, action: &str) -> Result<()> {
-    if target.status == status.as_str() {
+    if target.status == status {
         return Ok(());
     }
     Err(DomainError::conflict(

@@ -59,7 +59,7 @@ pub(crate) async fn replace_password(
     {
         return Err(DomainError::not_found(INVALID_RESET_TOKEN));
     }
-    let pending = target.status == UserStatus::PendingInvitation.as_str();
+    let pending = target.status == UserStatus::PendingInvitation;
     if pending {
         transition(txn, target, UserStatus::Active, now).await?;
         tokens::revoke_all(txn, &target.id, Purpose::Invitation, now).await?;

@@ -12,6 +12,6 @@ pub struct UserView {
 
 impl UserView {
     pub fn status(&self) -> UserStatus {
-        self.user.status.parse().unwrap_or(UserStatus::Deactivated)
+        self.user.status
     }
 }
