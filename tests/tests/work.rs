@@ -13,8 +13,10 @@ use roster::service::roles;
 use roster::service::users::{self, NewUser, UserKey};
 use roster::service::work::{Mode, Work};
 use roster::service::{Actor, Principal};
-use roster_tests::{Backend, TestDb, on_both_backends};
+use roster_tests::server::Server;
+use roster_tests::{ADMIN_PASSWORD, Backend, TestDb, USER_PASSWORD, on_both_backends};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::json;
 
 /// An [`App`] on `db` whose pool holds a single connection, so that every
 /// work reuses the same one.
@@ -168,7 +170,54 @@ async fn the_pool_is_closed_once_the_transaction_began(backend: Backend) {
     work.finish(Ok(())).await.expect("end");
 }
 
+/// Over the API, each mutation field is a unit of work of its own: its
+/// answer shows its own change (not the state before the request), and a
+/// later field's failure does not undo an earlier field's success.
+async fn each_mutation_field_answers_for_itself(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    db.provision("jane@example.com", "viewer", USER_PASSWORD)
+        .await
+        .ok();
+    let server = Server::start(&db, &[]);
+    let (admin, _) = server.client().login("admin", ADMIN_PASSWORD).await;
+    let jane = admin
+        .query(
+            "{ users(filter: { search: \"jane\" }) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await
+        .data("users.edges")[0]["node"]["id"]
+        .clone();
+    let two = "mutation($u: ID!) {
+        a: setUserQuota(id: $u, resource: TOKENS, limit: 3) { quotas { limit } }
+        b: setUserQuota(id: $u, resource: TOKENS, limit: 5) { quotas { limit } }
+    }";
+    let reply = admin.query(two, json!({ "u": jane })).await;
+    assert_eq!(reply.data("a.quotas")[0]["limit"], 3, "{reply:?}");
+    assert_eq!(reply.data("b.quotas")[0]["limit"], 5, "{reply:?}");
+
+    let then_fail = "mutation($u: ID!) {
+        a: setUserQuota(id: $u, resource: TOKENS, limit: 7) { quotas { limit } }
+        b: setUserRoles(id: $u, roles: [\"no-such-role\"]) { id }
+    }";
+    let reply = admin.query(then_fail, json!({ "u": jane })).await;
+    assert_eq!(
+        reply.body["data"]["a"]["quotas"][0]["limit"], 7,
+        "{reply:?}"
+    );
+    assert_eq!(reply.code(), "BAD_USER_INPUT", "{reply:?}");
+    let limits = db
+        .strings("SELECT CAST(max_count AS TEXT) FROM user_quotas")
+        .await;
+    assert_eq!(
+        limits,
+        vec!["7".to_string()],
+        "the first field's change stays"
+    );
+}
+
 on_both_backends!(
     a_failed_work_keeps_only_its_denials,
-    the_pool_is_closed_once_the_transaction_began
+    the_pool_is_closed_once_the_transaction_began,
+    each_mutation_field_answers_for_itself
 );

@@ -5,7 +5,7 @@ mod names;
 pub mod password;
 mod permission;
 
-pub use names::{DisplayName, Email, RoleName, Username};
+pub use names::{Description, DisplayName, Email, OrgName, RoleName, Slug, Username};
 pub use password::{PasswordPolicy, PlainPassword};
 pub use permission::{Permission, PermissionError};
 

@@ -1,4 +1,5 @@
-//! Validated names: usernames, emails, role names, permissions.
+//! Validated names: usernames, emails, display names, role names, and an
+//! organization's slug, name and description.
 
 use std::fmt;
 
@@ -165,6 +166,84 @@ impl RoleName {
     }
 }
 
+/// An organization's slug (SPEC §7): 2–63 lowercase letters, digits and
+/// hyphens, starting and ending with a letter or digit (a DNS label, so it
+/// fits in a URL or a host name).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Slug(String);
+string_newtype!(Slug);
+
+impl Slug {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let value = raw.trim();
+        let len = value.chars().count();
+        let chars_ok = value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let ends_ok = !value.starts_with('-') && !value.ends_with('-');
+        if !(2..=63).contains(&len) || !chars_ok || !ends_ok {
+            return Err(DomainError::bad_input(
+                "slug",
+                format!(
+                    "Invalid slug {raw:?}: use 2-63 lowercase letters, digits and hyphens, \
+                     starting and ending with a letter or digit"
+                ),
+            ));
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+
+/// An organization's name: 1–100 characters, no control characters;
+/// unique case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OrgName(String);
+string_newtype!(OrgName);
+
+impl OrgName {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let value = raw.trim();
+        if value.is_empty() || value.chars().count() > Self::MAX_CHARS {
+            return Err(DomainError::bad_input(
+                "name",
+                format!("Name must be 1 to {} characters", Self::MAX_CHARS),
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(DomainError::bad_input(
+                "name",
+                "Name must not contain control characters",
+            ));
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+
+/// An organization's description: at most 500 characters; blank is none.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Description(String);
+string_newtype!(Description);
+
+impl Description {
+    pub const MAX_CHARS: usize = 500;
+
+    pub fn parse(raw: &str) -> Result<Option<Self>, DomainError> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        if value.chars().count() > Self::MAX_CHARS {
+            return Err(DomainError::bad_input(
+                "description",
+                format!("Description must be at most {} characters", Self::MAX_CHARS),
+            ));
+        }
+        Ok(Some(Self(value.to_string())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +301,41 @@ mod tests {
         );
         assert!(RoleName::parse("no spaces").is_err());
         assert!(RoleName::parse("x").is_err());
+    }
+
+    #[test]
+    fn slugs_are_dns_labels() {
+        for good in ["ab", "acme", "acme-corp", "a1", &"a".repeat(63)] {
+            assert!(Slug::parse(good).is_ok(), "{good:?}");
+        }
+        for bad in [
+            "a",
+            "-acme",
+            "acme-",
+            "Acme",
+            "ac me",
+            "acme_corp",
+            &"a".repeat(64),
+        ] {
+            assert!(Slug::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Slug::parse(" acme ").map(|s| s.to_string()).ok(),
+            Some("acme".into())
+        );
+    }
+
+    #[test]
+    fn organization_names_and_descriptions_are_bounded() {
+        assert!(OrgName::parse("  ").is_err());
+        assert!(OrgName::parse(&"x".repeat(101)).is_err());
+        assert!(
+            OrgName::parse("Acme\n").is_ok(),
+            "trailing newline is trimmed"
+        );
+        assert!(OrgName::parse("Ac\u{7}me").is_err());
+        assert!(matches!(Description::parse(" "), Ok(None)));
+        assert!(Description::parse(&"d".repeat(501)).is_err());
     }
 
     #[test]

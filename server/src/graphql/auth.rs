@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::context::{Credential, SessionChange, gql, mutate, mutate_anonymous, state, work};
+use super::context::{Credential, SessionChange, mutate, mutate_anonymous, read, state};
 use super::types::{AuthMethod, LoginPayload, Session, User, Viewer};
 use crate::domain::PlainPassword;
 use crate::service::users::UserView;
@@ -42,12 +42,11 @@ impl AuthQuery {
 
     /// The current user's live sessions, newest first.
     async fn my_sessions(&self, ctx: &Context<'_>) -> Result<Vec<Session>> {
-        let work = work(ctx)?;
         let current = match &state(ctx)?.credential {
             Credential::Session(id) => Some(id.as_str()),
             _ => None,
         };
-        let list = sessions::list_mine(work).await.map_err(gql)?;
+        let list = read(ctx, async |w| sessions::list_mine(w).await).await?;
         Ok(list
             .into_iter()
             .map(|s| Session::from_model(s, current))
@@ -65,7 +64,7 @@ impl AuthQuery {
         owner_id: Option<ID>,
     ) -> Result<bool> {
         let owner = owner_id.as_ref().map(|id| id.as_str());
-        policy::answer(work(ctx)?, &permission, owner).map_err(gql)
+        read(ctx, async |w| policy::answer(w, &permission, owner)).await
     }
 }
 

@@ -107,16 +107,41 @@ pub fn core_enabled(ctx: &Context<'_>) -> bool {
     ctx.data::<App>().map_or(true, |app| app.config.flags.core)
 }
 
-/// The request's unit of work (reads: queries, and the fields of a
-/// mutation's answer), for a signed-in caller; `UNAUTHENTICATED` otherwise.
-pub fn work<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Work> {
-    actor(ctx)?;
-    public_work(ctx)
+/// Runs `f` on the request's reads, for a signed-in caller
+/// (`UNAUTHENTICATED` otherwise): in a query, the request's one read work
+/// (every field sees the same snapshot); in the answer of a mutation, a read
+/// work of its own, begun after the mutation committed.
+pub async fn read<T>(
+    ctx: &Context<'_>,
+    f: impl AsyncFnOnce(&Work) -> crate::error::Result<T>,
+) -> async_graphql::Result<T> {
+    let actor = actor(ctx)?.clone();
+    read_as(ctx, actor, f).await
 }
 
-/// The request's unit of work, whoever calls (signed in or not).
-pub fn public_work<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Work> {
-    Ok(ctx.data::<Arc<Work>>()?.as_ref())
+/// [`read`] for whoever calls, signed in or not.
+pub async fn public_read<T>(
+    ctx: &Context<'_>,
+    f: impl AsyncFnOnce(&Work) -> crate::error::Result<T>,
+) -> async_graphql::Result<T> {
+    let state = state(ctx)?;
+    let actor = state.actor.clone().unwrap_or_else(|| {
+        Actor::anonymous(state.client.ip.clone(), state.client.user_agent.clone())
+    });
+    read_as(ctx, actor, f).await
+}
+
+async fn read_as<T>(
+    ctx: &Context<'_>,
+    actor: Actor,
+    f: impl AsyncFnOnce(&Work) -> crate::error::Result<T>,
+) -> async_graphql::Result<T> {
+    match ctx.data_opt::<Arc<Work>>() {
+        Some(shared) => f(shared).await.map_err(gql),
+        None => Work::run(app(ctx)?, actor, Mode::Read, async |w| f(&*w).await)
+            .await
+            .map_err(gql),
+    }
 }
 
 /// Runs a mutation field in a unit of work of its own, for a signed-in

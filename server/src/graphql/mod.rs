@@ -8,10 +8,12 @@ mod auth;
 pub mod context;
 mod database;
 pub mod error;
+mod organizations;
 mod roles;
 mod server;
 mod tokens;
 pub mod types;
+mod user_pages;
 mod users;
 
 use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
@@ -25,6 +27,7 @@ pub struct QueryRoot(
     auth::AuthQuery,
     tokens::TokenQuery,
     users::UserQuery,
+    organizations::OrganizationQuery,
 );
 
 /// Every mutation.
@@ -35,6 +38,7 @@ pub struct MutationRoot(
     users::UserMutation,
     roles::RoleMutation,
     database::DatabaseMutation,
+    organizations::OrganizationMutation,
 );
 
 /// Roster's executable schema.

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 
-use super::context::public_work;
+use super::context::public_read;
 use crate::app::App;
 use crate::config::Flags;
 use crate::db;
@@ -91,12 +91,14 @@ impl ServerQuery {
             },
             // Public facts must not fail with the database: the sign-in
             // page needs the rest of them.
-            needs_bootstrap: crate::service::users::needs_bootstrap_cached(public_work(ctx)?)
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "cannot tell whether a superuser exists");
-                    false
-                }),
+            needs_bootstrap: public_read(ctx, async |w| {
+                crate::service::users::needs_bootstrap_cached(w).await
+            })
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e.message, "cannot tell whether a superuser exists");
+                false
+            }),
         })
     }
 }

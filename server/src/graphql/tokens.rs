@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
-use super::context::{gql, mutate, work};
+use super::context::{mutate, read};
 use super::types::{CreatedToken, Token};
 use crate::service::access_tokens::{self, NewToken};
 
@@ -14,18 +14,18 @@ pub struct TokenQuery;
 impl TokenQuery {
     /// Your live personal access tokens.
     async fn my_tokens(&self, ctx: &Context<'_>) -> Result<Vec<Token>> {
-        let work = work(ctx)?;
-        let owner = work.actor().user_id().unwrap_or_default();
-        let list = access_tokens::list(work, owner).await.map_err(gql)?;
+        let list = read(ctx, async |w| {
+            let owner = w.actor().user_id().unwrap_or_default().to_string();
+            access_tokens::list(w, &owner).await
+        })
+        .await?;
         Ok(list.into_iter().map(Token::from).collect())
     }
 
     /// Anyone's live tokens (needs `tokens:manage`, or be that user).
     #[graphql(visible = "super::context::core_enabled")]
     async fn tokens(&self, ctx: &Context<'_>, user_id: ID) -> Result<Vec<Token>> {
-        let list = access_tokens::list(work(ctx)?, &user_id)
-            .await
-            .map_err(gql)?;
+        let list = read(ctx, async |w| access_tokens::list(w, &user_id).await).await?;
         Ok(list.into_iter().map(Token::from).collect())
     }
 }

@@ -1,20 +1,23 @@
 //! User administration (SPEC §2, §3; seed 004): listing, editing, roles and
 //! lifecycle. Hidden when `USER_MGMT_CORE` is off.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
 use super::context::{
-    Credential, SessionChange, core_enabled, gql, mutate, mutate_anonymous, public_work, state,
-    work,
+    Credential, SessionChange, core_enabled, gql, mutate, mutate_anonymous, public_read, read,
+    state,
 };
+use super::organizations::Organization;
 use super::types::{Session, User, UserStatus};
+use super::user_pages::user_connection;
+pub use super::user_pages::{UserOrder, UserPageInfo};
 use crate::domain::{self, DisplayName, Email, RoleName, Username};
-use crate::service::directory::{self, Cursor, Order, UserFilter};
+use crate::service::directory::{self, UserFilter};
 use crate::service::invitations::Invited;
 use crate::service::users::{self, NewUser, UserChanges, UserKey};
 use crate::service::{invitations, password_reset};
-use crate::service::{quotas, roles, sessions};
+use crate::service::{organizations, quotas, roles, sessions};
 
 /// Which users to list.
 #[derive(InputObject, Default)]
@@ -29,22 +32,6 @@ pub struct UsersFilter {
     /// Include soft-deleted users (shown as deleted).
     #[graphql(default)]
     pub include_deleted: bool,
-}
-
-/// Sort order of `users`.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
-#[graphql(remote = "Order")]
-pub enum UserOrder {
-    #[default]
-    CreatedAtAsc,
-    CreatedAtDesc,
-}
-
-/// Extra fields of a user page.
-#[derive(SimpleObject)]
-pub struct UserPageInfo {
-    /// Matching users across all pages (counted only when asked for).
-    pub total_count: u64,
 }
 
 /// A role and what it grants.
@@ -99,7 +86,7 @@ pub struct Quota {
 impl User {
     /// Limits with usage (needs `users:read`, or to be this user).
     async fn quotas(&self, ctx: &Context<'_>) -> Result<Vec<Quota>> {
-        let list = quotas::usage_for(work(ctx)?, &self.id).await.map_err(gql)?;
+        let list = read(ctx, async |w| quotas::usage_for(w, &self.id).await).await?;
         Ok(list
             .into_iter()
             .map(|u| Quota {
@@ -111,6 +98,13 @@ impl User {
             .collect())
     }
 
+    /// The organizations the user belongs to, by slug (needs `users:read`,
+    /// or to be this user).
+    async fn organizations(&self, ctx: &Context<'_>) -> Result<Vec<Organization>> {
+        let list = read(ctx, async |w| organizations::of_user(w, &self.id).await).await?;
+        Ok(list.into_iter().map(Organization::from).collect())
+    }
+
     /// The user's live sessions, newest first (your own, or those of a user
     /// you may manage: `users:manage` and every permission they hold);
     /// `revokeSession` ends one.
@@ -119,7 +113,7 @@ impl User {
             Credential::Session(id) => Some(id.as_str()),
             _ => None,
         };
-        let list = sessions::list_of(work(ctx)?, &self.id).await.map_err(gql)?;
+        let list = read(ctx, async |w| sessions::list_of(w, &self.id).await).await?;
         Ok(list
             .into_iter()
             .map(|s| Session::from_model(s, current))
@@ -218,45 +212,13 @@ impl UserQuery {
             organization: filter.organization,
             include_deleted: filter.include_deleted,
         };
-        let cursor = after
-            .as_deref()
-            .map(Cursor::decode)
-            .transpose()
-            .map_err(gql)?;
-        let order = Order::from(order_by.unwrap_or_default());
-        let first = u64::try_from(first.unwrap_or(20)).unwrap_or(0);
-        let count = ctx.look_ahead().field("totalCount").exists();
-        let page = directory::page(
-            work(ctx)?,
-            &domain_filter,
-            order,
-            first,
-            cursor.as_ref(),
-            count,
-        )
-        .await
-        .map_err(gql)?;
-        let mut connection = Connection::with_additional_fields(
-            cursor.is_some(),
-            page.has_next_page,
-            UserPageInfo {
-                total_count: page.total_count.unwrap_or_default(),
-            },
-        );
-        connection.edges.extend(
-            page.users
-                .into_iter()
-                .map(|u| Edge::new(Cursor::of(&u.user).encode(), User::from(u))),
-        );
-        Ok(connection)
+        user_connection(ctx, &domain_filter, first, after, order_by).await
     }
 
     /// One user (not deleted). Needs `users:read`, or to be that user.
     #[graphql(visible = "core_enabled")]
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
-        let user = directory::one(work(ctx)?, &user_id(&id))
-            .await
-            .map_err(gql)?;
+        let user = read(ctx, async |w| directory::one(w, &user_id(&id)).await).await?;
         Ok(user.into())
     }
 
@@ -264,9 +226,8 @@ impl UserQuery {
     /// (`NOT_FOUND`: "Invalid or expired invitation token").
     #[graphql(visible = "core_enabled")]
     async fn invitation(&self, ctx: &Context<'_>, token: String) -> Result<Invitation> {
-        let (user, token) = invitations::pending(public_work(ctx)?, &token)
-            .await
-            .map_err(gql)?;
+        let (user, token) =
+            public_read(ctx, async |w| invitations::pending(w, &token).await).await?;
         Ok(Invitation {
             username: user.user.username,
             email: user.user.email,
@@ -279,7 +240,7 @@ impl UserQuery {
     /// `users:read` or `roles:manage`).
     #[graphql(visible = "core_enabled")]
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
-        let list = roles::list_for(work(ctx)?).await.map_err(gql)?;
+        let list = read(ctx, async |w| roles::list_for(w).await).await?;
         Ok(list.into_iter().map(Role::from).collect())
     }
 }

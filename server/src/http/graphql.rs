@@ -190,17 +190,37 @@ pub async fn post(
     } else {
         &state.schema
     };
-    // The request's unit of work for reads; each mutation field runs in one
-    // of its own (`graphql::context::mutate`).
+    // A query's fields share one read unit of work (one snapshot); each
+    // mutation field runs in a write work of its own and the fields of its
+    // answer in a read work begun after it committed
+    // (`graphql::context::{read, mutate}`).
     let actor = request_state.actor.clone().unwrap_or_else(|| {
         let client = &request_state.client;
         Actor::anonymous(client.ip.clone(), client.user_agent.clone())
     });
-    let work = Arc::new(Work::new(&state.app, actor, Mode::Read));
-    let response = schema
-        .execute(request.data(request_state).data(Arc::clone(&work)))
-        .await;
-    end_work(work).await;
+    let shared = (!mutation).then(|| Arc::new(Work::new(&state.app, actor, Mode::Read)));
+    let mut request = request.data(request_state);
+    if let Some(work) = &shared {
+        request = request.data(Arc::clone(work));
+    }
+    // Run to the end even if the client goes away: a unit of work is never
+    // left half-done, and the denials it met are recorded.
+    let schema = schema.clone();
+    let executed = tokio::spawn(async move {
+        let response = schema.execute(request).await;
+        if let Some(work) = shared {
+            end_work(work).await;
+        }
+        response
+    })
+    .await;
+    let response = match executed {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "a GraphQL request's task failed");
+            return DomainError::Internal(anyhow::anyhow!("request task failed")).into_response();
+        }
+    };
     if response.errors.is_empty()
         && let (Some(key), Some(doc)) = (key, fresh)
     {

@@ -87,7 +87,7 @@ impl Cursor {
 }
 
 /// `LIKE` pattern matching `needle` anywhere, with wildcards escaped.
-fn contains_pattern(needle: &str) -> String {
+pub(crate) fn contains_pattern(needle: &str) -> String {
     let escaped = needle
         .to_lowercase()
         .replace('\\', "\\\\")
@@ -127,7 +127,10 @@ async fn fts_candidates(db: &impl ConnectionTrait, phrase: &str) -> Result<u64> 
         .unwrap_or(u64::MAX))
 }
 
-fn lower_like(column: user::Column, pattern: &str) -> sea_orm::sea_query::SimpleExpr {
+pub(crate) fn lower_like(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    pattern: &str,
+) -> sea_orm::sea_query::SimpleExpr {
     Expr::expr(Func::lower(Expr::col(column)))
         .like(sea_orm::sea_query::LikeExpr::new(pattern.to_string()).escape('\\'))
 }

@@ -13,6 +13,7 @@ pub mod directory;
 pub mod invitations;
 pub mod live_tokens;
 pub mod mailer;
+pub mod organizations;
 pub mod password_reset;
 pub mod passwords;
 pub mod policy;

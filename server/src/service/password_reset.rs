@@ -43,7 +43,8 @@ pub async fn request(work: &mut Work, email: &str) -> Result<()> {
     let Ok(email) = Email::parse(email) else {
         return Ok(());
     };
-    let target = match users::find(work.db().await?, &UserKey::Email(email)).await {
+    // Looked up on the pool: an unknown address takes no lock.
+    let target = match users::find(work.pool()?, &UserKey::Email(email)).await {
         Ok(user) if user.status == UserStatus::Active => user,
         Ok(_) | Err(DomainError::NotFound(_)) => return Ok(()),
         Err(e) => return Err(e),

@@ -90,6 +90,17 @@ pub fn require_role_manager(
     require_grant(work, touched, json!({ "action": action }))
 }
 
+/// Reading organizations and who belongs to them: `orgs:read`.
+pub fn require_org_reader(work: &Work) -> Result<()> {
+    require(work, Permission::OrgsRead, None)
+}
+
+/// Creating, changing and deleting organizations and their memberships:
+/// `orgs:manage`.
+pub fn require_org_manager(work: &Work) -> Result<()> {
+    require(work, Permission::OrgsManage, None)
+}
+
 /// Preparing the database, enabling row-level security: `system:manage`.
 pub fn require_system_manager(work: &Work) -> Result<()> {
     require(work, Permission::SystemManage, None)
@@ -180,7 +191,7 @@ mod tests {
     use crate::domain::Channel;
     use crate::service::work::Mode;
     use crate::{App, Config};
-    use Permission::{RolesManage, SystemManage, UsersManage, UsersRead};
+    use Permission::{OrgsManage, OrgsRead, RolesManage, SystemManage, UsersManage, UsersRead};
 
     /// An app on a fresh SQLite file, enforcing or not.
     async fn app(enforce: bool) -> (tempfile::TempDir, App) {
@@ -236,23 +247,31 @@ mod tests {
     async fn each_named_decision_asks_its_permission() {
         let (_dir, app) = app(true).await;
         type Rule = fn(&Work) -> Result<()>;
-        let cases: [(&str, Rule, &[Permission]); 4] = [
+        // Each rule, and the permissions that satisfy it (any one of them).
+        let cases: [(&str, Rule, &[Permission]); 6] = [
             ("manage users", require_user_manager, &[UsersManage]),
             ("list users", require_directory_reader, &[UsersRead]),
             ("run system tasks", require_system_manager, &[SystemManage]),
-            ("read roles", require_role_reader, &[UsersRead]),
+            ("read roles", require_role_reader, &[UsersRead, RolesManage]),
+            ("read organizations", require_org_reader, &[OrgsRead]),
+            ("manage organizations", require_org_manager, &[OrgsManage]),
         ];
         let mut denied = 0;
-        for (what, rule, enough) in cases {
-            let (ok, _) = decide(&app, holding(enough), rule).await;
-            assert!(ok.is_ok(), "{what} with {enough:?}");
-            let (refused, denials) = decide(&app, holding(&[]), rule).await;
+        for (what, rule, granting) in cases {
+            for one in granting {
+                let (ok, _) = decide(&app, holding(&[*one]), rule).await;
+                assert!(ok.is_ok(), "{what} with {one}");
+            }
+            // Every other permission is not enough.
+            let others: Vec<Permission> = Permission::ALL
+                .into_iter()
+                .filter(|p| !granting.contains(p))
+                .collect();
+            let (refused, denials) = decide(&app, holding(&others), rule).await;
             denied += 1;
             assert_eq!(refused.map_err(|e| e.code()), Err("FORBIDDEN"), "{what}");
             assert_eq!(denials, denied, "{what}: the denial is recorded");
         }
-        let (roles, _) = decide(&app, holding(&[RolesManage]), require_role_reader).await;
-        assert!(roles.is_ok(), "roles:manage also reads the catalogue");
     }
 
     #[tokio::test]
@@ -324,13 +343,17 @@ mod tests {
     #[tokio::test]
     async fn questions_about_unknown_or_malformed_permissions() {
         let (_dir, app) = app(true).await;
-        let work = Work::new(&app, holding(&[UsersRead]), Mode::Read);
-        assert_eq!(answer(&work, "users:read", None).ok(), Some(true));
-        assert_eq!(answer(&work, "events:publish", None).ok(), Some(false));
-        assert_eq!(
-            answer(&work, "Users Read", None).map_err(|e| e.code()),
-            Err("BAD_USER_INPUT")
-        );
-        work.finish(Ok(())).await.expect("end");
+        let (asked, denials) = decide(&app, holding(&[UsersRead]), |w| {
+            assert_eq!(answer(w, "users:read", None).ok(), Some(true));
+            assert_eq!(answer(w, "events:publish", None).ok(), Some(false));
+            assert_eq!(
+                answer(w, "Users Read", None).map_err(|e| e.code()),
+                Err("BAD_USER_INPUT")
+            );
+            Ok(())
+        })
+        .await;
+        assert!(asked.is_ok());
+        assert_eq!(denials, 0, "questions are not denials");
     }
 }

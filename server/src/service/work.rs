@@ -175,7 +175,10 @@ impl Work {
 
     /// Commits what was done so far, before an effect outside the database
     /// (an email) that must not precede the commit: a link in a mail must
-    /// already work. Later reads and writes begin a new transaction.
+    /// already work. Later reads and writes begin a new transaction. It
+    /// commits everything the work did before: a service calls it last,
+    /// right before its effect, and a service that calls one that
+    /// checkpoints must be done writing.
     pub async fn checkpoint(&mut self) -> Result<()> {
         let txn = self.txn.take();
         let pending = std::mem::take(&mut *self.pending());
@@ -190,7 +193,14 @@ impl Work {
         let ended = self.end(txn, pending, outcome.is_ok()).await;
         match (outcome, ended) {
             (Ok(value), Ok(())) => Ok(value),
-            (Ok(_), Err(e)) | (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => Err(e),
+            (Err(e), Ok(())) => Err(e),
+            (Err(e), Err(lost)) => {
+                // The caller hears of its own failure; this one would be
+                // lost: the denials or kept writes it could not record.
+                tracing::error!(error = %lost, "cannot record what a failed unit of work kept");
+                Err(e)
+            }
         }
     }
 

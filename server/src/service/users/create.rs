@@ -25,6 +25,7 @@ use crate::service::work::Work;
 /// every permission of the roles granted.
 pub async fn create(work: &Work, new: NewUser) -> Result<Created> {
     policy::require_user_manager(work)?;
+    let password_hash = hash_password(work, &new).await?;
     let names = if new.roles.is_empty() {
         vec![RoleName::parse(roles::VIEWER)?]
     } else {
@@ -36,7 +37,20 @@ pub async fn create(work: &Work, new: NewUser) -> Result<Created> {
         &permissions_of(&granted),
         json!({ "action": "user.create", "roles": role_names(&granted) }),
     )?;
-    insert(work, new, granted).await
+    insert(work, new, password_hash, granted).await
+}
+
+/// The hash of the new user's password, if any (policy checked), made
+/// before the work's transaction begins so no lock waits for argon2.
+async fn hash_password(work: &Work, new: &NewUser) -> Result<Option<String>> {
+    let Some(raw) = &new.password else {
+        return Ok(None);
+    };
+    let app = work.app();
+    let checked = app
+        .policy
+        .check(raw, None, &[new.username.as_str(), new.email.as_str()])?;
+    Ok(Some(app.hasher.hash(&checked).await?))
 }
 
 /// True while no superuser exists (deleted ones aside): nobody can sign in to
@@ -69,6 +83,7 @@ pub async fn needs_bootstrap_cached(work: &Work) -> Result<bool> {
 
 /// Creates the first superuser; refuses once any superuser exists.
 pub async fn bootstrap_superuser(work: &Work, new: NewUser) -> Result<Created> {
+    let password_hash = hash_password(work, &new).await?;
     let txn = work.db().await?;
     if !needs_bootstrap(txn).await? {
         return Err(DomainError::conflict(
@@ -77,22 +92,17 @@ pub async fn bootstrap_superuser(work: &Work, new: NewUser) -> Result<Created> {
         ));
     }
     let granted = roles::resolve(txn, &[RoleName::parse(roles::SUPERUSER)?]).await?;
-    insert(work, new, granted).await
+    insert(work, new, password_hash, granted).await
 }
 
-/// Inserts the user with `granted` roles. A password is hashed inside the
-/// transaction: creating users is an administrator's act, rare enough.
-async fn insert(work: &Work, new: NewUser, granted: Vec<RoleWithPermissions>) -> Result<Created> {
-    let app = work.app();
-    let password_hash = match &new.password {
-        Some(raw) => {
-            let checked =
-                app.policy
-                    .check(raw, None, &[new.username.as_str(), new.email.as_str()])?;
-            Some(app.hasher.hash(&checked).await?)
-        }
-        None => None,
-    };
+/// Inserts the user with `granted` roles; without a password hash the user
+/// is pending and gets an invitation.
+async fn insert(
+    work: &Work,
+    new: NewUser,
+    password_hash: Option<String>,
+    granted: Vec<RoleWithPermissions>,
+) -> Result<Created> {
     let status = if password_hash.is_some() {
         UserStatus::Active
     } else {

@@ -16,18 +16,31 @@ use crate::service::work::Work;
 
 /// Finds a user who has not been deleted.
 pub async fn find(db: &impl ConnectionTrait, key: &UserKey) -> Result<user::Model> {
-    let query = user::Entity::find().filter(user::Column::DeletedAt.is_null());
-    let query = match key {
+    named(key)
+        .filter(user::Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found(format!("User not found: {key}")))
+}
+
+/// The user `key` names, deleted or not.
+pub async fn find_including_deleted(
+    db: &impl ConnectionTrait,
+    key: &UserKey,
+) -> Result<Option<user::Model>> {
+    Ok(named(key).one(db).await?)
+}
+
+/// The users `key` names (emails and usernames case-insensitively).
+fn named(key: &UserKey) -> sea_orm::Select<user::Entity> {
+    let query = user::Entity::find();
+    match key {
         UserKey::Email(email) => query.filter(lower_eq(user::Column::Email, email.to_string())),
         UserKey::Username(name) => {
             query.filter(lower_eq(user::Column::Username, name.to_lowercase()))
         }
         UserKey::Id(id) => query.filter(user::Column::Id.eq(id.as_str())),
-    };
-    query
-        .one(db)
-        .await?
-        .ok_or_else(|| DomainError::not_found(format!("User not found: {key}")))
+    }
 }
 
 /// A user who has not been deleted, by id, with their roles.

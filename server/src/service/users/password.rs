@@ -21,17 +21,18 @@ use crate::service::work::Work;
 /// user stops working; a pending user becomes active and their invitation
 /// link dies. Returns the number of sessions revoked.
 pub async fn set_password(work: &Work, key: &UserKey, password: &str) -> Result<u64> {
-    let target = find(work.db().await?, key).await?;
-    require_manage(work, &target, "password.change", true).await?;
+    // Read ahead of the hash, on the pool: no lock waits for argon2. The
+    // target is found again, and access checked, in the transaction.
+    let named = find(work.pool()?, key).await?;
     let app = work.app();
     let checked = app.policy.check(
         password,
         None,
-        &[target.username.as_str(), target.email.as_str()],
+        &[named.username.as_str(), named.email.as_str()],
     )?;
-    // An administrator's change: hashed inside the transaction (rare; the
-    // self-service paths hash before theirs begins).
     let hash = app.hasher.hash(&checked).await?;
+    let target = find(work.db().await?, &UserKey::Id(named.id)).await?;
+    require_manage(work, &target, "password.change", true).await?;
     replace_password(work, work.actor(), &target, hash, None, None).await
 }
 

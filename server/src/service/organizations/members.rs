@@ -1,0 +1,183 @@
+//! Who belongs to an organization: adding and removing members in bulk,
+//! each entry answered for itself while the rest are applied, and the
+//! organizations of one user.
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+
+use super::{OrgKey, OrgView, find, with_counts};
+use crate::entity::{organization, organization_membership, user};
+use crate::error::{DomainError, Result};
+use crate::service::audit::AuditEvent;
+use crate::service::policy;
+use crate::service::users::{self, UserKey};
+use crate::service::work::Work;
+
+/// What became of one entry of an add or remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberOutcome {
+    Added,
+    Removed,
+    AlreadyMember,
+    NotMember,
+    /// No user has this id, email or username.
+    Unknown,
+    /// The user was deleted; deleted users join nothing.
+    DeletedUser,
+}
+
+/// One entry (a user id, email or username, as given) and its outcome.
+#[derive(Debug, Clone)]
+pub struct MemberResult {
+    pub entry: String,
+    pub outcome: MemberOutcome,
+    pub user_id: Option<String>,
+}
+
+/// The user an entry names (an id, email or username), deleted ones
+/// included.
+async fn lookup(db: &impl ConnectionTrait, entry: &str) -> Result<Option<user::Model>> {
+    match UserKey::parse(entry) {
+        Ok(key) => users::find_including_deleted(db, &key).await,
+        Err(_) => Ok(None),
+    }
+}
+
+async fn is_member(db: &impl ConnectionTrait, org_id: &str, user_id: &str) -> Result<bool> {
+    Ok(
+        organization_membership::Entity::find_by_id((org_id.to_string(), user_id.to_string()))
+            .one(db)
+            .await?
+            .is_some(),
+    )
+}
+
+/// Adds each entry's user to the organization (`orgs:manage`), answering
+/// per entry: added, already a member, unknown, or a deleted user. Each
+/// addition is audited (`membership.added`).
+pub async fn add_members(
+    work: &Work,
+    key: &OrgKey,
+    entries: &[String],
+) -> Result<(OrgView, Vec<MemberResult>)> {
+    policy::require_org_manager(work)?;
+    let db = work.db().await?;
+    let org = find(db, key).await?;
+    let mut results = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let found = lookup(db, entry).await?;
+        let outcome = match &found {
+            None => MemberOutcome::Unknown,
+            Some(u) if u.deleted_at.is_some() => MemberOutcome::DeletedUser,
+            Some(u) if is_member(db, &org.id, &u.id).await? => MemberOutcome::AlreadyMember,
+            Some(u) => {
+                organization_membership::Entity::insert(organization_membership::ActiveModel {
+                    organization_id: sea_orm::ActiveValue::Set(org.id.clone()),
+                    user_id: sea_orm::ActiveValue::Set(u.id.clone()),
+                    created_at: sea_orm::ActiveValue::Set(work.now()),
+                })
+                .exec(db)
+                .await?;
+                work.record(membership_event("membership.added", &org, u));
+                MemberOutcome::Added
+            }
+        };
+        results.push(MemberResult {
+            entry: entry.clone(),
+            outcome,
+            user_id: found.map(|u| u.id),
+        });
+    }
+    Ok((counted(db, org).await?, results))
+}
+
+/// Removes each entry's user from the organization (`orgs:manage`),
+/// answering per entry: removed, not a member, or unknown. Each removal is
+/// audited (`membership.removed`). Nobody leaves the default organization.
+pub async fn remove_members(
+    work: &Work,
+    key: &OrgKey,
+    entries: &[String],
+) -> Result<(OrgView, Vec<MemberResult>)> {
+    policy::require_org_manager(work)?;
+    let db = work.db().await?;
+    let org = find(db, key).await?;
+    if org.is_default {
+        return Err(DomainError::conflict(
+            None,
+            format!(
+                "Nobody can be removed from the default organization ({}): every user belongs to it",
+                org.slug
+            ),
+        ));
+    }
+    let mut results = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let found = lookup(db, entry).await?;
+        let outcome = match &found {
+            None => MemberOutcome::Unknown,
+            Some(u) => {
+                let removed =
+                    organization_membership::Entity::delete_by_id((org.id.clone(), u.id.clone()))
+                        .exec(db)
+                        .await?
+                        .rows_affected;
+                if removed == 1 {
+                    work.record(membership_event("membership.removed", &org, u));
+                    MemberOutcome::Removed
+                } else {
+                    MemberOutcome::NotMember
+                }
+            }
+        };
+        results.push(MemberResult {
+            entry: entry.clone(),
+            outcome,
+            user_id: found.map(|u| u.id),
+        });
+    }
+    Ok((counted(db, org).await?, results))
+}
+
+/// `org` with its member count after the change.
+async fn counted(db: &impl ConnectionTrait, org: organization::Model) -> Result<OrgView> {
+    let id = org.id.clone();
+    with_counts(db, vec![org])
+        .await?
+        .pop()
+        .ok_or_else(|| DomainError::not_found(format!("Organization not found: {id}")))
+}
+
+fn membership_event(
+    kind: &'static str,
+    org: &organization::Model,
+    member: &user::Model,
+) -> AuditEvent {
+    AuditEvent::new(kind)
+        .resource("organization", &org.id)
+        .details(json!({
+            "organization": org.slug,
+            "user_id": member.id,
+            "username": member.username,
+        }))
+}
+
+/// The organizations `user_id` belongs to, by slug (`users:read`, or that
+/// user).
+pub async fn of_user(work: &Work, user_id: &str) -> Result<Vec<OrgView>> {
+    policy::require_user_reader(work, user_id)?;
+    let db = work.db().await?;
+    let ids: Vec<String> = organization_membership::Entity::find()
+        .filter(organization_membership::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.organization_id)
+        .collect();
+    let orgs = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(ids))
+        .order_by_asc(organization::Column::Slug)
+        .all(db)
+        .await?;
+    with_counts(db, orgs).await
+}
