@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod failure;
 mod input;
+mod orgs;
 mod output;
 mod provision;
 
@@ -123,6 +124,9 @@ pub enum Command {
     /// Install pg_trgm and the trigram indexes user and organization search
     /// use (Postgres only; idempotent).
     PreparePostgres,
+    /// Organizations: list, create, add-members, remove-members.
+    #[command(subcommand)]
+    Org(orgs::OrgCommand),
     /// Print the GraphQL schema (SDL).
     ExportSchema {
         /// Write to this file instead of standard output.
@@ -384,6 +388,7 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Org(command) => orgs::run(app, command).await,
         Command::Serve { .. } | Command::Migrate | Command::ExportSchema { .. } => Ok(()),
     }
 }

@@ -54,6 +54,9 @@ pub async fn insert(
     if events.is_empty() {
         return Ok(Vec::new());
     }
+    // Ids increase in the order the events happened, also within one
+    // millisecond, so a listing by (time, id) keeps that order.
+    let mut ids = ulid::Generator::new();
     let rows: Vec<Stored> = events
         .iter()
         .map(|(actor, event)| {
@@ -62,7 +65,9 @@ pub async fn insert(
                 Principal::Operator | Principal::Anonymous => (None, None),
             };
             audit_event::Model {
-                id: crate::domain::new_id(),
+                id: ids
+                    .generate()
+                    .map_or_else(|_| crate::domain::new_id(), |id| id.to_string()),
                 occurred_at: now,
                 actor_id,
                 actor_username,
