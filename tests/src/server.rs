@@ -239,13 +239,7 @@ impl Client {
         if self.csrf {
             req = req.header("x-roster-csrf", "1");
         }
-        if let Some(cookie) = &self.cookie {
-            req = req.header("cookie", cookie);
-        }
-        if let Some(token) = &self.bearer {
-            req = req.header("authorization", format!("Bearer {token}"));
-        }
-        let resp = req.send().await.expect("request");
+        let resp = self.authorized(req).send().await.expect("request");
         let status = resp.status().as_u16();
         let set_cookie = resp
             .headers()
@@ -259,6 +253,26 @@ impl Client {
             body,
             set_cookie,
         }
+    }
+
+    /// This client's credentials on a request.
+    fn authorized(&self, mut req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if let Some(cookie) = &self.cookie {
+            req = req.header("cookie", cookie);
+        }
+        if let Some(token) = &self.bearer {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
+        req
+    }
+
+    /// `GET path` with this client's credentials: status, headers, body.
+    pub async fn get(&self, path: &str) -> (u16, HeaderMap, String) {
+        let req = self.authorized(self.http.get(format!("{}{path}", self.base)));
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        (status, headers, resp.text().await.unwrap_or_default())
     }
 
     pub async fn query(&self, query: &str, variables: Value) -> Reply {

@@ -170,6 +170,27 @@ async fn the_pool_is_closed_once_the_transaction_began(backend: Backend) {
     work.finish(Ok(())).await.expect("end");
 }
 
+/// A work dropped before it ended (a client that went away) rolls back, but
+/// the denials it met are still recorded.
+async fn an_abandoned_work_still_records_its_denials(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = db.app(&[], 2).await;
+    let work = Work::new(&app, user("01JNOBODY00000000000000000", &[]), Mode::Read);
+    let refused = roster::service::policy::require_directory_reader(&work);
+    assert_eq!(refused.map_err(|e| e.code()), Err("FORBIDDEN"));
+    drop(work);
+    let sql = "SELECT actor_id FROM audit_events WHERE event_type = 'permission.denied'";
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found = db.strings(sql).await;
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(found, ["01JNOBODY00000000000000000"]);
+}
+
 /// Over the API, each mutation field is a unit of work of its own: its
 /// answer shows its own change (not the state before the request), and a
 /// later field's failure does not undo an earlier field's success.
@@ -219,5 +240,6 @@ async fn each_mutation_field_answers_for_itself(backend: Backend) {
 on_both_backends!(
     a_failed_work_keeps_only_its_denials,
     the_pool_is_closed_once_the_transaction_began,
+    an_abandoned_work_still_records_its_denials,
     each_mutation_field_answers_for_itself
 );

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod audit;
 mod failure;
 mod input;
 mod orgs;
@@ -124,6 +125,9 @@ pub enum Command {
     /// Install pg_trgm and the trigram indexes user and organization search
     /// use (Postgres only; idempotent).
     PreparePostgres,
+    /// The audit log: export.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Organizations: list, create, add-members, remove-members.
     #[command(subcommand)]
     Org(orgs::OrgCommand),
@@ -389,6 +393,7 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Org(command) => orgs::run(app, command).await,
+        Command::Audit(command) => audit::run(app, command).await,
         Command::Serve { .. } | Command::Migrate | Command::ExportSchema { .. } => Ok(()),
     }
 }

@@ -27,6 +27,27 @@ macro_rules! string_newtype {
     };
 }
 
+/// `raw` trimmed, `None` when blank, refused past `max` characters: the
+/// rule of every optional free-text field.
+fn bounded<'a>(
+    raw: &'a str,
+    field: &'static str,
+    label: &str,
+    max: usize,
+) -> Result<Option<&'a str>, DomainError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.chars().count() > max {
+        return Err(DomainError::bad_input(
+            field,
+            format!("{label} must be at most {max} characters"),
+        ));
+    }
+    Ok(Some(value))
+}
+
 /// 3–50 letters, digits, `.`, `_` or `-`; unique case-insensitively (SPEC §2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Username(String);
@@ -119,19 +140,9 @@ impl DisplayName {
 
     /// `None` for a blank value: the user has no display name.
     pub fn parse(raw: &str) -> Result<Option<Self>, DomainError> {
-        let value = raw.trim();
-        if value.is_empty() {
+        let Some(value) = bounded(raw, "displayName", "Display name", Self::MAX_CHARS)? else {
             return Ok(None);
-        }
-        if value.chars().count() > Self::MAX_CHARS {
-            return Err(DomainError::bad_input(
-                "displayName",
-                format!(
-                    "Display name must be at most {} characters",
-                    Self::MAX_CHARS
-                ),
-            ));
-        }
+        };
         if value.chars().any(char::is_control) {
             return Err(DomainError::bad_input(
                 "displayName",
@@ -230,17 +241,8 @@ impl Description {
     pub const MAX_CHARS: usize = 500;
 
     pub fn parse(raw: &str) -> Result<Option<Self>, DomainError> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Ok(None);
-        }
-        if value.chars().count() > Self::MAX_CHARS {
-            return Err(DomainError::bad_input(
-                "description",
-                format!("Description must be at most {} characters", Self::MAX_CHARS),
-            ));
-        }
-        Ok(Some(Self(value.to_string())))
+        let value = bounded(raw, "description", "Description", Self::MAX_CHARS)?;
+        Ok(value.map(|v| Self(v.to_string())))
     }
 }
 

@@ -136,11 +136,37 @@ async fn read_as<T>(
     actor: Actor,
     f: impl AsyncFnOnce(&Work) -> crate::error::Result<T>,
 ) -> async_graphql::Result<T> {
-    match ctx.data_opt::<Arc<Work>>() {
-        Some(shared) => f(shared).await.map_err(gql),
+    match ctx.data_opt::<Arc<SharedRead>>() {
+        Some(shared) => {
+            let app = app(ctx)?;
+            let work = shared.0.get_or_init(|| Work::new(app, actor, Mode::Read));
+            f(work).await.map_err(gql)
+        }
         None => Work::run(app(ctx)?, actor, Mode::Read, async |w| f(&*w).await)
             .await
             .map_err(gql),
+    }
+}
+
+/// The read unit of work a query's fields share, made when the first field
+/// needs it (most requests of a signed-in app need none: `viewer` is
+/// answered from the credential).
+#[derive(Default)]
+pub struct SharedRead(std::sync::OnceLock<Work>);
+
+impl SharedRead {
+    /// Ends the shared work, if a field made one: records the denials its
+    /// fields met.
+    pub async fn end(self: Arc<Self>) {
+        let Ok(slot) = Arc::try_unwrap(self) else {
+            tracing::error!("a request's read unit of work outlived its execution");
+            return;
+        };
+        if let Some(work) = slot.0.into_inner()
+            && let Err(e) = work.finish(Ok(())).await
+        {
+            tracing::error!(error = %e, "cannot end a request's read unit of work");
+        }
     }
 }
 

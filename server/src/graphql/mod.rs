@@ -4,6 +4,7 @@
 //! [`context`], call one service function (which checks access), and map the
 //! result into a view type of [`types`].
 
+mod audit;
 mod auth;
 pub mod context;
 mod database;
@@ -28,6 +29,7 @@ pub struct QueryRoot(
     tokens::TokenQuery,
     users::UserQuery,
     organizations::OrganizationQuery,
+    audit::AuditQuery,
 );
 
 /// Every mutation.

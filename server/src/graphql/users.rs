@@ -4,6 +4,7 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 
+use super::audit::{AuditEvent, event_connection};
 use super::context::{
     Credential, SessionChange, core_enabled, gql, mutate, mutate_anonymous, public_read, read,
     state,
@@ -13,6 +14,7 @@ use super::types::{Session, User, UserStatus};
 use super::user_pages::user_connection;
 pub use super::user_pages::{UserOrder, UserPageInfo};
 use crate::domain::{self, DisplayName, Email, RoleName, Username};
+use crate::service::audit_log::AuditFilter;
 use crate::service::directory::{self, UserFilter};
 use crate::service::invitations::Invited;
 use crate::service::users::{self, NewUser, UserChanges, UserKey};
@@ -96,6 +98,21 @@ impl User {
                 overridden: u.overridden,
             })
             .collect())
+    }
+
+    /// What the user did and what was done to them, newest first (needs
+    /// `audit:read`, or to be this user).
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, AuditEvent>> {
+        let filter = AuditFilter {
+            involving: Some(self.id.to_string()),
+            ..AuditFilter::default()
+        };
+        event_connection(ctx, filter, first, after).await
     }
 
     /// The organizations the user belongs to, by slug (needs `users:read`,

@@ -16,9 +16,7 @@ use axum::response::{IntoResponse, Response};
 use super::auth::Caller;
 use super::{HttpState, cookies};
 use crate::error::{DomainError, FieldError};
-use crate::graphql::context::SessionChange;
-use crate::service::Actor;
-use crate::service::work::{Mode, Work};
+use crate::graphql::context::{SessionChange, SharedRead};
 
 /// A refused request shape: `BAD_USER_INPUT`, 400.
 fn refused(message: String) -> Response {
@@ -194,26 +192,23 @@ pub async fn post(
     // mutation field runs in a write work of its own and the fields of its
     // answer in a read work begun after it committed
     // (`graphql::context::{read, mutate}`).
-    let actor = request_state.actor.clone().unwrap_or_else(|| {
-        let client = &request_state.client;
-        Actor::anonymous(client.ip.clone(), client.user_agent.clone())
-    });
-    let shared = (!mutation).then(|| Arc::new(Work::new(&state.app, actor, Mode::Read)));
+    let shared = (!mutation).then(|| Arc::new(SharedRead::default()));
     let mut request = request.data(request_state);
-    if let Some(work) = &shared {
-        request = request.data(Arc::clone(work));
+    if let Some(slot) = &shared {
+        request = request.data(Arc::clone(slot));
     }
-    // Run to the end even if the client goes away: a unit of work is never
-    // left half-done, and the denials it met are recorded.
-    let schema = schema.clone();
-    let executed = tokio::spawn(async move {
+    let executed = if mutation {
+        // A mutation runs to its end even if the client goes away: no unit
+        // of work is left half-done.
+        let schema = schema.clone();
+        tokio::spawn(async move { schema.execute(request).await }).await
+    } else {
         let response = schema.execute(request).await;
-        if let Some(work) = shared {
-            end_work(work).await;
+        if let Some(slot) = shared {
+            slot.end().await;
         }
-        response
-    })
-    .await;
+        Ok(response)
+    };
     let response = match executed {
         Ok(response) => response,
         Err(e) => {
@@ -240,18 +235,6 @@ pub async fn post(
         answer.headers_mut().append(header::SET_COOKIE, value);
     }
     answer
-}
-
-/// Ends the request's read work: records the denials its resolvers met.
-async fn end_work(work: Arc<Work>) {
-    match Arc::try_unwrap(work) {
-        Ok(work) => {
-            if let Err(e) = work.finish(Ok(())).await {
-                tracing::error!(error = %e, "cannot end the request's unit of work");
-            }
-        }
-        Err(_) => tracing::error!("the request's unit of work outlived its execution"),
-    }
 }
 
 #[cfg(test)]

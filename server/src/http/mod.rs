@@ -1,6 +1,7 @@
 //! Every HTTP route Roster serves, in one place.
 
 pub mod admin;
+mod audit_csv;
 pub mod auth;
 pub mod cookies;
 mod error;
@@ -71,6 +72,7 @@ pub async fn router(app: App) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/graphql", post(graphql::post))
+        .route("/admin/api/audit.csv", get(audit_csv::get))
         .route("/admin", get(admin::root))
         .route("/admin/", get(admin::root))
         .route("/admin/{*path}", get(admin::path))

@@ -6,6 +6,8 @@
 pub mod access_tokens;
 pub mod actor;
 pub mod audit;
+pub mod audit_csv;
+pub mod audit_log;
 pub mod auth;
 pub mod credentials;
 pub mod database;

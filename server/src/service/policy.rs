@@ -101,6 +101,16 @@ pub fn require_org_manager(work: &Work) -> Result<()> {
     require(work, Permission::OrgsManage, None)
 }
 
+/// Reading and exporting the audit log: `audit:read`.
+pub fn require_audit_reader(work: &Work) -> Result<()> {
+    require(work, Permission::AuditRead, None)
+}
+
+/// Reading one user's activity: `audit:read`, or being that user.
+pub fn require_activity_reader(work: &Work, user_id: &str) -> Result<()> {
+    require(work, Permission::AuditRead, Some(user_id))
+}
+
 /// Preparing the database, enabling row-level security: `system:manage`.
 pub fn require_system_manager(work: &Work) -> Result<()> {
     require(work, Permission::SystemManage, None)

@@ -247,12 +247,49 @@ impl Work {
         events: &[(Actor, AuditEvent)],
         now: DateTime<Utc>,
     ) -> Result<Vec<audit::Stored>> {
-        if events.is_empty() {
-            return Ok(Vec::new());
+        store_alone(&self.app, events, now).await
+    }
+}
+
+/// Stores events in a write transaction of their own.
+async fn store_alone(
+    app: &App,
+    events: &[(Actor, AuditEvent)],
+    now: DateTime<Utc>,
+) -> Result<Vec<audit::Stored>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let txn = crate::db::begin(&app.db, true).await?;
+    let stored = audit::insert(&txn, events, now).await?;
+    txn.commit().await?;
+    Ok(stored)
+}
+
+impl Drop for Work {
+    /// A work dropped before it ended (its request went away mid-way) rolls
+    /// back with its transaction; the denials it met are still recorded.
+    fn drop(&mut self) {
+        let denials = std::mem::take(&mut self.pending().denials);
+        if denials.is_empty() {
+            return;
         }
-        let txn = crate::db::begin(&self.app.db, true).await?;
-        let stored = audit::insert(&txn, events, now).await?;
-        txn.commit().await?;
-        Ok(stored)
+        let events: Vec<(Actor, AuditEvent)> = denials
+            .into_iter()
+            .map(|d| (self.actor.clone(), d))
+            .collect();
+        let app = self.app.clone();
+        let now = self.now();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    match store_alone(&app, &events, now).await {
+                        Ok(stored) => audit::log(&stored),
+                        Err(e) => tracing::error!(error = %e, "cannot record the denials of an abandoned unit of work"),
+                    }
+                });
+            }
+            Err(_) => tracing::error!("the denials of an abandoned unit of work were lost"),
+        }
     }
 }

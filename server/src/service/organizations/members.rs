@@ -2,10 +2,12 @@
 //! each entry answered for itself while the rest are applied, and the
 //! organizations of one user.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde_json::json;
 
-use super::{OrgKey, OrgView, find, with_counts};
+use super::{OrgKey, OrgView, find, refuse_default, with_counts};
 use crate::entity::{organization, organization_membership, user};
 use crate::error::{DomainError, Result};
 use crate::service::audit::AuditEvent;
@@ -60,35 +62,7 @@ pub async fn add_members(
     key: &OrgKey,
     entries: &[String],
 ) -> Result<(OrgView, Vec<MemberResult>)> {
-    policy::require_org_manager(work)?;
-    let db = work.db().await?;
-    let org = find(db, key).await?;
-    let mut results = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let found = lookup(db, entry).await?;
-        let outcome = match &found {
-            None => MemberOutcome::Unknown,
-            Some(u) if u.deleted_at.is_some() => MemberOutcome::DeletedUser,
-            Some(u) if is_member(db, &org.id, &u.id).await? => MemberOutcome::AlreadyMember,
-            Some(u) => {
-                organization_membership::Entity::insert(organization_membership::ActiveModel {
-                    organization_id: sea_orm::ActiveValue::Set(org.id.clone()),
-                    user_id: sea_orm::ActiveValue::Set(u.id.clone()),
-                    created_at: sea_orm::ActiveValue::Set(work.now()),
-                })
-                .exec(db)
-                .await?;
-                work.record(membership_event("membership.added", &org, u));
-                MemberOutcome::Added
-            }
-        };
-        results.push(MemberResult {
-            entry: entry.clone(),
-            outcome,
-            user_id: found.map(|u| u.id),
-        });
-    }
-    Ok((counted(db, org).await?, results))
+    change(work, key, entries, Change::Add).await
 }
 
 /// Removes each entry's user from the organization (`orgs:manage`),
@@ -99,36 +73,38 @@ pub async fn remove_members(
     key: &OrgKey,
     entries: &[String],
 ) -> Result<(OrgView, Vec<MemberResult>)> {
+    change(work, key, entries, Change::Remove).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Add,
+    Remove,
+}
+
+/// Applies `change` to the user of each entry, in order; an entry that
+/// names nobody is `Unknown` and the others still apply.
+async fn change(
+    work: &Work,
+    key: &OrgKey,
+    entries: &[String],
+    change: Change,
+) -> Result<(OrgView, Vec<MemberResult>)> {
     policy::require_org_manager(work)?;
     let db = work.db().await?;
     let org = find(db, key).await?;
-    if org.is_default {
-        return Err(DomainError::conflict(
-            None,
-            format!(
-                "Nobody can be removed from the default organization ({}): every user belongs to it",
-                org.slug
-            ),
-        ));
+    if change == Change::Remove {
+        refuse_default(&org, "Nobody can be removed from")?;
     }
     let mut results = Vec::with_capacity(entries.len());
     for entry in entries {
         let found = lookup(db, entry).await?;
         let outcome = match &found {
             None => MemberOutcome::Unknown,
-            Some(u) => {
-                let removed =
-                    organization_membership::Entity::delete_by_id((org.id.clone(), u.id.clone()))
-                        .exec(db)
-                        .await?
-                        .rows_affected;
-                if removed == 1 {
-                    work.record(membership_event("membership.removed", &org, u));
-                    MemberOutcome::Removed
-                } else {
-                    MemberOutcome::NotMember
-                }
-            }
+            Some(member) => match change {
+                Change::Add => add(work, db, &org, member).await?,
+                Change::Remove => remove(work, db, &org, member).await?,
+            },
         };
         results.push(MemberResult {
             entry: entry.clone(),
@@ -137,6 +113,47 @@ pub async fn remove_members(
         });
     }
     Ok((counted(db, org).await?, results))
+}
+
+async fn add(
+    work: &Work,
+    db: &impl ConnectionTrait,
+    org: &organization::Model,
+    member: &user::Model,
+) -> Result<MemberOutcome> {
+    if member.deleted_at.is_some() {
+        return Ok(MemberOutcome::DeletedUser);
+    }
+    if is_member(db, &org.id, &member.id).await? {
+        return Ok(MemberOutcome::AlreadyMember);
+    }
+    organization_membership::Entity::insert(organization_membership::ActiveModel {
+        organization_id: Set(org.id.clone()),
+        user_id: Set(member.id.clone()),
+        created_at: Set(work.now()),
+    })
+    .exec(db)
+    .await?;
+    work.record(membership_event("membership.added", org, member));
+    Ok(MemberOutcome::Added)
+}
+
+async fn remove(
+    work: &Work,
+    db: &impl ConnectionTrait,
+    org: &organization::Model,
+    member: &user::Model,
+) -> Result<MemberOutcome> {
+    let removed =
+        organization_membership::Entity::delete_by_id((org.id.clone(), member.id.clone()))
+            .exec(db)
+            .await?
+            .rows_affected;
+    if removed == 0 {
+        return Ok(MemberOutcome::NotMember);
+    }
+    work.record(membership_event("membership.removed", org, member));
+    Ok(MemberOutcome::Removed)
 }
 
 /// `org` with its member count after the change.

@@ -248,15 +248,7 @@ pub async fn delete(work: &Work, key: &OrgKey) -> Result<()> {
     policy::require_org_manager(work)?;
     let db = work.db().await?;
     let org = find(db, key).await?;
-    if org.is_default {
-        return Err(DomainError::conflict(
-            None,
-            format!(
-                "The default organization ({}) cannot be deleted: every user belongs to it",
-                org.slug
-            ),
-        ));
-    }
+    refuse_default(&org, "Nobody can delete")?;
     let members = organization_membership::Entity::find()
         .filter(organization_membership::Column::OrganizationId.eq(org.id.as_str()))
         .count(db)
@@ -276,6 +268,21 @@ pub async fn delete(work: &Work, key: &OrgKey) -> Result<()> {
                 "members": members,
             })),
     );
+    Ok(())
+}
+
+/// `CONFLICT` for the default organization, which every user belongs to:
+/// "`{what}` the default organization (slug): every user belongs to it".
+pub(crate) fn refuse_default(org: &organization::Model, what: &str) -> Result<()> {
+    if org.is_default {
+        return Err(DomainError::conflict(
+            None,
+            format!(
+                "{what} the default organization ({}): every user belongs to it",
+                org.slug
+            ),
+        ));
+    }
     Ok(())
 }
 

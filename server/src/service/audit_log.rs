@@ -1,0 +1,259 @@
+//! Reading the audit log (SPEC §9, seed 004 "Viewing User Activity"):
+//! events newest first, filtered by actor, event types, resource and time,
+//! cut into pages by `(occurred_at, id)` — a cursor, never an offset — so
+//! events recorded while someone pages never shift a page. A user who was
+//! deleted shows as [`DELETED_USER`] (the id is kept).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
+};
+
+use super::directory::MAX_PAGE;
+use super::policy;
+use super::work::Work;
+use crate::entity::{audit_event, user};
+use crate::error::{DomainError, Result};
+
+/// How a deleted user is shown, as actor or as resource.
+pub const DELETED_USER: &str = "[Deleted User]";
+
+/// Which events to list; every field narrows.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor_id: Option<String>,
+    /// Any of these types (`user.created`, …).
+    pub event_types: Vec<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    /// Events at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Events before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// Events by this user or about them (`User.activity`).
+    pub involving: Option<String>,
+}
+
+/// A position in the listing: the last event seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditCursor {
+    pub occurred_at: DateTime<Utc>,
+    pub id: String,
+}
+
+impl AuditCursor {
+    pub fn of(event: &audit_event::Model) -> Self {
+        Self {
+            occurred_at: event.occurred_at,
+            id: event.id.clone(),
+        }
+    }
+
+    /// An opaque string for clients.
+    pub fn encode(&self) -> String {
+        hex::encode(format!("{}|{}", self.occurred_at.to_rfc3339(), self.id))
+    }
+
+    pub fn decode(raw: &str) -> Result<Self> {
+        let invalid = || DomainError::bad_input("after", "Invalid cursor");
+        let text = hex::decode(raw)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(invalid)?;
+        let (at, id) = text.split_once('|').ok_or_else(invalid)?;
+        let occurred_at = DateTime::parse_from_rfc3339(at)
+            .map_err(|_| invalid())?
+            .with_timezone(&Utc);
+        Ok(Self {
+            occurred_at,
+            id: id.to_string(),
+        })
+    }
+}
+
+/// An event as shown: who acted and on what, by name when a user.
+#[derive(Debug, Clone)]
+pub struct EventView {
+    pub event: audit_event::Model,
+    /// The actor's username, [`DELETED_USER`] once deleted; none for the
+    /// CLI operator and anonymous callers.
+    pub actor_name: Option<String>,
+    /// For a user resource, their username (or [`DELETED_USER`]).
+    pub resource_name: Option<String>,
+}
+
+/// One page of events.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub events: Vec<EventView>,
+    pub has_next_page: bool,
+}
+
+/// The events matching `filter`, newest first, `first` (1–100, or up to
+/// [`EXPORT_PAGE`] for exports) after `after`. Needs `audit:read`, or, for
+/// one user's own activity, to be that user.
+pub async fn page(
+    work: &Work,
+    filter: &AuditFilter,
+    first: u64,
+    after: Option<&AuditCursor>,
+) -> Result<Page> {
+    match &filter.involving {
+        Some(user_id) => policy::require_activity_reader(work, user_id)?,
+        None => policy::require_audit_reader(work)?,
+    }
+    if !(1..=MAX_PAGE).contains(&first) {
+        return Err(DomainError::bad_input(
+            "first",
+            format!("first must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    fetch(work, filter, first, after).await
+}
+
+/// Rows per page of an export.
+pub const EXPORT_PAGE: u64 = 1_000;
+
+/// A page of an export (`audit:read`), up to [`EXPORT_PAGE`] events.
+pub async fn export_page(
+    work: &Work,
+    filter: &AuditFilter,
+    after: Option<&AuditCursor>,
+) -> Result<Page> {
+    policy::require_audit_reader(work)?;
+    fetch(work, filter, EXPORT_PAGE, after).await
+}
+
+async fn fetch(
+    work: &Work,
+    filter: &AuditFilter,
+    first: u64,
+    after: Option<&AuditCursor>,
+) -> Result<Page> {
+    let db = work.db().await?;
+    let mut query = select(filter)?;
+    if let Some(cursor) = after {
+        let row = Expr::tuple([
+            Expr::col((audit_event::Entity, audit_event::Column::OccurredAt)),
+            Expr::col((audit_event::Entity, audit_event::Column::Id)),
+        ]);
+        let at = Expr::tuple([Expr::val(cursor.occurred_at), Expr::val(cursor.id.as_str())]);
+        query = query.filter(row.lt(at));
+    }
+    let mut events = query
+        .order_by_desc(audit_event::Column::OccurredAt)
+        .order_by_desc(audit_event::Column::Id)
+        .limit(first + 1)
+        .all(db)
+        .await?;
+    let has_next_page = events.len() as u64 > first;
+    events.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+    Ok(Page {
+        events: named(db, events).await?,
+        has_next_page,
+    })
+}
+
+fn select(filter: &AuditFilter) -> Result<Select<audit_event::Entity>> {
+    let mut query = audit_event::Entity::find();
+    if let Some(actor) = &filter.actor_id {
+        query = query.filter(audit_event::Column::ActorId.eq(actor.trim().to_ascii_uppercase()));
+    }
+    if !filter.event_types.is_empty() {
+        query = query.filter(audit_event::Column::EventType.is_in(filter.event_types.clone()));
+    }
+    if let Some(kind) = &filter.resource_type {
+        query = query.filter(audit_event::Column::ResourceType.eq(kind.as_str()));
+    }
+    if let Some(id) = &filter.resource_id {
+        query = query.filter(audit_event::Column::ResourceId.eq(id.as_str()));
+    }
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && from >= to
+    {
+        return Err(DomainError::bad_input(
+            "to",
+            "The end must come after the start",
+        ));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_event::Column::OccurredAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_event::Column::OccurredAt.lt(to));
+    }
+    if let Some(user_id) = &filter.involving {
+        query = query.filter(
+            Condition::any()
+                .add(audit_event::Column::ActorId.eq(user_id.as_str()))
+                .add(
+                    Condition::all()
+                        .add(audit_event::Column::ResourceType.eq("user"))
+                        .add(audit_event::Column::ResourceId.eq(user_id.as_str())),
+                ),
+        );
+    }
+    Ok(query)
+}
+
+/// Names the users a page mentions, in one query.
+async fn named(
+    db: &impl ConnectionTrait,
+    events: Vec<audit_event::Model>,
+) -> Result<Vec<EventView>> {
+    let mut ids: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.actor_id.clone())
+        .chain(
+            events
+                .iter()
+                .filter(|e| e.resource_type.as_deref() == Some("user"))
+                .filter_map(|e| e.resource_id.clone()),
+        )
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let users: HashMap<String, String> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        user::Entity::find()
+            .filter(user::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| {
+                let name = if u.deleted_at.is_some() {
+                    DELETED_USER.to_string()
+                } else {
+                    u.username
+                };
+                (u.id, name)
+            })
+            .collect()
+    };
+    Ok(events
+        .into_iter()
+        .map(|event| {
+            let actor_name = event.actor_id.as_ref().map(|id| {
+                users
+                    .get(id)
+                    .cloned()
+                    .or_else(|| event.actor_username.clone())
+                    .unwrap_or_else(|| DELETED_USER.to_string())
+            });
+            let resource_name = match (&event.resource_type, &event.resource_id) {
+                (Some(kind), Some(id)) if kind == "user" => users.get(id).cloned(),
+                _ => None,
+            };
+            EventView {
+                event,
+                actor_name,
+                resource_name,
+            }
+        })
+        .collect())
+}
