@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::PasswordPolicy;
+use crate::service::audit_lines::AuditLines;
 use crate::service::credentials::CredentialCache;
 use crate::service::mailer::Mailer;
 use crate::service::passwords::PasswordHasher;
@@ -29,6 +30,8 @@ pub struct App {
     pub superuser_seen: Arc<AtomicBool>,
     /// Where every expiry, lockout and timestamp reads the time.
     pub clock: Clock,
+    /// Where seed 004's audit line of each committed event goes.
+    pub audit_lines: AuditLines,
 }
 
 impl App {
@@ -40,6 +43,10 @@ impl App {
             credentials: Arc::new(CredentialCache::new(config.auth.credential_cache)),
             superuser_seen: Arc::default(),
             clock: Clock::default(),
+            audit_lines: match &config.audit_log_file {
+                Some(path) => AuditLines::file(path)?,
+                None => AuditLines::Off,
+            },
             config: Arc::new(config),
             db,
         })

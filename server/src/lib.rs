@@ -53,7 +53,11 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     // Port 0 means "any": links name the port actually taken.
     config.set_bind(local);
-    let app = App::new(db, config)?;
+    let mut app = App::new(db, config)?;
+    // Without AUDIT_LOG_FILE the server prints seed 004's audit lines.
+    if matches!(app.audit_lines, service::audit_lines::AuditLines::Off) {
+        app.audit_lines = service::audit_lines::AuditLines::Stdout;
+    }
     tracing::info!(address = %local, "listening on http://{local}");
     announce_bootstrap(&app).await;
     http::serve(app, listener, http::shutdown_signal()).await?;

@@ -347,10 +347,15 @@ impl Output {
     }
 }
 
+/// The file in a test's folder that holds a spawned server's standard output.
+pub const SERVE_STDOUT: &str = "serve-stdout.log";
+
 /// A `roster` command being put together.
 pub struct Roster {
     command: Command,
     stdin: Option<String>,
+    /// The test's folder, where a server's standard output is kept.
+    dir: PathBuf,
 }
 
 impl Roster {
@@ -366,6 +371,7 @@ impl Roster {
         Self {
             command,
             stdin: None,
+            dir: db.dir.path().to_path_buf(),
         }
     }
 
@@ -407,7 +413,9 @@ impl Roster {
 
     /// Runs to completion (off the async runtime's workers).
     pub async fn run(self) -> Output {
-        let Self { mut command, stdin } = self;
+        let Self {
+            mut command, stdin, ..
+        } = self;
         tokio::task::spawn_blocking(move || {
             command
                 .stdin(if stdin.is_some() {
@@ -433,11 +441,18 @@ impl Roster {
         .expect("roster run")
     }
 
-    /// Starts the command without waiting (for `serve`).
+    /// Starts the command without waiting (for `serve`). Its standard
+    /// output (seed 004's audit lines) goes to [`SERVE_STDOUT`] in the
+    /// test's folder, so nothing blocks on a full pipe.
     pub fn spawn(mut self) -> std::process::Child {
+        let stdout = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join(SERVE_STDOUT))
+            .expect("server stdout file");
         self.command
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
+            .stdout(stdout)
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn roster")

@@ -315,7 +315,89 @@ async fn the_cli_exports_the_log(backend: Backend) {
     );
 }
 
+/// Each committed event leaves seed 004's line: on the server's standard
+/// output, or appended to `AUDIT_LOG_FILE` (by the server and the CLI
+/// alike); never an email or a secret.
+async fn each_event_leaves_a_seed_line(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    let server = Server::start(&db, &[]);
+    let (admin, _) = server.client().login("admin", ADMIN_PASSWORD).await;
+    let created = "mutation { createUser(input: { username: \"john_doe\", email: \"john@example.com\", roles: [\"editor\"] }) { user { id } } }";
+    let john = admin
+        .query(created, json!({}))
+        .await
+        .data("createUser.user.id");
+    let stdout_path = db.dir.path().join(roster_tests::SERVE_STDOUT);
+    let mut printed = String::new();
+    for _ in 0..50 {
+        printed = std::fs::read_to_string(&stdout_path).unwrap_or_default();
+        if printed.contains("action=user.created") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let line = printed
+        .lines()
+        .find(|l| l.contains("action=user.created"))
+        .expect("the user.created line");
+    let admin_id = user_id(&admin, "admin").await;
+    assert!(line.ends_with(&format!(
+        "[INFO] user_id={admin_id} action=user.created target_user_id={} target_username=john_doe role=editor ip=127.0.0.1",
+        john.as_str().expect("id")
+    )), "{line}");
+    let stamp = line.split(' ').next().unwrap_or_default();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(stamp).is_ok() && stamp.len() == 20,
+        "{line}"
+    );
+    assert!(
+        printed
+            .lines()
+            .any(|l| l.contains("[INFO] user_id=") && l.contains("action=user.login"))
+    );
+    assert!(!printed.contains('@'), "no email in the lines: {printed}");
+    drop(server);
+
+    let file = db.dir.path().join("admin-audit.log");
+    let path = file.to_str().expect("path");
+    let server = Server::start(&db, &[("AUDIT_LOG_FILE", path)]);
+    let (admin, _) = server.client().login("admin", ADMIN_PASSWORD).await;
+    admin
+        .query(
+            "mutation($id: ID!) { updateUser(id: $id, input: { displayName: \"John\" }) { id } }",
+            json!({ "id": john }),
+        )
+        .await
+        .data("updateUser.id");
+    drop(server);
+    db.roster()
+        .env("AUDIT_LOG_FILE", path)
+        .args(["revoke-sessions", "--username", "john_doe"])
+        .run()
+        .await
+        .ok();
+    let logged = std::fs::read_to_string(&file).expect("AUDIT_LOG_FILE");
+    let actions: Vec<&str> = logged
+        .lines()
+        .filter_map(|l| l.split(" action=").nth(1))
+        .filter_map(|r| r.split(' ').next())
+        .collect();
+    assert_eq!(
+        actions,
+        ["user.login", "user.updated", "user.sessions_revoked"],
+        "{logged}"
+    );
+    assert!(
+        logged
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("user_id=- ") && l.contains("ip=-")),
+        "{logged}"
+    );
+}
+
 on_both_backends!(
+    each_event_leaves_a_seed_line,
     events_are_listed_filtered_and_paged,
     the_log_downloads_as_csv,
     the_cli_exports_the_log

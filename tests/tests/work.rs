@@ -124,7 +124,10 @@ async fn a_failed_work_keeps_only_its_denials(backend: Backend) {
         .iter()
         .find(|r| r.name == roles::ADMIN)
         .expect("admin role")
-        .permission_list();
+        .permissions
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>();
     let actor = user("01JADMIN000000000000000000", &admin);
     let failed = Work::run(&app, actor, Mode::Write, async |w| {
         users::create(w, new_user("ghost")).await?;

@@ -68,6 +68,9 @@ pub struct Config {
     pub password_profile: PasswordProfile,
     pub email: EmailConfig,
     pub auth: AuthConfig,
+    /// `AUDIT_LOG_FILE`: where each audit event's seed-004 line is appended
+    /// (else `serve` prints it on standard output).
+    pub audit_log_file: Option<std::path::PathBuf>,
 }
 
 /// A variable that is set to something Roster cannot use.
@@ -115,6 +118,7 @@ impl Config {
         let (bind, public_url, public_url_from_bind) = addresses(&v)?;
         let auth = AuthConfig::from_vars(&v)?;
         let database_url = database_url(&v)?;
+        let audit_log_file = v.get("AUDIT_LOG_FILE").map(std::path::PathBuf::from);
         Ok(Self {
             database_url,
             bind,
@@ -125,6 +129,7 @@ impl Config {
             password_profile,
             email,
             auth,
+            audit_log_file,
         })
     }
 }

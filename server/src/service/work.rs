@@ -238,6 +238,7 @@ impl Work {
             self.app.credentials.invalidate_local();
         }
         audit::log(&stored);
+        self.app.audit_lines.write(&stored);
         Ok(())
     }
 
@@ -284,7 +285,10 @@ impl Drop for Work {
             Ok(runtime) => {
                 runtime.spawn(async move {
                     match store_alone(&app, &events, now).await {
-                        Ok(stored) => audit::log(&stored),
+                        Ok(stored) => {
+                            audit::log(&stored);
+                            app.audit_lines.write(&stored);
+                        }
                         Err(e) => tracing::error!(error = %e, "cannot record the denials of an abandoned unit of work"),
                     }
                 });

@@ -10,7 +10,7 @@ use crate::domain::{Permission, RoleName};
 use crate::entity::{role, role_permission, user_role};
 use crate::error::{DomainError, Result};
 
-use roster_migration::seed::BUILTIN_ROLES;
+use super::builtin::BUILTIN_ROLES;
 
 /// A role with the permissions it grants.
 #[derive(Debug, Clone)]

@@ -10,13 +10,14 @@ use crate::domain::{Permission, RoleName};
 use crate::entity::{role, role_permission, user_role};
 use crate::error::{DomainError, Result};
 
+mod builtin;
 pub mod catalog;
 
+pub use builtin::{ADMIN, BUILTIN_ROLES, BuiltinRole, EDITOR, SUPERUSER, VIEWER};
 pub use catalog::{
     Grants, RoleWithPermissions, builtin, grants_of_user, list, names_by_user, of_user,
     permissions_of_user, rank, resolve,
 };
-pub use roster_migration::seed::{ADMIN, BUILTIN_ROLES, EDITOR, SUPERUSER, VIEWER};
 
 /// The role catalogue for someone who may see it: `users:read` (to read
 /// who holds what) or `roles:manage`.
