@@ -66,6 +66,9 @@ async fn events_are_listed_filtered_and_paged(backend: Backend) {
     let (_db, server, admin) = setup(backend).await;
     let jane = user_id(&admin, "jane").await;
     let gone = user_id(&admin, "gone").await;
+    // `gone` acts once before being deleted.
+    let (_, gone_login) = server.client().login("gone", USER_PASSWORD).await;
+    gone_login.data("login.viewer.user.id");
     let rename =
         "mutation($id: ID!, $n: String) { updateUser(id: $id, input: { displayName: $n }) { id } }";
     admin
@@ -109,10 +112,26 @@ async fn events_are_listed_filtered_and_paged(backend: Backend) {
     );
     assert!(by_admin.iter().all(|n| n["actorId"] == admin_id.as_str()));
     assert!(types(&by_admin).contains(&"user.login".to_string()));
+    let gone_login = all
+        .iter()
+        .find(|n| n["actorId"] == gone.as_str() && n["eventType"] == "user.login")
+        .expect("gone's login");
+    assert_eq!(gone_login["actorName"], "[Deleted User]");
     let future = admin
         .query(EVENTS, json!({ "f": { "from": "2999-01-01T00:00:00Z" } }))
         .await;
     assert!(nodes(&future).is_empty());
+    let past = admin
+        .query(EVENTS, json!({ "f": { "to": "2000-01-01T00:00:00Z" } }))
+        .await;
+    assert!(nodes(&past).is_empty());
+    let until_later = admin
+        .query(
+            EVENTS,
+            json!({ "first": 100, "f": { "to": "2999-01-01T00:00:00Z" } }),
+        )
+        .await;
+    assert_eq!(nodes(&until_later).len(), all.len());
     let backwards = admin
         .query(
             EVENTS,
@@ -168,7 +187,7 @@ async fn events_are_listed_filtered_and_paged(backend: Backend) {
         "UNAUTHENTICATED"
     );
     // Her own activity is hers to read; someone else's is not.
-    let activity = "query($id: ID!) { user(id: $id) { activity(first: 50) { edges { node { eventType } } } } }";
+    let activity = "query($id: ID!) { user(id: $id) { activity(first: 50) { edges { node { eventType resourceId actorId ipAddress } } } } }";
     let own = viewer.query(activity, json!({ "id": jane })).await;
     let own_types: Vec<Value> = own
         .data("user.activity.edges")
@@ -179,6 +198,31 @@ async fn events_are_listed_filtered_and_paged(backend: Backend) {
         .collect();
     assert!(own_types.contains(&json!("user.updated")), "{own_types:?}");
     assert!(own_types.contains(&json!("user.login")), "{own_types:?}");
+    let own_edges = own.data("user.activity.edges");
+    let own_nodes: Vec<&Value> = own_edges
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| &e["node"])
+        .collect();
+    // Only events by her or about her: nothing about `gone`.
+    assert!(
+        own_nodes
+            .iter()
+            .all(|n| n["actorId"] == jane.as_str() || n["resourceId"] == jane.as_str()),
+        "{own_nodes:?}"
+    );
+    // Where the admin acted on her, the admin's address is not hers to see.
+    let by_admin = own_nodes
+        .iter()
+        .find(|n| n["eventType"] == "user.updated")
+        .expect("the admin's update");
+    assert_eq!(by_admin["ipAddress"], Value::Null);
+    let her_login = own_nodes
+        .iter()
+        .find(|n| n["eventType"] == "user.login")
+        .expect("her login");
+    assert_eq!(her_login["ipAddress"], "127.0.0.1");
     let admins = viewer.query(activity, json!({ "id": admin_id })).await;
     assert_eq!(admins.code(), "FORBIDDEN");
 }
@@ -258,10 +302,25 @@ async fn the_log_downloads_as_csv(backend: Backend) {
     );
 
     let (status, _, filtered) = admin
-        .get("/admin/api/audit.csv?eventTypes=user.updated,user.deleted&resourceType=user")
+        .get("/admin/api/audit.csv?eventTypes=user.updated,user.created&resourceType=user")
         .await;
     assert_eq!(status, 200);
-    assert_eq!(filtered.lines().count(), 2, "{filtered}");
+    let kinds: Vec<&str> = filtered
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(2))
+        .collect();
+    // One update and three creations (admin, jane, gone), nothing else.
+    assert_eq!(
+        kinds,
+        [
+            "user.updated",
+            "user.created",
+            "user.created",
+            "user.created"
+        ],
+        "{filtered}"
+    );
 
     let (status, _, body) = admin.get("/admin/api/audit.csv?from=yesterday").await;
     assert_eq!(status, 400, "{body}");

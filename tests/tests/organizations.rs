@@ -108,7 +108,7 @@ async fn organizations_are_created_paged_and_searched(backend: Backend) {
     );
 
     let one = admin
-        .query("{ organization(slug: \"acme\") { name } }", json!({}))
+        .query("{ organization(slug: \"ACME\") { name } }", json!({}))
         .await;
     assert_eq!(one.data("organization.name"), "Acme Corp");
     let both = admin
@@ -272,6 +272,25 @@ async fn organizations_are_updated_and_deleted(backend: Backend) {
         .query(update, json!({ "id": id, "i": { "slug": "-x" } }))
         .await;
     assert_eq!(bad.code(), "BAD_USER_INPUT");
+    create(&admin, "globex", "Globex")
+        .await
+        .data("createOrganization.id");
+    let taken = admin
+        .query(update, json!({ "id": id, "i": { "slug": "globex" } }))
+        .await;
+    assert_eq!(taken.code(), "CONFLICT");
+    assert_eq!(taken.body["errors"][0]["extensions"]["field"], "slug");
+    let same = admin
+        .query(
+            update,
+            json!({ "id": id, "i": { "slug": "acme", "name": "acme inc" } }),
+        )
+        .await;
+    assert_eq!(
+        same.data("updateOrganization.name"),
+        "acme inc",
+        "its own name in another case is free"
+    );
 
     let delete = "mutation($id: ID!) { deleteOrganization(id: $id) }";
     let default_id = org_id(&admin, "default").await;
@@ -300,7 +319,7 @@ async fn organizations_are_updated_and_deleted(backend: Backend) {
         .await;
     assert!(memberships.is_empty());
     let deleted = audit(&db, "org.deleted").await;
-    assert_eq!(deleted[0]["old_values"]["name"], "Acme Inc");
+    assert_eq!(deleted[0]["old_values"]["name"], "acme inc");
     assert_eq!(deleted[0]["members"], 1);
 }
 

@@ -75,7 +75,7 @@ pub(super) async fn run(app: &App, command: OrgCommand) -> Result<(), Failure> {
             Ok(())
         }
         OrgCommand::AddMembers { org, users } => {
-            let key = OrgKey::Slug(Slug::parse(&org)?);
+            let key = OrgKey::Slug(Slug::parse(&org.to_lowercase())?);
             let (org, results) = as_operator(app, async |w| {
                 organizations::add_members(w, &key, &users).await
             })
@@ -83,7 +83,7 @@ pub(super) async fn run(app: &App, command: OrgCommand) -> Result<(), Failure> {
             report(&org.org.slug, org.member_count, &results)
         }
         OrgCommand::RemoveMembers { org, users } => {
-            let key = OrgKey::Slug(Slug::parse(&org)?);
+            let key = OrgKey::Slug(Slug::parse(&org.to_lowercase())?);
             let (org, results) = as_operator(app, async |w| {
                 organizations::remove_members(w, &key, &users).await
             })

@@ -190,7 +190,7 @@ impl OrganizationQuery {
     ) -> Result<Organization> {
         let key = match (id, slug) {
             (Some(id), None) => org_id(&id),
-            (None, Some(slug)) => OrgKey::Slug(Slug::parse(&slug).map_err(gql)?),
+            (None, Some(slug)) => OrgKey::Slug(Slug::parse(&slug.to_lowercase()).map_err(gql)?),
             _ => {
                 return Err(gql(crate::error::DomainError::bad_input(
                     "id",

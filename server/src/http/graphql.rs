@@ -205,7 +205,9 @@ pub async fn post(
     } else {
         let response = schema.execute(request).await;
         if let Some(slot) = shared {
-            slot.end().await;
+            // Its own task: the denials it records survive a client that
+            // leaves now.
+            tokio::spawn(slot.end());
         }
         Ok(response)
     };

@@ -50,9 +50,22 @@ fn details_column(view: &EventView) -> String {
     }
 }
 
-/// One page as CSV rows, after the header when `header`.
+/// A cell a spreadsheet will not run as a formula: one starting with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (values such
+/// as a forwarded address come from clients).
+fn inert(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// One page as CSV rows (CRLF line ends), after the header when `header`.
 pub fn render(events: &[EventView], header: bool) -> Result<Vec<u8>> {
-    let mut out = csv::Writer::from_writer(Vec::with_capacity(events.len() * 160));
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::with_capacity(events.len() * 160));
     let failed = |e: csv::Error| DomainError::Internal(anyhow::anyhow!("writing CSV: {e}"));
     if header {
         out.write_record(COLUMNS).map_err(failed)?;
@@ -64,7 +77,7 @@ pub fn render(events: &[EventView], header: bool) -> Result<Vec<u8>> {
             (Some(kind), None) => kind.clone(),
             _ => String::new(),
         };
-        out.write_record([
+        let cells = [
             e.occurred_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             user_column(view),
@@ -72,8 +85,8 @@ pub fn render(events: &[EventView], header: bool) -> Result<Vec<u8>> {
             resource,
             e.ip_address.clone().unwrap_or_default(),
             details_column(view),
-        ])
-        .map_err(failed)?;
+        ];
+        out.write_record(cells.map(inert)).map_err(failed)?;
     }
     out.into_inner()
         .map_err(|e| DomainError::Internal(anyhow::anyhow!("writing CSV: {e}")))
@@ -86,8 +99,9 @@ async fn next_page(
     filter: &AuditFilter,
     after: Option<&AuditCursor>,
 ) -> Result<Page> {
-    Work::run(app, actor.clone(), Mode::Read, async |w| {
-        audit_log::export_page(w, filter, after).await
+    Work::run(app, actor.clone(), Mode::Read, async |w| match after {
+        None => audit_log::export_page(w, filter).await,
+        Some(cursor) => audit_log::export_next_page(w, filter, cursor).await,
     })
     .await
 }
@@ -164,6 +178,15 @@ mod tests {
     }
 
     #[test]
+    fn cells_never_run_as_formulas() {
+        assert_eq!(inert("=HYPERLINK(\"x\")".into()), "'=HYPERLINK(\"x\")");
+        for risky in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(inert(risky.into()).starts_with('\''), "{risky:?}");
+        }
+        assert_eq!(inert("10.0.0.1".into()), "10.0.0.1");
+    }
+
+    #[test]
     fn rows_follow_the_seed_and_quote_as_rfc_4180_says() {
         let rows = [
             view(
@@ -175,7 +198,7 @@ mod tests {
             view(json!({}), None, "api"),
         ];
         let text = String::from_utf8(render(&rows, true).unwrap_or_default()).unwrap_or_default();
-        let lines: Vec<&str> = text.split('\n').collect();
+        let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(
             lines[0],
             "Timestamp,User,Event Type,Resource,IP Address,Details"
@@ -189,7 +212,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("anonymous,user.updated,user:U2,10.0.0.1,\n"),
+            text.contains("anonymous,user.updated,user:U2,10.0.0.1,\r\n"),
             "{text}"
         );
     }

@@ -38,23 +38,28 @@ impl AuditLines {
         Ok(Self::File(Arc::new(Mutex::new(file))))
     }
 
-    /// Writes one line per event. A failed write is logged, never raised:
-    /// the events are committed already.
-    pub fn write(&self, events: &[Stored]) {
+    /// Writes one line per event, on a blocking thread (a stalled pipe or
+    /// disk never holds up the server's workers). A failed write is logged,
+    /// never raised: the events are committed already.
+    pub async fn write(&self, events: &[Stored]) {
         if events.is_empty() || matches!(self, Self::Off) {
             return;
         }
         let text: String = events.iter().map(|e| line(e) + "\n").collect();
-        let written = match self {
+        let sink = self.clone();
+        let written = tokio::task::spawn_blocking(move || match sink {
             Self::Off => Ok(()),
             Self::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
             Self::File(file) => file
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .write_all(text.as_bytes()),
-        };
-        if let Err(e) = written {
-            tracing::error!(error = %e, "cannot write the audit log line");
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot write the audit log line"),
+            Err(e) => tracing::error!(error = %e, "the audit log writer failed"),
         }
     }
 }

@@ -106,6 +106,12 @@ pub fn require_audit_reader(work: &Work) -> Result<()> {
     require(work, Permission::AuditRead, None)
 }
 
+/// Whether the actor reads the whole audit log (`audit:read`): the answer,
+/// recording nothing.
+pub fn reads_whole_log(work: &Work) -> bool {
+    work.actor().has_permission(Permission::AuditRead, None)
+}
+
 /// Reading one user's activity: `audit:read`, or being that user.
 pub fn require_activity_reader(work: &Work, user_id: &str) -> Result<()> {
     require(work, Permission::AuditRead, Some(user_id))

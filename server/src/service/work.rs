@@ -238,7 +238,7 @@ impl Work {
             self.app.credentials.invalidate_local();
         }
         audit::log(&stored);
-        self.app.audit_lines.write(&stored);
+        self.app.audit_lines.write(&stored).await;
         Ok(())
     }
 
@@ -287,7 +287,7 @@ impl Drop for Work {
                     match store_alone(&app, &events, now).await {
                         Ok(stored) => {
                             audit::log(&stored);
-                            app.audit_lines.write(&stored);
+                            app.audit_lines.write(&stored).await;
                         }
                         Err(e) => tracing::error!(error = %e, "cannot record the denials of an abandoned unit of work"),
                     }

@@ -2,14 +2,15 @@
 //! each entry answered for itself while the rest are applied, and the
 //! organizations of one user.
 
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 
-use super::{OrgKey, OrgView, find, refuse_default, with_counts};
+use super::{OrgKey, OrgView, counted, find, refuse_default, with_counts};
 use crate::entity::{organization, organization_membership, user};
-use crate::error::{DomainError, Result};
+use crate::error::Result;
 use crate::service::audit::AuditEvent;
 use crate::service::policy;
 use crate::service::users::{self, UserKey};
@@ -43,15 +44,6 @@ async fn lookup(db: &impl ConnectionTrait, entry: &str) -> Result<Option<user::M
         Ok(key) => users::find_including_deleted(db, &key).await,
         Err(_) => Ok(None),
     }
-}
-
-async fn is_member(db: &impl ConnectionTrait, org_id: &str, user_id: &str) -> Result<bool> {
-    Ok(
-        organization_membership::Entity::find_by_id((org_id.to_string(), user_id.to_string()))
-            .one(db)
-            .await?
-            .is_some(),
-    )
 }
 
 /// Adds each entry's user to the organization (`orgs:manage`), answering
@@ -124,16 +116,26 @@ async fn add(
     if member.deleted_at.is_some() {
         return Ok(MemberOutcome::DeletedUser);
     }
-    if is_member(db, &org.id, &member.id).await? {
-        return Ok(MemberOutcome::AlreadyMember);
-    }
-    organization_membership::Entity::insert(organization_membership::ActiveModel {
+    // One statement: a concurrent add of the same member is "already a
+    // member", not a key violation.
+    let inserted = organization_membership::Entity::insert(organization_membership::ActiveModel {
         organization_id: Set(org.id.clone()),
         user_id: Set(member.id.clone()),
         created_at: Set(work.now()),
     })
-    .exec(db)
+    .on_conflict(
+        OnConflict::columns([
+            organization_membership::Column::OrganizationId,
+            organization_membership::Column::UserId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
     .await?;
+    if inserted == 0 {
+        return Ok(MemberOutcome::AlreadyMember);
+    }
     work.record(membership_event("membership.added", org, member));
     Ok(MemberOutcome::Added)
 }
@@ -154,15 +156,6 @@ async fn remove(
     }
     work.record(membership_event("membership.removed", org, member));
     Ok(MemberOutcome::Removed)
-}
-
-/// `org` with its member count after the change.
-async fn counted(db: &impl ConnectionTrait, org: organization::Model) -> Result<OrgView> {
-    let id = org.id.clone();
-    with_counts(db, vec![org])
-        .await?
-        .pop()
-        .ok_or_else(|| DomainError::not_found(format!("Organization not found: {id}")))
 }
 
 fn membership_event(

@@ -211,7 +211,7 @@ pub async fn update(work: &Work, key: &OrgKey, changes: OrgChanges) -> Result<Or
         )
     });
     if changed.is_empty() {
-        return get(work, &OrgKey::Id(current.id)).await;
+        return counted(db, current).await;
     }
     ensure_free(db, slug.as_ref(), name.as_ref(), Some(&current.id)).await?;
     let mut update = organization::Entity::update_many()
@@ -239,7 +239,7 @@ pub async fn update(work: &Work, key: &OrgKey, changes: OrgChanges) -> Result<Or
                 "new_values": Value::Object(new),
             })),
     );
-    get(work, &OrgKey::Id(current.id)).await
+    counted(db, find(db, &OrgKey::Id(current.id)).await?).await
 }
 
 /// Deletes an organization and its memberships (`orgs:manage`); the default
@@ -284,6 +284,18 @@ pub(crate) fn refuse_default(org: &organization::Model, what: &str) -> Result<()
         ));
     }
     Ok(())
+}
+
+/// `org` with its member count.
+pub(super) async fn counted(
+    db: &impl ConnectionTrait,
+    org: organization::Model,
+) -> Result<OrgView> {
+    let id = org.id.clone();
+    with_counts(db, vec![org])
+        .await?
+        .pop()
+        .ok_or_else(|| DomainError::not_found(format!("Organization not found: {id}")))
 }
 
 /// The organization `key` names.
