@@ -20,7 +20,7 @@ pub struct App {
     pub config: Arc<Config>,
     pub hasher: PasswordHasher,
     pub policy: PasswordPolicy,
-    pub mailer: Mailer,
+    pub mailer: Arc<Mailer>,
     /// Authenticated sessions and tokens, so requests need not read the
     /// database (see `service::credentials`).
     pub credentials: Arc<CredentialCache>,
@@ -39,7 +39,7 @@ impl App {
         Ok(Self {
             hasher: PasswordHasher::new(config.argon2)?,
             policy: PasswordPolicy::new(config.password_profile),
-            mailer: Mailer::new(&config.email)?,
+            mailer: Arc::new(Mailer::new(&config.email)?),
             credentials: Arc::new(CredentialCache::new(config.auth.credential_cache)),
             superuser_seen: Arc::default(),
             clock: Clock::default(),

@@ -735,6 +735,18 @@ async fn ensure_defaults_repairs_drift(backend: Backend) {
     assert_eq!(viewer_system, vec!["0"]);
     let again = db.roster().args(["ensure-defaults"]).run().await.ok();
     assert!(again.stdout.contains("nothing to repair"));
+    // One audit event for the repair, naming what was restored; none for
+    // the runs that found nothing.
+    let events = db
+        .strings(
+            "SELECT CAST(details AS TEXT) FROM audit_events WHERE event_type = 'defaults.repaired'",
+        )
+        .await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let details: serde_json::Value = serde_json::from_str(&events[0]).expect("JSON");
+    assert_eq!(details["memberships_added"], 1);
+    assert_eq!(details["permissions_added"], 2);
+    assert_eq!(details["permissions_removed"], 1);
 }
 
 on_both_backends!(

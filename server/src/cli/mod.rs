@@ -28,7 +28,7 @@ use crate::error::DomainError;
 use crate::service::directory::{self, UserFilter};
 use crate::service::users::{self, NewUser, UserKey};
 use crate::service::work::{Mode, Work};
-use crate::service::{Actor, credentials, database};
+use crate::service::{Actor, credentials, database, defaults};
 
 /// Roster: self-hosted identity and user management.
 #[derive(Debug, Parser)]
@@ -356,13 +356,10 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::EnsureDefaults => {
-            let repairs = roster_migration::seed::ensure_defaults(&app.db)
-                .await
-                .map_err(DomainError::from)?;
+            let repairs = as_operator(app, async |w| defaults::ensure(w).await).await?;
             if repairs.is_empty() {
                 println!("Defaults are in place; nothing to repair");
             } else {
-                app.credentials.invalidate_local();
                 println!("Repaired defaults: {repairs:?}");
             }
             Ok(())

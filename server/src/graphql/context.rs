@@ -155,6 +155,11 @@ async fn read_as<T>(
 pub struct SharedRead(std::sync::OnceLock<Work>);
 
 impl SharedRead {
+    /// A field made the work (most requests need none).
+    pub fn in_use(&self) -> bool {
+        self.0.get().is_some()
+    }
+
     /// Ends the shared work, if a field made one: records the denials its
     /// fields met.
     pub async fn end(self: Arc<Self>) {

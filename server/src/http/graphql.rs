@@ -204,7 +204,7 @@ pub async fn post(
         tokio::spawn(async move { schema.execute(request).await }).await
     } else {
         let response = schema.execute(request).await;
-        if let Some(slot) = shared {
+        if let Some(slot) = shared.filter(|s| s.in_use()) {
             // Its own task: the denials it records survive a client that
             // leaves now.
             tokio::spawn(slot.end());

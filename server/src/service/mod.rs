@@ -12,6 +12,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod credentials;
 pub mod database;
+pub mod defaults;
 pub mod directory;
 pub mod invitations;
 pub mod live_tokens;
