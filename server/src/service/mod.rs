@@ -10,6 +10,7 @@ pub mod audit_csv;
 pub mod audit_lines;
 pub mod audit_log;
 pub mod auth;
+pub mod changes;
 pub mod credentials;
 pub mod database;
 pub mod defaults;

@@ -10,9 +10,10 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::audit::AuditEvent;
+use super::changes::Changes;
 use super::directory::{MAX_PAGE, contains_pattern, lower_like};
 use super::policy;
 use super::work::Work;
@@ -185,26 +186,15 @@ pub async fn update(work: &Work, key: &OrgKey, changes: OrgChanges) -> Result<Or
     policy::require_org_manager(work)?;
     let db = work.db().await?;
     let current = find(db, key).await?;
-    let mut changed = Vec::new();
-    let mut old = Map::new();
-    let mut new = Map::new();
-    let mut note = |field: &'static str, before: Option<&str>, after: Option<&str>| {
-        let differs = before != after;
-        if differs {
-            changed.push(field);
-            old.insert(field.into(), json!(before));
-            new.insert(field.into(), json!(after));
-        }
-        differs
-    };
+    let mut changed = Changes::default();
     let slug = changes
         .slug
-        .filter(|s| note("slug", Some(&current.slug), Some(s.as_str())));
+        .filter(|s| changed.note("slug", Some(&current.slug), Some(s.as_str())));
     let name = changes
         .name
-        .filter(|n| note("name", Some(&current.name), Some(n.as_str())));
+        .filter(|n| changed.note("name", Some(&current.name), Some(n.as_str())));
     let description = changes.description.filter(|d| {
-        note(
+        changed.note(
             "description",
             current.description.as_deref(),
             d.as_ref().map(Description::as_str),
@@ -233,11 +223,7 @@ pub async fn update(work: &Work, key: &OrgKey, changes: OrgChanges) -> Result<Or
     work.record(
         AuditEvent::new("org.updated")
             .resource("organization", &current.id)
-            .details(json!({
-                "changed_fields": changed,
-                "old_values": Value::Object(old),
-                "new_values": Value::Object(new),
-            })),
+            .details(changed.details()),
     );
     counted(db, find(db, &OrgKey::Id(current.id)).await?).await
 }

@@ -3,7 +3,6 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::json;
 
 use super::lookup::{ensure_free, find, require_manage, view};
 use super::{UserChanges, UserKey, UserView};
@@ -11,6 +10,7 @@ use crate::domain::DisplayName;
 use crate::entity::user;
 use crate::error::Result;
 use crate::service::audit::AuditEvent;
+use crate::service::changes::Changes;
 use crate::service::work::Work;
 
 /// Edits username, email or display name, audited with old and new values.
@@ -19,27 +19,15 @@ pub async fn update(work: &Work, key: &UserKey, changes: UserChanges) -> Result<
     let target = find(txn, key).await?;
     require_manage(work, &target, "user.update", false).await?;
     let display_name = changes.display_name;
-    let mut changed = Vec::new();
-    let mut old = serde_json::Map::new();
-    let mut new = serde_json::Map::new();
-    let mut record = |field: &'static str, before: Option<&str>, after: Option<&str>| {
-        if before != after {
-            changed.push(field);
-            old.insert(field.into(), json!(before));
-            new.insert(field.into(), json!(after));
-            true
-        } else {
-            false
-        }
-    };
+    let mut changed = Changes::default();
     let username = changes
         .username
-        .filter(|u| record("username", Some(&target.username), Some(u.as_str())));
+        .filter(|u| changed.note("username", Some(&target.username), Some(u.as_str())));
     let email = changes
         .email
-        .filter(|e| record("email", Some(&target.email), Some(e.as_str())));
+        .filter(|e| changed.note("email", Some(&target.email), Some(e.as_str())));
     let display_name = display_name.filter(|d| {
-        record(
+        changed.note(
             "display_name",
             target.display_name.as_deref(),
             d.as_ref().map(DisplayName::as_str),
@@ -69,11 +57,7 @@ pub async fn update(work: &Work, key: &UserKey, changes: UserChanges) -> Result<
     let updated = view(txn, find(txn, &UserKey::Id(target.id.clone())).await?).await?;
     let event = AuditEvent::new("user.updated")
         .resource("user", &target.id)
-        .details(json!({
-            "changed_fields": changed,
-            "old_values": old,
-            "new_values": new,
-        }));
+        .details(changed.details());
     work.record(event);
     Ok(updated)
 }
