@@ -39,7 +39,7 @@ pub struct User {
 
 impl From<UserView> for User {
     fn from(v: UserView) -> Self {
-        let status = v.status().into();
+        let status = v.user.status.into();
         Self {
             id: ID(v.user.id),
             username: v.user.username,

@@ -230,9 +230,9 @@ impl Work {
                 } else {
                     txn.rollback().await?;
                 }
-                self.record_alone(&events, now).await?
+                store_alone(&self.app, &events, now).await?
             }
-            None => self.record_alone(&events, now).await?,
+            None => store_alone(&self.app, &events, now).await?,
         };
         if commit && pending.invalidate {
             self.app.credentials.invalidate_local();
@@ -240,15 +240,6 @@ impl Work {
         audit::log(&stored);
         self.app.audit_lines.write(&stored).await;
         Ok(())
-    }
-
-    /// Stores events in a write transaction of their own.
-    async fn record_alone(
-        &self,
-        events: &[(Actor, AuditEvent)],
-        now: DateTime<Utc>,
-    ) -> Result<Vec<audit::Stored>> {
-        store_alone(&self.app, events, now).await
     }
 }
 

@@ -1,6 +1,5 @@
 //! A user as shown: the account row with the names of its roles.
 
-use crate::domain::UserStatus;
 use crate::entity::user;
 
 /// A user with the names of their roles (rank order).
@@ -8,10 +7,4 @@ use crate::entity::user;
 pub struct UserView {
     pub user: user::Model,
     pub roles: Vec<String>,
-}
-
-impl UserView {
-    pub fn status(&self) -> UserStatus {
-        self.user.status
-    }
 }
