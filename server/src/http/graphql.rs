@@ -205,9 +205,12 @@ pub async fn post(
     } else {
         let response = schema.execute(request).await;
         if let Some(slot) = shared.filter(|s| s.in_use()) {
-            // Its own task: the denials it records survive a client that
-            // leaves now.
-            tokio::spawn(slot.end());
+            // In a task of its own, so the denials it records survive a
+            // client that leaves now; awaited, so they are stored before
+            // the answer goes out.
+            if let Err(e) = tokio::spawn(slot.end()).await {
+                tracing::error!(error = %e, "ending a request's read unit of work failed");
+            }
         }
         Ok(response)
     };
