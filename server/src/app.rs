@@ -8,6 +8,8 @@ use sea_orm::DatabaseConnection;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::PasswordPolicy;
+use crate::service::audit_chain::ChainDigest;
+use crate::service::audit_chain::feed::AuditFeed;
 use crate::service::audit_lines::AuditLines;
 use crate::service::credentials::CredentialCache;
 use crate::service::mailer::Mailer;
@@ -32,6 +34,10 @@ pub struct App {
     pub clock: Clock,
     /// Where seed 004's audit line of each committed event goes.
     pub audit_lines: AuditLines,
+    /// The hashes of the audit chain (`AUDIT_CHAIN_KEY`).
+    pub chain_digest: ChainDigest,
+    /// Newly sealed audit events, for this process's subscriptions.
+    pub audit_feed: Arc<AuditFeed>,
 }
 
 impl App {
@@ -43,10 +49,12 @@ impl App {
             credentials: Arc::new(CredentialCache::new(config.auth.credential_cache)),
             superuser_seen: Arc::default(),
             clock: Clock::default(),
-            audit_lines: match &config.audit_log_file {
+            audit_lines: match &config.audit.log_file {
                 Some(path) => AuditLines::file(path)?,
                 None => AuditLines::Off,
             },
+            chain_digest: ChainDigest::new(config.audit.chain_key.clone()),
+            audit_feed: Arc::default(),
             config: Arc::new(config),
             db,
         })

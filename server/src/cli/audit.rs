@@ -1,5 +1,7 @@
 //! `roster audit export`: the audit log as CSV, the same rows as the
-//! download (`GET /admin/api/audit.csv`), to a file or standard output.
+//! download (`GET /admin/api/audit.csv`), to a file or standard output;
+//! `roster audit verify` and `roster audit seal`: its hash chain
+//! (`service::audit_chain`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,8 +13,8 @@ use futures_util::StreamExt;
 use super::Failure;
 use crate::app::App;
 use crate::service::Actor;
-use crate::service::audit_csv;
 use crate::service::audit_log::AuditFilter;
+use crate::service::{audit_chain, audit_csv};
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -40,27 +42,101 @@ pub enum AuditCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Walk the hash chain and name the first event edited, inserted or
+    /// deleted outside Roster (exit code 8); events not sealed yet are
+    /// counted, not checked.
+    Verify {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Seal every committed event into the chain now (`serve` does it
+    /// continuously; for databases no server runs against).
+    Seal,
 }
 
+/// The exit code of an audit log that does not verify.
+pub const TAMPERED: i32 = 8;
+
 pub(super) async fn run(app: &App, command: AuditCommand) -> Result<(), Failure> {
-    let AuditCommand::Export {
-        actor,
-        event_types,
-        resource_type,
-        resource_id,
-        from,
-        to,
-        output,
-    } = command;
-    let filter = AuditFilter {
-        actor_id: actor,
-        event_types,
-        resource_type,
-        resource_id,
-        from,
-        to,
-        involving: None,
+    match command {
+        AuditCommand::Export {
+            actor,
+            event_types,
+            resource_type,
+            resource_id,
+            from,
+            to,
+            output,
+        } => {
+            let filter = AuditFilter {
+                actor_id: actor,
+                event_types,
+                resource_type,
+                resource_id,
+                from,
+                to,
+                involving: None,
+            };
+            export(app, filter, output).await
+        }
+        AuditCommand::Verify { json } => verify(app, json).await,
+        AuditCommand::Seal => {
+            let report = audit_chain::seal_all(app).await?;
+            println!(
+                "Sealed {} events; the chain's head is seq {}.",
+                report.sealed, report.head_seq
+            );
+            if report.refused > 0 {
+                return Err(Failure {
+                    message: format!(
+                        "{} events were refused: their hashes do not match their content \
+                         (written or edited outside Roster); run `roster audit verify`",
+                        report.refused
+                    ),
+                    code: TAMPERED,
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn verify(app: &App, json: bool) -> Result<(), Failure> {
+    let report = audit_chain::verify(app).await?;
+    let message = match &report.tampering {
+        Some(tampering) => format!("The audit log does not verify: {tampering}"),
+        None => format!(
+            "Audit log verified: {} sealed events (seq {} to {}, {} hashes); {} not sealed yet.",
+            report.checked,
+            report.start_seq,
+            report.head_seq,
+            if report.keyed { "keyed" } else { "unkeyed" },
+            report.unsealed
+        ),
     };
+    if json {
+        let mut value = serde_json::to_value(&report)
+            .map_err(|e| anyhow::anyhow!("cannot print the report: {e}"))?;
+        value["ok"] = report.tampering.is_none().into();
+        value["message"] = message.clone().into();
+        println!("{value}");
+    }
+    match report.tampering {
+        Some(_) => Err(Failure {
+            message,
+            code: TAMPERED,
+        }),
+        None => {
+            if !json {
+                println!("{message}");
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn export(app: &App, filter: AuditFilter, output: Option<PathBuf>) -> Result<(), Failure> {
     let stream = audit_csv::export(app, Actor::cli_operator(), filter).await?;
     let mut stream = std::pin::pin!(stream);
     let mut out: Box<dyn Write> = match &output {

@@ -1,6 +1,7 @@
 //! The CLI's edge for errors: a [`DomainError`] becomes a message and an exit
 //! code (0 success, 2 usage, 1 internal error, 3 invalid credentials,
-//! 4 insufficient permissions, 5 not found, 6 conflict, 7 invalid input).
+//! 4 insufficient permissions, 5 not found, 6 conflict, 7 invalid input,
+//! 8 the audit log does not verify).
 
 use crate::error::DomainError;
 

@@ -125,7 +125,7 @@ pub enum Command {
     /// Install pg_trgm and the trigram indexes user and organization search
     /// use (Postgres only; idempotent).
     PreparePostgres,
-    /// The audit log: export.
+    /// The audit log: export, verify, seal.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
     /// Organizations: list, create, add-members, remove-members.

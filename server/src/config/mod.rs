@@ -15,8 +15,11 @@
 //!   [`Argon2Config`]);
 //! - `email.rs`: email delivery ([`EmailConfig`], [`SmtpTls`]);
 //! - `auth.rs`: sessions, login throttling, token quota, credential cache and
-//!   proxy trust ([`AuthConfig`]).
+//!   proxy trust ([`AuthConfig`]);
+//! - `audit.rs`: the audit log's lines, hash chain and retention
+//!   ([`AuditConfig`]).
 
+mod audit;
 mod auth;
 mod email;
 mod flags;
@@ -27,6 +30,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 
+pub use audit::AuditConfig;
 pub use auth::AuthConfig;
 pub use email::{EmailConfig, SmtpTls};
 pub use flags::Flags;
@@ -68,9 +72,7 @@ pub struct Config {
     pub password_profile: PasswordProfile,
     pub email: EmailConfig,
     pub auth: AuthConfig,
-    /// `AUDIT_LOG_FILE`: where each audit event's seed-004 line is appended
-    /// (else `serve` prints it on standard output).
-    pub audit_log_file: Option<std::path::PathBuf>,
+    pub audit: AuditConfig,
 }
 
 /// A variable that is set to something Roster cannot use.
@@ -118,7 +120,7 @@ impl Config {
         let (bind, public_url, public_url_from_bind) = addresses(&v)?;
         let auth = AuthConfig::from_vars(&v)?;
         let database_url = database_url(&v)?;
-        let audit_log_file = v.get("AUDIT_LOG_FILE").map(std::path::PathBuf::from);
+        let audit = AuditConfig::from_vars(&v)?;
         Ok(Self {
             database_url,
             bind,
@@ -129,7 +131,7 @@ impl Config {
             password_profile,
             email,
             auth,
-            audit_log_file,
+            audit,
         })
     }
 }

@@ -16,6 +16,14 @@ pub struct Model {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub details: Json,
+    /// A hash over the fields above, written with the event
+    /// (`service::audit_chain`).
+    pub row_hash: Option<String>,
+    /// The event's place in the chain, once sealed.
+    pub seq: Option<i64>,
+    /// A hash over the previous event's `chain_hash` and this `row_hash`,
+    /// once sealed; `refused` when the sealer found no valid `row_hash`.
+    pub chain_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

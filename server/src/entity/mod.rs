@@ -1,5 +1,6 @@
 //! sea-orm entities, one file per table of the `migration` crate.
 
+pub mod audit_chain;
 pub mod audit_event;
 pub mod external_identity;
 pub mod login_attempt;

@@ -83,6 +83,14 @@ impl RequestState {
     }
 }
 
+/// What a live subscription checks again while it runs: the credential as
+/// the caller presented it when the connection opened.
+#[derive(Debug, Clone)]
+pub struct LiveCredential {
+    pub presented: Option<crate::service::auth::Presented>,
+    pub client: Client,
+}
+
 pub use super::error::gql;
 
 pub fn app<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a App> {

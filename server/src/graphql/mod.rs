@@ -5,6 +5,7 @@
 //! result into a view type of [`types`].
 
 mod audit;
+mod audit_live;
 mod auth;
 pub mod context;
 mod database;
@@ -17,7 +18,7 @@ pub mod types;
 mod user_pages;
 mod users;
 
-use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::app::App;
 
@@ -43,18 +44,22 @@ pub struct MutationRoot(
     organizations::OrganizationMutation,
 );
 
+/// Every subscription (served over graphql-ws at `/graphql/ws`).
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(audit_live::AuditSubscription);
+
 /// Roster's executable schema.
-pub type RosterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type RosterSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Depth and complexity ceilings (SPEC §5); complexity also bounds aliases.
 const MAX_DEPTH: usize = 12;
 const MAX_COMPLEXITY: usize = 500;
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)

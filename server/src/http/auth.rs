@@ -12,11 +12,11 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{HttpState, cookies};
+use crate::app::App;
 use crate::config::Config;
 use crate::error::DomainError;
 use crate::graphql::context::{Credential, RequestState};
-use crate::service::auth::Client;
-use crate::service::{access_tokens, sessions};
+use crate::service::auth::{self, Client, Presented};
 
 /// Header a browser client must send with cookie-authenticated requests and
 /// with every state change. Cross-site pages cannot set it without a CORS
@@ -27,10 +27,15 @@ pub const CSRF_HEADER: &str = "x-roster-csrf";
 pub struct Caller {
     /// The actor, user, credential and client of this request.
     pub state: RequestState,
+    /// The credential as presented, for a connection that must check it
+    /// again later (a live subscription).
+    pub presented: Option<Presented>,
     /// A session cookie came with the request (valid or not).
     by_cookie: bool,
     /// The request passed the same-site checks.
     same_site: bool,
+    /// The request names this site as its `Origin`.
+    same_origin: bool,
 }
 
 impl Caller {
@@ -43,6 +48,18 @@ impl Caller {
             return Err(DomainError::Forbidden(
                 "Cross-site request refused: send the X-Roster-CSRF header from the same origin"
                     .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A WebSocket opened with a session cookie must come from a page of
+    /// this site: browsers send cookies with a cross-site socket, and cannot
+    /// add the `X-Roster-CSRF` header to it, so the `Origin` is checked.
+    pub fn require_same_origin_socket(&self) -> Result<(), DomainError> {
+        if self.by_cookie && !self.same_origin {
+            return Err(DomainError::Forbidden(
+                "Cross-site WebSocket refused: open it from a page of this site".into(),
             ));
         }
         Ok(())
@@ -67,13 +84,16 @@ impl FromRequestParts<HttpState> for Caller {
             .into_response());
         };
         let client = client(&parts.headers, peer, config);
-        let (request_state, by_cookie) = authenticate(state, &parts.headers, client)
+        let presented = presented(&parts.headers, config).map_err(IntoResponse::into_response)?;
+        let (request_state, by_cookie) = authenticate(&state.app, presented.as_ref(), client)
             .await
             .map_err(IntoResponse::into_response)?;
         Ok(Self {
             state: request_state,
+            presented,
             by_cookie,
             same_site: same_site(&parts.headers, config),
+            same_origin: same_origin(&parts.headers, config),
         })
     }
 }
@@ -97,50 +117,69 @@ fn client(headers: &HeaderMap, peer: SocketAddr, config: &Config) -> Client {
     }
 }
 
-/// Who is calling: a bearer token wins over a cookie. A bad bearer token is
-/// an error (scripts must hear about it); a stale cookie is just anonymous.
-async fn authenticate(
-    state: &HttpState,
-    headers: &HeaderMap,
-    client: Client,
-) -> Result<(RequestState, bool), DomainError> {
-    let app = &state.app;
+/// The credential a request presents: a bearer token wins over a session
+/// cookie. An `Authorization` header that is not a bearer token is refused
+/// (scripts must hear about it).
+pub fn presented(headers: &HeaderMap, config: &Config) -> Result<Option<Presented>, DomainError> {
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        let bearer = auth
+        return auth
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        let found = match bearer {
-            Some(secret) => access_tokens::authenticate(app, secret, &client).await?,
-            None => None,
-        };
-        return match found {
-            Some((who, token)) => Ok((
-                RequestState::authenticated(who, Credential::Token(token.id), client),
-                false,
-            )),
-            None => Err(DomainError::Unauthenticated(
-                "Invalid or expired token".into(),
-            )),
-        };
+            .map(|secret| Some(Presented::Token(secret.trim().to_string())))
+            .ok_or_else(|| DomainError::Unauthenticated("Invalid or expired token".into()));
     }
     let cookie_headers = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok());
-    if let Some(secret) = cookies::read(&app.config, cookie_headers) {
-        if let Some((who, session)) = sessions::authenticate(app, &secret, &client).await? {
-            return Ok((
-                RequestState::authenticated(who, Credential::Session(session.id), client),
-                true,
-            ));
-        }
-        // A cookie was sent: the request is as cross-site-sensitive as if it
-        // had worked.
-        return Ok((RequestState::anonymous(client), true));
+    Ok(cookies::read(config, cookie_headers).map(Presented::Session))
+}
+
+/// Who presented `presented`: a bad bearer token is an error (scripts must
+/// hear about it); a stale cookie is just anonymous. The second value is
+/// whether a cookie came.
+pub async fn authenticate(
+    app: &App,
+    presented: Option<&Presented>,
+    client: Client,
+) -> Result<(RequestState, bool), DomainError> {
+    let Some(presented) = presented else {
+        return Ok((RequestState::anonymous(client), false));
+    };
+    let found = auth::authenticate(app, presented, &client).await?;
+    match (presented, found) {
+        (Presented::Token(_), Some((who, id))) => Ok((
+            RequestState::authenticated(who, Credential::Token(id), client),
+            false,
+        )),
+        (Presented::Token(_), None) => Err(DomainError::Unauthenticated(
+            "Invalid or expired token".into(),
+        )),
+        (Presented::Session(_), Some((who, id))) => Ok((
+            RequestState::authenticated(who, Credential::Session(id), client),
+            true,
+        )),
+        // A cookie was sent: the request is as cross-site-sensitive as if
+        // it had worked.
+        (Presented::Session(_), None) => Ok((RequestState::anonymous(client), true)),
     }
-    Ok((RequestState::anonymous(client), false))
+}
+
+/// The request's `Origin` is this site (the public URL, or the `Host` it
+/// was sent to).
+fn same_origin(headers: &HeaderMap, config: &Config) -> bool {
+    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (Some(origin), Some(host)) = (header_str("origin"), header_str("host")) else {
+        return false;
+    };
+    [
+        config.public_url.clone(),
+        format!("http://{host}"),
+        format!("https://{host}"),
+    ]
+    .iter()
+    .any(|a| a == origin)
 }
 
 /// The cross-site defence of SPEC §5 for browser-style requests.

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cookies;
 mod error;
 mod graphql;
+mod graphql_ws;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -55,8 +56,8 @@ fn metrics_handle() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// The router: `/healthz`, `/metrics`, `/graphql` and the admin app under
-/// `/admin`.
+/// The router: `/healthz`, `/metrics`, `/graphql` (and its subscriptions
+/// at `/graphql/ws`) and the admin app under `/admin`.
 pub async fn router(app: App) -> Router {
     let schema = schema::schema(app.clone());
     let state = HttpState {
@@ -72,6 +73,7 @@ pub async fn router(app: App) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/graphql", post(graphql::post))
+        .route("/graphql/ws", get(graphql_ws::get))
         .route("/admin/api/audit.csv", get(audit_csv::get))
         .route("/admin", get(admin::root))
         .route("/admin/", get(admin::root))
@@ -117,6 +119,8 @@ pub async fn serve(
         app.db.clone(),
         app.credentials.clone(),
     ));
+    // Seals audit events, prunes them on schedule, feeds subscriptions.
+    let chain = tokio::spawn(crate::service::audit_chain::task::run(app.clone()));
     let router = router(app)
         .await
         .into_make_service_with_connect_info::<SocketAddr>();
@@ -124,6 +128,7 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     watcher.abort();
+    chain.abort();
     served?;
     Ok(())
 }

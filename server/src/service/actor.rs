@@ -52,6 +52,17 @@ impl Actor {
         }
     }
 
+    /// Roster itself, on a schedule of its own (the audit sealer and its
+    /// retention): acts as the operator, recorded on the `system` channel.
+    pub fn system() -> Self {
+        Self {
+            principal: Principal::Operator,
+            channel: Channel::System,
+            ip: None,
+            user_agent: None,
+        }
+    }
+
     /// A caller over the API who has not authenticated.
     pub fn anonymous(ip: Option<String>, user_agent: Option<String>) -> Self {
         Self {

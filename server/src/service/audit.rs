@@ -1,12 +1,14 @@
 //! The audit trail (SPEC §9): events are collected by the unit of work
 //! (`service::work`), inserted in the transaction of the change they
-//! describe, and logged as one structured line once it commits.
+//! describe with the hash that `service::audit_chain` later seals, and
+//! logged as one structured line once it commits.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{DatabaseTransaction, EntityTrait};
 use serde_json::{Value, json};
 
 use super::actor::{Actor, Principal};
+use super::audit_chain::ChainDigest;
 use crate::entity::audit_event;
 use crate::error::Result;
 
@@ -48,12 +50,15 @@ pub type Stored = audit_event::Model;
 /// and its events commit together or not at all (`service::work`).
 pub async fn insert(
     txn: &DatabaseTransaction,
+    digest: &ChainDigest,
     events: &[(Actor, AuditEvent)],
     now: DateTime<Utc>,
 ) -> Result<Vec<Stored>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
+    // Both databases keep microseconds; the hash covers what is kept.
+    let now = now.trunc_subsecs(6);
     // Ids increase in the order the events happened, also within one
     // millisecond, so a listing by (time, id) keeps that order.
     let mut ids = ulid::Generator::new();
@@ -64,7 +69,7 @@ pub async fn insert(
                 Principal::User { id, username, .. } => (Some(id.clone()), Some(username.clone())),
                 Principal::Operator | Principal::Anonymous => (None, None),
             };
-            audit_event::Model {
+            let mut row = audit_event::Model {
                 id: ids
                     .generate()
                     .map_or_else(|_| crate::domain::new_id(), |id| id.to_string()),
@@ -78,7 +83,12 @@ pub async fn insert(
                 ip_address: actor.ip.clone(),
                 user_agent: actor.user_agent.clone(),
                 details: event.details.clone(),
-            }
+                row_hash: None,
+                seq: None,
+                chain_hash: None,
+            };
+            row.row_hash = Some(digest.row(&row));
+            row
         })
         .collect();
     audit_event::Entity::insert_many(rows.iter().cloned().map(audit_event::ActiveModel::from))

@@ -138,6 +138,9 @@ mod tests {
             ip_address: Some("192.168.1.100".into()),
             user_agent: Some("curl/8".into()),
             details,
+            row_hash: None,
+            seq: None,
+            chain_hash: None,
         }
     }
 

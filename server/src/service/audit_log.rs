@@ -181,7 +181,8 @@ async fn fetch(
     })
 }
 
-fn select(filter: &AuditFilter) -> Result<Select<audit_event::Entity>> {
+/// Refuses a filter that asks too much or makes no sense.
+pub(super) fn check_filter(filter: &AuditFilter) -> Result<()> {
     if filter.event_types.len() > MAX_EVENT_TYPES {
         return Err(DomainError::bad_input(
             "eventTypes",
@@ -199,6 +200,19 @@ fn select(filter: &AuditFilter) -> Result<Select<audit_event::Entity>> {
             format!("Filter values are at most {MAX_ID_CHARS} characters"),
         ));
     }
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && from >= to
+    {
+        return Err(DomainError::bad_input(
+            "to",
+            "The end must come after the start",
+        ));
+    }
+    Ok(())
+}
+
+fn select(filter: &AuditFilter) -> Result<Select<audit_event::Entity>> {
+    check_filter(filter)?;
     let mut query = audit_event::Entity::find();
     if let Some(actor) = &filter.actor_id {
         query = query.filter(audit_event::Column::ActorId.eq(actor.trim().to_ascii_uppercase()));
@@ -211,14 +225,6 @@ fn select(filter: &AuditFilter) -> Result<Select<audit_event::Entity>> {
     }
     if let Some(id) = &filter.resource_id {
         query = query.filter(audit_event::Column::ResourceId.eq(id.as_str()));
-    }
-    if let (Some(from), Some(to)) = (filter.from, filter.to)
-        && from >= to
-    {
-        return Err(DomainError::bad_input(
-            "to",
-            "The end must come after the start",
-        ));
     }
     if let Some(from) = filter.from {
         query = query.filter(audit_event::Column::OccurredAt.gte(from));
@@ -241,7 +247,7 @@ fn select(filter: &AuditFilter) -> Result<Select<audit_event::Entity>> {
 }
 
 /// Names the users a page mentions, in one query.
-async fn named(
+pub(super) async fn named(
     db: &impl ConnectionTrait,
     events: Vec<audit_event::Model>,
 ) -> Result<Vec<EventView>> {

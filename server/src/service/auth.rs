@@ -174,3 +174,39 @@ pub async fn change_password(
         .await
         .map(|_| ())
 }
+
+/// A credential as a caller presented it: the secret of a personal access
+/// token (bearer) or of a session (cookie). Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Presented {
+    Token(String),
+    Session(String),
+}
+
+impl std::fmt::Debug for Presented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Token(_) => f.write_str("Presented::Token(***)"),
+            Self::Session(_) => f.write_str("Presented::Session(***)"),
+        }
+    }
+}
+
+/// Who `presented` belongs to now, with the id of the token or session;
+/// `None` when it is not (or no longer) valid: revoked, expired, or its
+/// user deactivated. Every request authenticates through here, and a live
+/// subscription again every second.
+pub async fn authenticate(
+    app: &App,
+    presented: &Presented,
+    client: &Client,
+) -> Result<Option<(Authenticated, String)>> {
+    Ok(match presented {
+        Presented::Token(secret) => super::access_tokens::authenticate(app, secret, client)
+            .await?
+            .map(|(who, token)| (who, token.id)),
+        Presented::Session(secret) => sessions::authenticate(app, secret, client)
+            .await?
+            .map(|(who, session)| (who, session.id)),
+    })
+}

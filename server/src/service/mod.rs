@@ -6,8 +6,10 @@
 pub mod access_tokens;
 pub mod actor;
 pub mod audit;
+pub mod audit_chain;
 pub mod audit_csv;
 pub mod audit_lines;
+pub mod audit_live;
 pub mod audit_log;
 pub mod auth;
 pub mod changes;

@@ -67,7 +67,12 @@ struct Pending {
 
 /// Events whose changes cannot end or narrow anyone's session or token; any
 /// other event invalidates this process's credential cache at commit.
-const KEEPS_CREDENTIALS: &[&str] = &["user.login", "user.login_failed", "apikey.created"];
+const KEEPS_CREDENTIALS: &[&str] = &[
+    "user.login",
+    "user.login_failed",
+    "apikey.created",
+    "audit.pruned",
+];
 
 impl Work {
     /// A unit of work for `actor`. Nothing touches the database until a
@@ -217,7 +222,7 @@ impl Work {
         let stored = match txn {
             // A write transaction stores its events with the change.
             Some(txn) if commit && self.mode == Mode::Write => {
-                let stored = audit::insert(&txn, &events, now).await?;
+                let stored = audit::insert(&txn, &self.app.chain_digest, &events, now).await?;
                 txn.commit().await?;
                 stored
             }
@@ -237,6 +242,9 @@ impl Work {
         if commit && pending.invalidate {
             self.app.credentials.invalidate_local();
         }
+        if !stored.is_empty() {
+            self.app.audit_feed.committed();
+        }
         audit::log(&stored);
         self.app.audit_lines.write(&stored).await;
         Ok(())
@@ -253,7 +261,7 @@ async fn store_alone(
         return Ok(Vec::new());
     }
     let txn = crate::db::begin(&app.db, true).await?;
-    let stored = audit::insert(&txn, events, now).await?;
+    let stored = audit::insert(&txn, &app.chain_digest, events, now).await?;
     txn.commit().await?;
     Ok(stored)
 }

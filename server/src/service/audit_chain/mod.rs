@@ -1,0 +1,60 @@
+//! Tamper evidence for the audit log (SPEC §9): a hash chain over committed
+//! events that `roster audit verify` walks.
+//!
+//! - Writers never wait for each other: each event is inserted with its
+//!   `row_hash` ([`digest`]) in the transaction of its change, and nothing
+//!   else.
+//! - The sealer ([`seal`]) gives committed events their place: under the
+//!   chain's one lock (a row lock on `audit_chain` on Postgres, the write
+//!   lock on SQLite) it takes the events without a place, oldest first,
+//!   checks each `row_hash`, and gives each the next `seq` and a
+//!   `chain_hash` linking it to the one before. An event whose hash is wrong
+//!   (written by hand) is marked `refused` and never sealed. `serve` runs it
+//!   a moment after each commit and every quarter second (so events written
+//!   by the CLI or another process are sealed too); `roster audit seal`
+//!   runs it once.
+//! - [`verify`] walks the sealed events by `seq` and names the first one
+//!   that was edited, inserted or deleted, and counts those not sealed yet.
+//! - [`prune`] (`AUDIT_RETENTION_DAYS`) removes the oldest sealed events
+//!   after checking them, moves the chain's start past them and records
+//!   `audit.pruned`, so the chain still verifies from its new start.
+//! - The sealed events are also the live feed ([`feed`]): each process
+//!   follows the chain by `seq`, which never skips an event that committed
+//!   late.
+
+mod digest;
+pub mod feed;
+mod retention;
+mod sealer;
+pub mod task;
+mod verify;
+
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QuerySelect};
+
+pub use digest::ChainDigest;
+pub use retention::{PruneReport, prune, prune_all};
+pub use sealer::{SealReport, seal, seal_all};
+pub use verify::{Tampering, Verification, verify};
+
+use crate::entity::audit_chain;
+use crate::error::{DomainError, Result};
+
+/// What a sealer writes as `chain_hash` of an event it refuses.
+pub const REFUSED: &str = "refused";
+
+/// Events sealed per transaction.
+const SEAL_BATCH: u64 = 1_000;
+
+/// The chain's ends; with `lock`, held until the transaction ends (on
+/// SQLite the write transaction holds the whole database already).
+async fn ends(db: &impl ConnectionTrait, lock: bool) -> Result<audit_chain::Model> {
+    let mut query = audit_chain::Entity::find_by_id(1);
+    if lock && db.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    query.one(db).await?.ok_or_else(|| {
+        DomainError::Internal(anyhow::anyhow!(
+            "the audit_chain row is missing: the database was edited by hand"
+        ))
+    })
+}

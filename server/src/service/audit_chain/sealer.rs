@@ -1,0 +1,121 @@
+//! Sealing: committed events get their place in the chain (see the module
+//! documentation of `audit_chain`).
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
+};
+
+use super::{REFUSED, SEAL_BATCH, ends};
+use crate::app::App;
+use crate::entity::{audit_chain, audit_event};
+use crate::error::Result;
+use crate::service::{Actor, Mode, Work};
+
+/// What one round of sealing did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SealReport {
+    /// Events given a place in the chain.
+    pub sealed: u64,
+    /// Events without a valid `row_hash`, marked `refused`.
+    pub refused: u64,
+    /// The chain's newest `seq` afterwards.
+    pub head_seq: i64,
+}
+
+/// Seals up to one batch of committed events in one transaction. Call
+/// again while `sealed + refused` is a full batch.
+pub async fn seal(app: &App) -> Result<SealReport> {
+    Work::run(app, Actor::system(), Mode::Write, async |work| {
+        let txn = work.db().await?;
+        let chain = ends(txn, true).await?;
+        let waiting = audit_event::Entity::find()
+            .filter(audit_event::Column::Seq.is_null())
+            .filter(audit_event::Column::ChainHash.is_null())
+            .order_by_asc(audit_event::Column::OccurredAt)
+            .order_by_asc(audit_event::Column::Id)
+            .limit(SEAL_BATCH)
+            .all(txn)
+            .await?;
+        let digest = &work.app().chain_digest;
+        let mut report = SealReport {
+            head_seq: chain.head_seq,
+            ..SealReport::default()
+        };
+        let mut head_hash = chain.head_hash.clone();
+        for event in waiting {
+            let row = digest.row(&event);
+            let adopted = event.row_hash.is_none()
+                && chain
+                    .adopt_through
+                    .as_deref()
+                    .is_some_and(|last| event.id.as_str() <= last);
+            if event.row_hash.as_deref() != Some(row.as_str()) && !adopted {
+                tracing::warn!(
+                    event_id = %event.id,
+                    event_type = %event.event_type,
+                    "audit event refused by the sealer: its hash does not match its content \
+                     (written or edited outside Roster)"
+                );
+                audit_event::Entity::update_many()
+                    .col_expr(audit_event::Column::ChainHash, Expr::value(REFUSED))
+                    .filter(audit_event::Column::Id.eq(event.id))
+                    .exec(txn)
+                    .await?;
+                report.refused += 1;
+                continue;
+            }
+            let seq = report.head_seq + 1;
+            let link = digest.link(&head_hash, seq, &row);
+            audit_event::Entity::update_many()
+                .col_expr(audit_event::Column::RowHash, Expr::value(row))
+                .col_expr(audit_event::Column::Seq, Expr::value(seq))
+                .col_expr(audit_event::Column::ChainHash, Expr::value(link.clone()))
+                .filter(audit_event::Column::Id.eq(event.id))
+                .exec(txn)
+                .await?;
+            report.head_seq = seq;
+            head_hash = link;
+            report.sealed += 1;
+        }
+        if report.sealed > 0 {
+            audit_chain::ActiveModel {
+                id: ActiveValue::Unchanged(1),
+                head_seq: ActiveValue::Set(report.head_seq),
+                head_hash: ActiveValue::Set(head_hash),
+                ..Default::default()
+            }
+            .update(txn)
+            .await?;
+            if txn.get_database_backend() == DbBackend::Postgres {
+                // Delivered at commit: the other processes' feeds wake.
+                txn.execute_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    format!(
+                        "SELECT pg_notify('{}', '{}')",
+                        super::feed::CHANNEL,
+                        report.head_seq
+                    ),
+                ))
+                .await?;
+            }
+        }
+        Ok(report)
+    })
+    .await
+}
+
+/// Seals until nothing is waiting; the total.
+pub async fn seal_all(app: &App) -> Result<SealReport> {
+    let mut total = SealReport::default();
+    loop {
+        let round = seal(app).await?;
+        total.sealed += round.sealed;
+        total.refused += round.refused;
+        total.head_seq = round.head_seq;
+        if round.sealed + round.refused < SEAL_BATCH {
+            return Ok(total);
+        }
+    }
+}

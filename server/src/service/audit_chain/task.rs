@@ -1,0 +1,161 @@
+//! The audit chain's background task in `serve`: seals what was committed
+//! (when `AUDIT_SEALER` is on), prunes on schedule (`AUDIT_RETENTION_DAYS`)
+//! and feeds newly sealed events to this process's subscribers. It wakes a
+//! moment after this process commits events, when another process's sealer
+//! notifies (Postgres `LISTEN`), and every [`POLL`] in any case (how events
+//! written by the CLI or another process on SQLite are found).
+
+use std::time::Duration;
+
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::{ends, feed::CHANNEL, prune_all, seal_all};
+use crate::app::App;
+use crate::entity::audit_event;
+use crate::error::Result;
+
+/// How often the task looks for work when nothing woke it.
+const POLL: Duration = Duration::from_millis(250);
+
+/// How often retention runs.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Events read per query when feeding subscribers.
+const FEED_PAGE: u64 = 500;
+
+/// Runs until the server stops.
+pub async fn run(app: App) {
+    let feed = app.audit_feed.clone();
+    // Ends with this task (aborted when `serve` stops).
+    let _listener = (app.db.get_database_backend() == DbBackend::Postgres)
+        .then(|| AbortOnDrop(tokio::spawn(listen(app.clone()))));
+    // Subscribers hear of events sealed from now on.
+    let mut fed = loop {
+        match ends(&app.db, false).await {
+            Ok(chain) => break chain.head_seq,
+            Err(e) => {
+                tracing::warn!(error = %e, "audit chain unreadable; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    let mut next_prune = tokio::time::Instant::now();
+    let mut failing = false;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(POLL) => {}
+            () = feed.committed.notified() => {}
+            () = feed.sealed.notified() => {}
+        }
+        let round = async {
+            if app.config.audit.sealer && waiting(&app).await? {
+                let report = seal_all(&app).await?;
+                metrics::counter!("roster_audit_sealed_total").increment(report.sealed);
+                metrics::counter!("roster_audit_refused_total").increment(report.refused);
+            }
+            if let Some(days) = app.config.audit.retention_days
+                && app.config.audit.sealer
+                && tokio::time::Instant::now() >= next_prune
+            {
+                next_prune = tokio::time::Instant::now() + PRUNE_EVERY;
+                let pruned = prune_all(&app, days).await?;
+                if pruned > 0 {
+                    tracing::info!(pruned, retention_days = days, "audit events pruned");
+                }
+            }
+            fed = publish(&app, fed).await?;
+            Result::<()>::Ok(())
+        };
+        match round.await {
+            Ok(()) if failing => {
+                tracing::info!("audit chain task recovered");
+                failing = false;
+            }
+            Ok(()) => {}
+            Err(e) if !failing => {
+                tracing::warn!(error = %e, "audit chain task failed; retrying");
+                failing = true;
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// A spawned task that ends when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Whether any committed event waits for the sealer: a cheap read, so an
+/// idle server takes no write lock.
+async fn waiting(app: &App) -> Result<bool> {
+    let one = audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::Id)
+        .filter(audit_event::Column::Seq.is_null())
+        .filter(audit_event::Column::ChainHash.is_null())
+        .limit(1)
+        .into_tuple::<String>()
+        .one(&app.db)
+        .await?;
+    Ok(one.is_some())
+}
+
+/// Hands the events sealed after `fed` to this process's subscribers; the
+/// newest `seq` handed.
+async fn publish(app: &App, mut fed: i64) -> Result<i64> {
+    if !app.audit_feed.has_subscribers() {
+        return Ok(ends(&app.db, false).await?.head_seq);
+    }
+    loop {
+        let rows = audit_event::Entity::find()
+            .filter(audit_event::Column::Seq.gt(fed))
+            .order_by_asc(audit_event::Column::Seq)
+            .limit(FEED_PAGE)
+            .all(&app.db)
+            .await?;
+        let full = rows.len() as u64 == FEED_PAGE;
+        for row in rows {
+            fed = row.seq.unwrap_or(fed);
+            app.audit_feed.publish(row);
+        }
+        if !full {
+            return Ok(fed);
+        }
+    }
+}
+
+/// Wakes the task when another process's sealer notifies.
+async fn listen(app: App) {
+    use sea_orm::sqlx::postgres::PgListener;
+    loop {
+        let pool = app.db.get_postgres_connection_pool();
+        let mut listener = match PgListener::connect_with(pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "audit listener cannot connect; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(CHANNEL).await {
+            tracing::warn!(error = %e, "audit listener cannot LISTEN; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(_)) | Ok(None) => app.audit_feed.sealed.notify_one(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "audit listener failed; reconnecting");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! Tamper evidence (SPEC §9) through the real binary on both backends: the
+//! events Roster writes are sealed into a hash chain (by `serve` on its own,
+//! or `roster audit seal`), and `roster audit verify` names the first event
+//! edited, deleted or inserted by hand in SQL, with exit code 8; retention
+//! (`AUDIT_RETENTION_DAYS`) prunes old events and the chain still verifies.
+#![expect(clippy::expect_used, reason = "tests fail loudly")]
+
+use std::time::Duration;
+
+use roster::service::work::{Mode, Work};
+use roster::service::{Actor, AuditEvent, audit_chain};
+use roster_tests::server::Server;
+use roster_tests::{ADMIN_PASSWORD, Backend, TestDb, USER_PASSWORD, on_both_backends};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+/// The exit code of `roster audit verify` when the log does not verify.
+const TAMPERED: i32 = 8;
+
+async fn verify(db: &TestDb) -> (i32, Value) {
+    let out = db.roster().args(["audit", "verify", "--json"]).run().await;
+    let report = serde_json::from_str(out.stdout.trim()).expect("a JSON report");
+    (out.code, report)
+}
+
+/// A database with a few events, all sealed.
+async fn sealed(backend: Backend) -> TestDb {
+    let db = TestDb::bootstrapped(backend).await;
+    for email in ["jane@example.com", "joe@example.com", "ann@example.com"] {
+        db.provision(email, "viewer", USER_PASSWORD).await.ok();
+    }
+    let out = db.roster().args(["audit", "seal"]).run().await.ok();
+    assert!(out.stdout.contains("Sealed"), "{out:?}");
+    db
+}
+
+async fn row(db: &TestDb, seq: i64, column: &str) -> String {
+    db.strings(&format!(
+        "SELECT {column} FROM audit_events WHERE seq = {seq}"
+    ))
+    .await
+    .pop()
+    .expect("a row")
+}
+
+async fn an_untouched_log_verifies(backend: Backend) {
+    let db = sealed(backend).await;
+    let (code, report) = verify(&db).await;
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["ok"], true);
+    let sealed = report["checked"].as_u64().expect("checked");
+    assert!(sealed >= 4, "bootstrap and three provisions: {report}");
+    assert_eq!(report["head_seq"].as_i64(), Some(sealed as i64));
+    assert_eq!(report["unsealed"], 0);
+    // New events wait for the sealer and are counted, not refused.
+    db.provision("late@example.com", "viewer", USER_PASSWORD)
+        .await
+        .ok();
+    let (code, report) = verify(&db).await;
+    assert_eq!(
+        (code, report["unsealed"].as_u64()),
+        (0, Some(1)),
+        "{report}"
+    );
+    let plain = db.roster().args(["audit", "verify"]).run().await.ok();
+    assert!(
+        plain.stdout.contains("Audit log verified") && plain.stdout.contains("1 not sealed yet"),
+        "{plain:?}"
+    );
+}
+
+async fn an_update_by_hand_is_named(backend: Backend) {
+    let db = sealed(backend).await;
+    let id = row(&db, 2, "id").await;
+    let name = row(&db, 2, "actor_username").await;
+    db.exec("UPDATE audit_events SET actor_username = 'mallory' WHERE seq = 2")
+        .await;
+    let (code, report) = verify(&db).await;
+    assert_eq!(code, TAMPERED, "{report}");
+    assert_eq!(report["tampering"]["kind"], "edited");
+    assert_eq!(report["tampering"]["id"], id.as_str());
+    let message = report["message"].as_str().expect("message");
+    assert!(
+        message.contains(&id) && message.contains("was edited"),
+        "{message}"
+    );
+    // The plain form says the same on stderr.
+    db.roster()
+        .args(["audit", "verify"])
+        .run()
+        .await
+        .fails_with(TAMPERED, &format!("event {id} (seq 2) was edited"));
+    // Editing the details is caught as well, whatever the JSON looks like.
+    let restore = if name == "NULL" {
+        "UPDATE audit_events SET actor_username = NULL WHERE seq = 2".to_string()
+    } else {
+        format!("UPDATE audit_events SET actor_username = '{name}' WHERE seq = 2")
+    };
+    db.exec(&restore).await;
+    assert_eq!(verify(&db).await.0, 0, "restored");
+    db.exec("UPDATE audit_events SET details = '{\"role\": \"superuser\"}' WHERE seq = 3")
+        .await;
+    let (code, report) = verify(&db).await;
+    assert_eq!(
+        (code, report["tampering"]["seq"].as_i64()),
+        (TAMPERED, Some(3))
+    );
+    // Rewriting the row's own hash to match does not help: the link breaks.
+    let digest = roster::service::audit_chain::ChainDigest::new(None);
+    let app = db.app(&[], 2).await;
+    let edited = roster::entity::audit_event::Entity::find()
+        .filter(roster::entity::audit_event::Column::Seq.eq(3))
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("row");
+    db.exec(&format!(
+        "UPDATE audit_events SET row_hash = '{}' WHERE seq = 3",
+        digest.row(&edited)
+    ))
+    .await;
+    let (code, report) = verify(&db).await;
+    assert_eq!(code, TAMPERED);
+    assert_eq!(report["tampering"]["kind"], "relinked", "{report}");
+}
+
+async fn a_delete_by_hand_is_named(backend: Backend) {
+    let db = sealed(backend).await;
+    let before = row(&db, 2, "id").await;
+    let after = row(&db, 4, "id").await;
+    db.exec("DELETE FROM audit_events WHERE seq = 3").await;
+    let out = db.roster().args(["audit", "verify"]).run().await;
+    out.fails_with(
+        TAMPERED,
+        &format!("the event with seq 3 was deleted (between events {before} and {after})"),
+    );
+    // Removing the newest events is caught by the chain's head.
+    let db = sealed(backend).await;
+    let head = verify(&db).await.1["head_seq"].as_i64().expect("head");
+    db.exec(&format!("DELETE FROM audit_events WHERE seq = {head}"))
+        .await;
+    let (code, report) = verify(&db).await;
+    assert_eq!(code, TAMPERED);
+    assert_eq!(report["tampering"]["kind"], "deleted", "{report}");
+    assert_eq!(report["tampering"]["from_seq"].as_i64(), Some(head));
+}
+
+async fn an_insert_by_hand_is_named_and_never_sealed(backend: Backend) {
+    let db = sealed(backend).await;
+    let at = match backend {
+        Backend::Sqlite => "'2026-12-01T10:00:00.000000+00:00'",
+        Backend::Postgres => "'2026-12-01T10:00:00Z'",
+    };
+    let details = match backend {
+        Backend::Sqlite => "'{}'",
+        Backend::Postgres => "'{}'::jsonb",
+    };
+    db.exec(&format!(
+        "INSERT INTO audit_events (id, occurred_at, channel, event_type, details)
+         VALUES ('01KFORGEDFORGEDFORGEDFORGE', {at}, 'api', 'user.deleted', {details})"
+    ))
+    .await;
+    db.roster()
+        .args(["audit", "verify"])
+        .run()
+        .await
+        .fails_with(TAMPERED, "event 01KFORGEDFORGEDFORGEDFORGE was inserted");
+    // The sealer refuses it: it never gets a place in the chain.
+    db.roster()
+        .args(["audit", "seal"])
+        .run()
+        .await
+        .fails_with(TAMPERED, "1 events were refused");
+    assert_eq!(
+        db.strings("SELECT chain_hash FROM audit_events WHERE id = '01KFORGEDFORGEDFORGEDFORGE'")
+            .await,
+        ["refused"]
+    );
+    let (code, report) = verify(&db).await;
+    assert_eq!(code, TAMPERED);
+    assert_eq!(report["tampering"]["kind"], "inserted");
+    // One given a place the chain never gave is caught too.
+    db.exec("DELETE FROM audit_events WHERE id = '01KFORGEDFORGEDFORGEDFORGE'")
+        .await;
+    assert_eq!(verify(&db).await.0, 0);
+    db.exec(&format!(
+        "INSERT INTO audit_events (id, occurred_at, channel, event_type, details, row_hash, seq, chain_hash)
+         VALUES ('01KFORGEDFORGEDFORGEDFORGE', {at}, 'api', 'user.deleted', {details}, 'x', 999, 'y')"
+    ))
+    .await;
+    db.roster()
+        .args(["audit", "verify"])
+        .run()
+        .await
+        .fails_with(
+            TAMPERED,
+            "event 01KFORGEDFORGEDFORGEDFORGE (seq 999) was inserted",
+        );
+}
+
+/// `serve` seals what it and others commit, a moment after the commit.
+async fn serve_seals_on_its_own(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    let server = Server::start(&db, &[]);
+    let (admin, _) = server.client().login("admin", ADMIN_PASSWORD).await;
+    admin
+        .query(
+            "mutation { createOrganization(input: { slug: \"ops\", name: \"Ops\" }) { id } }",
+            json!({}),
+        )
+        .await
+        .data("createOrganization.id");
+    // And an event written by another process (the CLI).
+    db.provision("cli@example.com", "viewer", USER_PASSWORD)
+        .await
+        .ok();
+    let mut last = Value::Null;
+    for _ in 0..50 {
+        let (code, report) = verify(&db).await;
+        assert_eq!(code, 0, "{report}");
+        if report["unsealed"] == 0 {
+            let types = db
+                .strings("SELECT event_type FROM audit_events WHERE seq IS NOT NULL")
+                .await;
+            assert!(types.iter().any(|t| t == "org.created"), "{types:?}");
+            assert!(
+                types
+                    .iter()
+                    .any(|t| t == "user.provisioned" || t == "user.created"),
+                "{types:?}"
+            );
+            return;
+        }
+        last = report;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("serve did not seal within 5 s: {last}");
+}
+
+/// A keyed chain (`AUDIT_CHAIN_KEY`) does not verify under another key, nor
+/// without one: hashes recomputed by someone without the key are caught.
+async fn a_keyed_chain_needs_its_key(backend: Backend) {
+    let key = "an-audit-chain-key-of-32-characters!";
+    let db = TestDb::new(backend).await;
+    db.roster()
+        .env("AUDIT_CHAIN_KEY", key)
+        .args([
+            "bootstrap-superuser",
+            "--email",
+            roster_tests::ADMIN_EMAIL,
+            "--password",
+            ADMIN_PASSWORD,
+        ])
+        .run()
+        .await
+        .ok();
+    db.roster()
+        .env("AUDIT_CHAIN_KEY", key)
+        .args(["audit", "seal"])
+        .run()
+        .await
+        .ok();
+    let out = db
+        .roster()
+        .env("AUDIT_CHAIN_KEY", key)
+        .args(["audit", "verify"])
+        .run()
+        .await
+        .ok();
+    assert!(out.stdout.contains("keyed hashes"), "{out:?}");
+    db.roster()
+        .args(["audit", "verify"])
+        .run()
+        .await
+        .fails_with(TAMPERED, "was edited");
+}
+
+/// Retention, in process so the clock can move: old events go with one
+/// `audit.pruned` event, the chain verifies from its new start, and a part
+/// that does not verify is never pruned.
+async fn retention_prunes_and_keeps_the_chain_whole(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    let app = db.app(&[("AUDIT_RETENTION_DAYS", "30")], 4).await;
+    for i in 0..5 {
+        Work::run(&app, Actor::cli_operator(), Mode::Write, async |w| {
+            w.record(AuditEvent::new("test.old").details(json!({ "i": i })));
+            Ok(())
+        })
+        .await
+        .expect("old event");
+    }
+    audit_chain::seal_all(&app).await.expect("seal");
+    let old = db.strings("SELECT COUNT(*) FROM audit_events").await;
+    app.clock.advance(Duration::from_secs(31 * 24 * 3600));
+    Work::run(&app, Actor::cli_operator(), Mode::Write, async |w| {
+        w.record(AuditEvent::new("test.new"));
+        Ok(())
+    })
+    .await
+    .expect("new event");
+    audit_chain::seal_all(&app).await.expect("seal");
+    // Nothing is pruned while the part to prune does not verify.
+    let first = db
+        .strings("SELECT id FROM audit_events WHERE event_type = 'test.old' ORDER BY seq")
+        .await;
+    db.exec(&format!(
+        "UPDATE audit_events SET event_type = 'test.older' WHERE id = '{}'",
+        first[0]
+    ))
+    .await;
+    assert!(audit_chain::prune_all(&app, 30).await.is_err());
+    assert_eq!(
+        db.strings("SELECT COUNT(*) FROM audit_events").await[0],
+        (old[0].parse::<i64>().expect("n") + 1).to_string()
+    );
+    db.exec(&format!(
+        "UPDATE audit_events SET event_type = 'test.old' WHERE id = '{}'",
+        first[0]
+    ))
+    .await;
+    let pruned = audit_chain::prune_all(&app, 30).await.expect("prune");
+    assert_eq!(pruned.to_string(), old[0]);
+    assert_eq!(
+        db.strings("SELECT event_type FROM audit_events ORDER BY occurred_at, id")
+            .await,
+        ["test.new", "audit.pruned"]
+    );
+    let details = db
+        .strings("SELECT details FROM audit_events WHERE event_type = 'audit.pruned'")
+        .await;
+    let details: Value = serde_json::from_str(&details[0]).expect("json");
+    assert_eq!(details["count"].to_string(), old[0]);
+    assert_eq!(details["retention_days"], 30);
+    // Nothing more to prune; the chain verifies from its new start, with
+    // the pruned event sealed after it.
+    assert_eq!(audit_chain::prune_all(&app, 30).await.expect("again"), 0);
+    audit_chain::seal_all(&app).await.expect("seal");
+    let report = audit_chain::verify(&app).await.expect("verify");
+    assert!(report.tampering.is_none(), "{report:?}");
+    assert_eq!(report.checked, 2);
+    assert_eq!(report.start_seq, old[0].parse::<i64>().expect("n") + 1);
+    // And through the binary.
+    let (code, report) = verify(&db).await;
+    assert_eq!(code, 0, "{report}");
+}
+
+on_both_backends!(
+    an_untouched_log_verifies,
+    an_update_by_hand_is_named,
+    a_delete_by_hand_is_named,
+    an_insert_by_hand_is_named_and_never_sealed,
+    serve_seals_on_its_own,
+    a_keyed_chain_needs_its_key,
+    retention_prunes_and_keeps_the_chain_whole,
+);
