@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 pub mod browser;
+pub mod live;
 pub mod server;
 pub mod smtp;
 

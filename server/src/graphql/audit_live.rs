@@ -25,8 +25,9 @@ pub struct AuditSubscription;
 
 #[Subscription]
 impl AuditSubscription {
-    /// Audit events as they are sealed into the log (a moment after they
-    /// commit, in any process), oldest first, that pass `filter`. Needs
+    /// Audit events sealed into the log after the subscription began (a
+    /// moment after they commit, in any process, or through the CLI), in
+    /// the chain's order, that pass `filter`. Needs
     /// `audit:read`; ends with `UNAUTHENTICATED` when the caller's session
     /// or token ends, `FORBIDDEN` when the permission goes.
     #[graphql(visible = "core_enabled")]
@@ -45,8 +46,8 @@ impl AuditSubscription {
         let actor = actor(ctx)?.clone();
         let credential = ctx.data::<LiveCredential>()?.clone();
         let filter: AuditFilter = filter.unwrap_or_default().into();
-        Work::run(&app, actor.clone(), Mode::Read, async |w| {
-            audit_live::start(w, &filter)
+        let head = Work::run(&app, actor.clone(), Mode::Read, async |w| {
+            audit_live::start(w, &filter).await
         })
         .await
         .map_err(gql)?;
@@ -56,6 +57,7 @@ impl AuditSubscription {
             actor,
             credential,
             filter,
+            head,
             ended: false,
         };
         Ok(futures_util::stream::unfold(watch, Watch::next))
@@ -68,6 +70,8 @@ struct Watch {
     actor: Actor,
     credential: LiveCredential,
     filter: AuditFilter,
+    /// The chain's head when the subscription began.
+    head: i64,
     events: tokio::sync::broadcast::Receiver<std::sync::Arc<crate::entity::audit_event::Model>>,
     ended: bool,
 }
@@ -81,7 +85,7 @@ impl Watch {
         loop {
             tokio::select! {
                 received = self.events.recv() => match received {
-                    Ok(event) if audit_live::matches(&self.filter, &event) => {
+                    Ok(event) if audit_live::shown(&self.filter, self.head, &event) => {
                         let shown = Work::run(&self.app, self.actor.clone(), Mode::Read, async |w| {
                             audit_live::show(w, (*event).clone()).await
                         })

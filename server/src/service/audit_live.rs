@@ -10,10 +10,18 @@ use crate::entity::audit_event;
 use crate::error::Result;
 
 /// Whether the work's actor may watch with `filter` (`audit:read`); a bad
-/// filter is refused before anything is watched.
-pub fn start(work: &Work, filter: &AuditFilter) -> Result<()> {
+/// filter is refused before anything is watched. The answer is the chain's
+/// head: the watcher is shown the events sealed after it.
+pub async fn start(work: &Work, filter: &AuditFilter) -> Result<i64> {
     policy::require_audit_reader(work)?;
-    check_filter(filter)
+    check_filter(filter)?;
+    super::audit_chain::head(work.db().await?).await
+}
+
+/// Whether a watcher that began at `head` and watches with `filter` is
+/// shown `event`.
+pub fn shown(filter: &AuditFilter, head: i64, event: &audit_event::Model) -> bool {
+    event.seq.is_some_and(|seq| seq > head) && matches(filter, event)
 }
 
 /// Whether `event` passes `filter`: the same rules as a listing's.

@@ -168,7 +168,8 @@ mod tests {
         let mut e = event();
         e.details = json!({"a": {"x": "é", "y": [1, 2]}, "b": 1});
         assert_eq!(d.row(&e), base, "key order does not matter");
-        let edits: Vec<Box<dyn Fn(&mut audit_event::Model)>> = vec![
+        type Edit = Box<dyn Fn(&mut audit_event::Model)>;
+        let edits: Vec<Edit> = vec![
             Box::new(|e| e.actor_username = Some("root".into())),
             Box::new(|e| e.actor_id = None),
             Box::new(|e| e.ip_address = Some(String::new())),

@@ -45,6 +45,11 @@ pub const REFUSED: &str = "refused";
 /// Events sealed per transaction.
 const SEAL_BATCH: u64 = 1_000;
 
+/// The `seq` of the newest sealed event (0 before any).
+pub async fn head(db: &impl ConnectionTrait) -> Result<i64> {
+    Ok(ends(db, false).await?.head_seq)
+}
+
 /// The chain's ends; with `lock`, held until the transaction ends (on
 /// SQLite the write transaction holds the whole database already).
 async fn ends(db: &impl ConnectionTrait, lock: bool) -> Result<audit_chain::Model> {
