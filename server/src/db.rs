@@ -5,8 +5,8 @@ use std::time::Duration;
 use anyhow::Context;
 use roster_migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::config::redact_url;
@@ -65,6 +65,20 @@ pub async fn begin(db: &DatabaseConnection, write: bool) -> Result<DatabaseTrans
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(mode),
         ..TransactionOptions::default()
+    })
+    .await
+}
+
+/// Begins a read-only transaction that sees one snapshot throughout
+/// (`REPEATABLE READ` on Postgres; a deferred SQLite transaction holds its
+/// snapshot from its first read): for a reader that walks many pages and
+/// must not see a writer's commit half-way (`roster audit verify`).
+pub async fn begin_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    db.begin_with_options(TransactionOptions {
+        isolation_level: postgres.then_some(IsolationLevel::RepeatableRead),
+        access_mode: postgres.then_some(AccessMode::ReadOnly),
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Deferred),
     })
     .await
 }

@@ -39,6 +39,9 @@ pub enum Mode {
     /// taken at `BEGIN` (`IMMEDIATE`), so concurrent writers queue on the
     /// busy timeout instead of failing with "database is locked".
     Write,
+    /// Reads only, all from one snapshot however long the work runs (a
+    /// walk over the whole audit chain).
+    Snapshot,
 }
 
 /// One unit of work; see the module documentation.
@@ -132,7 +135,10 @@ impl Work {
     }
 
     async fn start(&self) -> Result<DatabaseTransaction> {
-        let txn = crate::db::begin(&self.app.db, self.mode == Mode::Write).await?;
+        let txn = match self.mode {
+            Mode::Snapshot => crate::db::begin_snapshot(&self.app.db).await?,
+            mode => crate::db::begin(&self.app.db, mode == Mode::Write).await?,
+        };
         if txn.get_database_backend() == DbBackend::Postgres
             && let Some(id) = self.actor.user_id()
         {

@@ -5,8 +5,7 @@ use std::fmt;
 
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    AccessMode, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IsolationLevel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionOptions, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 
@@ -14,6 +13,7 @@ use super::{ChainDigest, ends};
 use crate::app::App;
 use crate::entity::{audit_chain, audit_event};
 use crate::error::Result;
+use crate::service::{Actor, Mode, Work};
 
 /// Events read per query while walking.
 const PAGE: u64 = 1_000;
@@ -107,32 +107,25 @@ pub struct Verification {
 
 /// Walks the whole chain in one snapshot of the database.
 pub async fn verify(app: &App) -> Result<Verification> {
-    let backend = app.db.get_database_backend();
-    let txn = app
-        .db
-        .begin_with_options(TransactionOptions {
-            isolation_level: (backend == DbBackend::Postgres)
-                .then_some(IsolationLevel::RepeatableRead),
-            access_mode: (backend == DbBackend::Postgres).then_some(AccessMode::ReadOnly),
-            ..TransactionOptions::default()
-        })
-        .await?;
-    let chain = ends(&txn, false).await?;
-    let digest = &app.chain_digest;
-    let mut report = Verification {
-        checked: 0,
-        unsealed: 0,
-        start_seq: chain.start_seq,
-        head_seq: chain.head_seq,
-        keyed: app.config.audit.chain_key.is_some(),
-        tampering: None,
-    };
-    report.tampering = match check_chain(&txn, digest, &chain, &mut report.checked).await? {
-        Some(found) => Some(found),
-        None => unsealed(&txn, digest, &chain, &mut report.unsealed).await?,
-    };
-    txn.commit().await?;
-    Ok(report)
+    Work::run(app, Actor::system(), Mode::Snapshot, async |work| {
+        let txn = work.db().await?;
+        let chain = ends(txn, false).await?;
+        let digest = &work.app().chain_digest;
+        let mut report = Verification {
+            checked: 0,
+            unsealed: 0,
+            start_seq: chain.start_seq,
+            head_seq: chain.head_seq,
+            keyed: work.app().config.audit.chain_key.is_some(),
+            tampering: None,
+        };
+        report.tampering = match check_chain(txn, digest, &chain, &mut report.checked).await? {
+            Some(found) => Some(found),
+            None => unsealed(txn, digest, &chain, &mut report.unsealed).await?,
+        };
+        Ok(report)
+    })
+    .await
 }
 
 /// Checks the whole chain: nothing before its start or past its head, every
