@@ -16,7 +16,11 @@
 //! served, and how soon the users page is interactive in headless Chromium
 //! (`ui.rs`).
 //!
-//! Usage: `cargo xtask bench -- [--seconds N] [--rounds N] [--postgres] [--users | --ui]`
+//! With `--audit` (issue 12): audit log pages over 1,000,000 events, the
+//! CSV download against the database's own export, and mutations/s with
+//! the audit sealer on and off (`audit.rs`).
+//!
+//! Usage: `cargo xtask bench -- [--seconds N] [--rounds N] [--postgres] [--users | --ui | --audit]`
 //! (or `cargo run --release -p roster-bench -- …`; `--help` lists the options).
 
 use std::collections::HashMap;
@@ -35,6 +39,7 @@ use roster::service::users::{self, NewUser};
 use roster::service::work::{Mode, Work};
 use serde_json::{Value, json};
 
+mod audit;
 mod ui;
 
 const PASSWORD: &str = "Vivid-Orbit-Tangle-42";
@@ -56,8 +61,12 @@ struct Options {
     #[arg(long)]
     postgres: bool,
     /// Instead: page times of `users` over 100,000 users (issue 4).
-    #[arg(long, conflicts_with = "ui")]
+    #[arg(long, conflicts_with_all = ["ui", "audit"])]
     users: bool,
+    /// Instead: the audit log over 1,000,000 events, its CSV download, and
+    /// mutations/s with the audit sealer on and off (issue 12).
+    #[arg(long, conflicts_with = "ui")]
+    audit: bool,
     /// Instead: the admin app's load size and time in headless Chromium (issue 5).
     #[arg(long)]
     ui: bool,
@@ -162,6 +171,14 @@ async fn drop_database(db: &Database) {
 /// Starts roster and a bare axum endpoint on their own runtime (one worker
 /// per core), as `roster serve` would run.
 fn start_servers(url: &str) -> Result<(String, String, tokio::sync::oneshot::Sender<()>)> {
+    start_servers_with(url, &[])
+}
+
+/// [`start_servers`] with more settings.
+fn start_servers_with(
+    url: &str,
+    extra: &[(&str, &str)],
+) -> Result<(String, String, tokio::sync::oneshot::Sender<()>)> {
     let vars: HashMap<String, String> = [
         ("DATABASE_URL", url),
         // The benchmark logs in far more often than any limit allows.
@@ -169,6 +186,7 @@ fn start_servers(url: &str) -> Result<(String, String, tokio::sync::oneshot::Sen
         ("TOKEN_QUOTA", "1000"),
     ]
     .into_iter()
+    .chain(extra.iter().copied())
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let config = Config::from_vars(&vars)?;
@@ -512,6 +530,11 @@ async fn main() -> Result<()> {
 
     if opts.users {
         let result = users_bench(&db).await;
+        drop_database(&db).await;
+        return result;
+    }
+    if opts.audit {
+        let result = audit::run(&db, opts.postgres, seconds, opts.rounds).await;
         drop_database(&db).await;
         return result;
     }

@@ -616,7 +616,9 @@ async fn has_permission_follows_roles_owners_and_enforcement(backend: Backend) {
     );
     assert_eq!(
         server
-            .metric("roster_permission_denied_total{enforced=\"false\"}")
+            .metric(
+                "roster_permission_denied_total{permission=\"users:manage\",enforced=\"false\"}"
+            )
             .await,
         1.0
     );

@@ -98,6 +98,22 @@ async fn root_field_names(schema: &RosterSchema) -> std::collections::BTreeSet<S
         .collect()
 }
 
+/// The names of the schema's mutation fields.
+pub async fn mutation_field_names(schema: &RosterSchema) -> std::collections::BTreeSet<String> {
+    let data = schema
+        .execute("{ __schema { mutationType { fields { name } } } }")
+        .await
+        .data
+        .into_json()
+        .unwrap_or_default();
+    data["__schema"]["mutationType"]["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["name"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// Root fields that exist but that this server's flags hide. Introspection
 /// omits them; the HTTP edge refuses them as unknown.
 pub async fn hidden_root_fields(schema: &RosterSchema) -> std::collections::BTreeSet<String> {

@@ -14,6 +14,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::auth::Caller;
+use super::graphql_metrics::RequestMetrics;
 use super::{HttpState, cookies};
 use crate::error::{DomainError, FieldError};
 use crate::graphql::context::{SessionChange, SharedRead};
@@ -146,6 +147,8 @@ pub async fn post(
     Json(mut request): Json<async_graphql::Request>,
 ) -> Response {
     let config = &state.app.config;
+    let operation_name = request.operation_name.clone();
+    let mut mutation_fields = Vec::new();
     let key = ValidatedQueries::key(&request);
     let known = key.as_ref().and_then(|k| state.validated.get(k));
     let prevalidated = known.is_some();
@@ -172,6 +175,9 @@ pub async fn post(
                 return refused("A request may carry at most one login attempt".into());
             }
             let mutation = shape.as_ref().is_none_or(|s| s.mutation);
+            if mutation && let Some(shape) = shape {
+                mutation_fields = shape.fields;
+            }
             if !mutation && key.is_some() {
                 fresh = request.parsed_query().ok().cloned();
             }
@@ -181,6 +187,8 @@ pub async fn post(
     if let Err(refused) = caller.require_same_site(mutation) {
         return refused.into_response();
     }
+    let mut measured = RequestMetrics::start(operation_name.as_deref(), mutation);
+    measured.mutations(&mutation_fields, &state.mutation_fields);
     let request_state = caller.state;
     let session = request_state.clone();
     let schema = if prevalidated {
@@ -221,6 +229,7 @@ pub async fn post(
             return DomainError::Internal(anyhow::anyhow!("request task failed")).into_response();
         }
     };
+    measured.finish(&response);
     if response.errors.is_empty()
         && let (Some(key), Some(doc)) = (key, fresh)
     {

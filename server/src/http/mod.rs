@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cookies;
 mod error;
 mod graphql;
+mod graphql_metrics;
 mod graphql_ws;
 
 use std::future::Future;
@@ -16,7 +17,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sea_orm::ConnectionTrait;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -36,6 +37,8 @@ struct HttpState {
     prevalidated: RosterSchema,
     validated: std::sync::Arc<graphql::ValidatedQueries>,
     metrics: Option<PrometheusHandle>,
+    /// The schema's mutation fields (labels of `roster_admin_mutations_total`).
+    mutation_fields: std::sync::Arc<std::collections::BTreeSet<String>>,
     /// Root fields the flags hide (SPEC §4): refused as unknown.
     hidden_fields: std::sync::Arc<std::collections::BTreeSet<String>>,
     /// The admin app's files.
@@ -46,11 +49,22 @@ struct HttpState {
 fn metrics_handle() -> Option<PrometheusHandle> {
     static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
     HANDLE
-        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
-            Ok(handle) => Some(handle),
-            Err(e) => {
-                tracing::warn!(error = %e, "metrics recorder unavailable");
-                None
+        .get_or_init(|| {
+            match PrometheusBuilder::new()
+                // Latencies as histograms with buckets from 1 ms to 10 s.
+                .set_buckets_for_metric(
+                    Matcher::Suffix("_seconds".into()),
+                    &[
+                        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+                    ],
+                )
+                .and_then(PrometheusBuilder::install_recorder)
+            {
+                Ok(handle) => Some(handle),
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics recorder unavailable");
+                    None
+                }
             }
         })
         .clone()
@@ -62,6 +76,7 @@ pub async fn router(app: App) -> Router {
     let schema = schema::schema(app.clone());
     let state = HttpState {
         hidden_fields: std::sync::Arc::new(schema::hidden_root_fields(&schema).await),
+        mutation_fields: std::sync::Arc::new(schema::mutation_field_names(&schema).await),
         schema,
         prevalidated: schema::prevalidated_schema(app.clone()),
         validated: Default::default(),

@@ -97,6 +97,37 @@ pub async fn insert(
     Ok(rows)
 }
 
+/// Counts committed events for `/metrics`: every event by type, and the
+/// organization changes and provisioned users among them. Event types are
+/// Roster's own names, so the labels stay few.
+pub fn count(events: &[Stored]) {
+    for event in events {
+        let kind = event.event_type.as_str();
+        metrics::counter!("roster_audit_events_total", "event_type" => kind.to_string())
+            .increment(1);
+        let change = match kind {
+            "org.created" => Some("created"),
+            "org.updated" => Some("updated"),
+            "org.deleted" => Some("deleted"),
+            "membership.added" => Some("member_added"),
+            "membership.removed" => Some("member_removed"),
+            _ => None,
+        };
+        if let Some(change) = change {
+            metrics::counter!("roster_organization_changes_total", "change" => change).increment(1);
+        }
+        let method = match kind {
+            "user.created" => Some("created"),
+            "user.invited" => Some("invited"),
+            "user.provisioned" => Some("oidc"),
+            _ => None,
+        };
+        if let Some(method) = method {
+            metrics::counter!("roster_users_provisioned_total", "method" => method).increment(1);
+        }
+    }
+}
+
 /// One structured log line per committed event.
 pub fn log(events: &[Stored]) {
     for event in events {

@@ -76,6 +76,10 @@ pub struct CredentialCache {
     /// Bumped when another process (or hand-written SQL) changed something.
     remote: AtomicU64,
     entries: Mutex<Entries>,
+    /// Lookups answered from the cache and from the database, for
+    /// `roster_credential_cache_hit_ratio`.
+    hits: AtomicU64,
+    loads: AtomicU64,
 }
 
 /// The entries, all loaded under `generation` (older ones are dropped when
@@ -93,6 +97,18 @@ impl CredentialCache {
             local: AtomicU64::new(0),
             remote: AtomicU64::new(0),
             entries: Mutex::new(Entries::default()),
+            hits: AtomicU64::new(0),
+            loads: AtomicU64::new(0),
+        }
+    }
+
+    /// Sets `roster_credential_cache_hit_ratio`: the share of lookups the
+    /// cache answered since the process started.
+    fn export_ratio(&self) {
+        let hits = self.hits.load(Ordering::Relaxed) as f64;
+        let loads = self.loads.load(Ordering::Relaxed) as f64;
+        if hits + loads > 0.0 {
+            metrics::gauge!("roster_credential_cache_hit_ratio").set(hits / (hits + loads));
         }
     }
 
@@ -148,6 +164,8 @@ impl CredentialCache {
         }
         let entry = entries.map.get(key)?;
         metrics::counter!("roster_credential_lookups_total", "source" => "cache").increment(1);
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        self.export_ratio();
         let mut who = entry.who.clone();
         who.actor.ip.clone_from(&client.ip);
         who.actor.user_agent.clone_from(&client.user_agent);
@@ -164,6 +182,8 @@ impl CredentialCache {
         credential: Credential,
     ) {
         metrics::counter!("roster_credential_lookups_total", "source" => "database").increment(1);
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        self.export_ratio();
         if self.ttl.is_zero() {
             return;
         }

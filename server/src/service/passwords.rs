@@ -13,6 +13,7 @@
 //! is the same as without reuse; it just is not given back between logins.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -38,6 +39,8 @@ pub struct PasswordHasher {
     /// A hash of a random password, verified against when the account does not
     /// exist, so that unknown users cost the same as wrong passwords.
     dummy: Arc<OnceCell<String>>,
+    /// Jobs sent and not yet started: `roster_password_hash_queue_depth`.
+    queued: Arc<AtomicI64>,
 }
 
 /// A hashing thread: takes jobs until the queue closes.
@@ -76,6 +79,7 @@ impl PasswordHasher {
             params,
             jobs,
             dummy: Arc::new(OnceCell::new()),
+            queued: Arc::default(),
         })
     }
 
@@ -85,9 +89,14 @@ impl PasswordHasher {
         work: impl FnOnce(&Argon2<'static>, &mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T> {
         let (answer, answered) = oneshot::channel();
+        let queued = Arc::clone(&self.queued);
         let job: Job = Box::new(move |argon2, memory| {
+            let depth = queued.fetch_sub(1, Ordering::Relaxed) - 1;
+            metrics::gauge!("roster_password_hash_queue_depth").set(depth as f64);
             let _ = answer.send(work(argon2, memory));
         });
+        let depth = self.queued.fetch_add(1, Ordering::Relaxed) + 1;
+        metrics::gauge!("roster_password_hash_queue_depth").set(depth as f64);
         self.jobs
             .send(job)
             .map_err(|_| anyhow::anyhow!("password hashing threads are gone"))?;

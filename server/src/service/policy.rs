@@ -186,11 +186,16 @@ fn deny(work: &Work, missing: &[Permission], context: serde_json::Value) -> Resu
         "context": context,
     }));
     work.record_denial(event);
-    metrics::counter!(
-        "roster_permission_denied_total",
-        "enforced" => if enforce { "true" } else { "false" }
-    )
-    .increment(1);
+    // With enforcement off these are the would-be denials of permissive
+    // mode (`enforced="false"`).
+    for permission in missing {
+        metrics::counter!(
+            "roster_permission_denied_total",
+            "permission" => permission.as_str(),
+            "enforced" => if enforce { "true" } else { "false" }
+        )
+        .increment(1);
+    }
     if enforce {
         Err(DomainError::forbidden())
     } else {

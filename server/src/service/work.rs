@@ -252,6 +252,7 @@ impl Work {
             self.app.audit_feed.committed();
         }
         audit::log(&stored);
+        audit::count(&stored);
         self.app.audit_lines.write(&stored).await;
         Ok(())
     }
@@ -292,6 +293,7 @@ impl Drop for Work {
                     match store_alone(&app, &events, now).await {
                         Ok(stored) => {
                             audit::log(&stored);
+                            audit::count(&stored);
                             app.audit_lines.write(&stored).await;
                         }
                         Err(e) => tracing::error!(error = %e, "cannot record the denials of an abandoned unit of work"),
