@@ -109,44 +109,84 @@ async fn next_page(
 /// The export of every event matching `filter`, newest first, for `actor`
 /// (`audit:read`). The first page is read before this returns, so a refusal
 /// or a bad filter is an error here rather than a broken download; after
-/// that a failure ends the stream with an error.
+/// that a failure ends the stream with an error. While one page is rendered
+/// and sent, the next is read (one page ahead, so memory stays bounded).
 pub async fn export(
     app: &App,
     actor: Actor,
     filter: AuditFilter,
 ) -> Result<impl Stream<Item = std::io::Result<Bytes>> + Send + 'static> {
     let first = next_page(app, &actor, &filter, None).await?;
-    let state = Some((
-        app.clone(),
+    let state = Some(Export {
+        app: app.clone(),
         actor,
         filter,
-        Some(first),
-        None::<AuditCursor>,
-        true,
-    ));
+        ready: Some(first),
+        ahead: None,
+        header: true,
+    });
     Ok(futures_util::stream::unfold(state, |state| async move {
-        let (app, actor, filter, ready, after, header) = state?;
-        let page = match ready {
+        let mut state = state?;
+        let page = match state.ready.take() {
             Some(page) => page,
-            None => match next_page(&app, &actor, &filter, after.as_ref()).await {
-                Ok(page) => page,
-                Err(e) => {
-                    tracing::error!(error = %e, "audit export stopped");
-                    return Some((Err(std::io::Error::other("audit export failed")), None));
-                }
+            None => match state.ahead.take() {
+                Some(ahead) => match ahead.await {
+                    Ok(Ok(page)) => page,
+                    Ok(Err(e)) => return Some(state.fail(&e.to_string())),
+                    Err(e) => return Some(state.fail(&e.to_string())),
+                },
+                None => return None,
             },
         };
-        let bytes = match render(&page.events, header) {
+        // Read the next page while this one is rendered and sent.
+        if page.has_next_page
+            && let Some(last) = page.events.last()
+        {
+            let cursor = AuditCursor::of(&last.event);
+            let (app, actor, filter) =
+                (state.app.clone(), state.actor.clone(), state.filter.clone());
+            state.ahead = Some(tokio::spawn(async move {
+                next_page(&app, &actor, &filter, Some(&cursor)).await
+            }));
+        }
+        let bytes = match render(&page.events, state.header) {
             Ok(bytes) => Bytes::from(bytes),
-            Err(e) => return Some((Err(std::io::Error::other(e.to_string())), None)),
+            Err(e) => return Some(state.fail(&e.to_string())),
         };
-        let next = page
-            .has_next_page
-            .then(|| page.events.last().map(|v| AuditCursor::of(&v.event)))
-            .flatten()
-            .map(|cursor| (app, actor, filter, None, Some(cursor), false));
-        Some((Ok(bytes), next))
+        state.header = false;
+        let more = state.ahead.is_some();
+        Some((Ok(bytes), more.then_some(state)))
     }))
+}
+
+/// An export under way.
+struct Export {
+    app: App,
+    actor: Actor,
+    filter: AuditFilter,
+    /// The first page, read before the stream began.
+    ready: Option<Page>,
+    /// The next page, being read.
+    ahead: Option<tokio::task::JoinHandle<Result<Page>>>,
+    header: bool,
+}
+
+impl Drop for Export {
+    /// A download the client left: the page being read is not needed.
+    fn drop(&mut self) {
+        if let Some(ahead) = self.ahead.take() {
+            ahead.abort();
+        }
+    }
+}
+
+impl Export {
+    /// Ends the stream with an error (logged here; the client sees a broken
+    /// download).
+    fn fail(self, error: &str) -> (std::io::Result<Bytes>, Option<Self>) {
+        tracing::error!(error, "audit export stopped");
+        (Err(std::io::Error::other("audit export failed")), None)
+    }
 }
 
 #[cfg(test)]
