@@ -378,8 +378,16 @@ async fn write_bench(postgres: bool, seconds: u64, rounds: u64) -> Result<()> {
     Ok(())
 }
 
-/// `--audit`: (e), (f) and (g).
-pub async fn run(db: &Database, postgres: bool, seconds: u64, rounds: u64) -> Result<()> {
-    read_bench(db, rounds).await?;
+/// `--audit`: (e), (f) and (g); with `--writes-only`, (g) alone.
+pub async fn run(
+    db: &Database,
+    postgres: bool,
+    seconds: u64,
+    rounds: u64,
+    writes_only: bool,
+) -> Result<()> {
+    if !writes_only {
+        read_bench(db, rounds).await?;
+    }
     write_bench(postgres, seconds, rounds).await
 }

@@ -67,6 +67,9 @@ struct Options {
     /// mutations/s with the audit sealer on and off (issue 12).
     #[arg(long, conflicts_with = "ui")]
     audit: bool,
+    /// With `--audit`: only the mutations/s with the sealer on and off.
+    #[arg(long, requires = "audit")]
+    writes_only: bool,
     /// Instead: the admin app's load size and time in headless Chromium (issue 5).
     #[arg(long)]
     ui: bool,
@@ -534,7 +537,7 @@ async fn main() -> Result<()> {
         return result;
     }
     if opts.audit {
-        let result = audit::run(&db, opts.postgres, seconds, opts.rounds).await;
+        let result = audit::run(&db, opts.postgres, seconds, opts.rounds, opts.writes_only).await;
         drop_database(&db).await;
         return result;
     }

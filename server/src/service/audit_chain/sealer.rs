@@ -3,8 +3,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
 use super::{REFUSED, SEAL_BATCH, ends};
@@ -44,6 +44,7 @@ pub async fn seal(app: &App) -> Result<SealReport> {
             ..SealReport::default()
         };
         let mut head_hash = chain.head_hash.clone();
+        let mut places = Vec::new();
         for event in waiting {
             let row = digest.row(&event);
             let adopted = event.row_hash.is_none()
@@ -68,17 +69,17 @@ pub async fn seal(app: &App) -> Result<SealReport> {
             }
             let seq = report.head_seq + 1;
             let link = digest.link(&head_hash, seq, &row);
-            audit_event::Entity::update_many()
-                .col_expr(audit_event::Column::RowHash, Expr::value(row))
-                .col_expr(audit_event::Column::Seq, Expr::value(seq))
-                .col_expr(audit_event::Column::ChainHash, Expr::value(link.clone()))
-                .filter(audit_event::Column::Id.eq(event.id))
-                .exec(txn)
-                .await?;
             report.head_seq = seq;
-            head_hash = link;
+            head_hash.clone_from(&link);
             report.sealed += 1;
+            places.push(Place {
+                id: event.id,
+                seq,
+                row,
+                link,
+            });
         }
+        write_places(txn, &places).await?;
         if report.sealed > 0 {
             audit_chain::ActiveModel {
                 id: ActiveValue::Unchanged(1),
@@ -104,6 +105,53 @@ pub async fn seal(app: &App) -> Result<SealReport> {
         Ok(report)
     })
     .await
+}
+
+/// A sealed event's place in the chain.
+struct Place {
+    id: String,
+    seq: i64,
+    row: String,
+    link: String,
+}
+
+/// Places written per statement: one `UPDATE … FROM (VALUES …)` each, so a
+/// batch costs a few statements rather than one per event, and each stays a
+/// small message (see `audit_log::named` on large ones over TCP).
+const PLACES_PER_STATEMENT: usize = 100;
+
+/// Writes the places of sealed events.
+async fn write_places(txn: &DatabaseTransaction, places: &[Place]) -> Result<()> {
+    let backend = txn.get_database_backend();
+    for chunk in places.chunks(PLACES_PER_STATEMENT) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 4);
+        for (i, place) in chunk.iter().enumerate() {
+            rows.push(match backend {
+                DbBackend::Postgres => {
+                    let n = i * 4;
+                    format!("(${}, ${}::bigint, ${}, ${})", n + 1, n + 2, n + 3, n + 4)
+                }
+                _ => "(?, ?, ?, ?)".to_string(),
+            });
+            values.extend([
+                place.id.clone().into(),
+                place.seq.into(),
+                place.row.clone().into(),
+                place.link.clone().into(),
+            ]);
+        }
+        let sql = format!(
+            "UPDATE audit_events SET row_hash = v.row_hash, seq = v.seq, chain_hash = v.chain_hash \
+             FROM (SELECT column1 AS id, column2 AS seq, column3 AS row_hash, column4 AS chain_hash \
+                   FROM (VALUES {}) AS t) AS v \
+             WHERE audit_events.id = v.id",
+            rows.join(", ")
+        );
+        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    Ok(())
 }
 
 /// Seals until nothing is waiting; the total.
