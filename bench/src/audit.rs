@@ -53,7 +53,6 @@ fn event_at(i: u64) -> chrono::DateTime<chrono::Utc> {
 /// are given places in the chain beyond the real ones, so the sealer leaves
 /// them alone (their hashes are not real: this measures reading).
 async fn seed_events(url: &str) -> Result<()> {
-    let conn = sea_orm::Database::connect(url).await?;
     let case = TYPES
         .iter()
         .enumerate()
@@ -88,12 +87,7 @@ async fn seed_events(url: &str) -> Result<()> {
              FROM n"
         )
     };
-    sea_orm::ConnectionTrait::execute_unprepared(&conn, &sql).await?;
-    sea_orm::ConnectionTrait::execute_unprepared(&conn, "ANALYZE")
-        .await
-        .ok();
-    conn.close().await?;
-    Ok(())
+    super::seed(url, &sql).await
 }
 
 /// This process's resident memory, in bytes.

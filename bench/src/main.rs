@@ -356,7 +356,6 @@ const USERS: u64 = 100_000;
 
 /// Inserts `USERS` users straight into the database, one second apart.
 async fn seed_users(url: &str) -> Result<()> {
-    let conn = sea_orm::Database::connect(url).await?;
     let sql = if url.starts_with("postgres") {
         format!(
             "INSERT INTO users (id, username, email, display_name, status, claims, created_at, updated_at) \
@@ -377,7 +376,13 @@ async fn seed_users(url: &str) -> Result<()> {
              FROM n"
         )
     };
-    sea_orm::ConnectionTrait::execute_unprepared(&conn, &sql).await?;
+    seed(url, &sql).await
+}
+
+/// Runs one seeding statement, then `ANALYZE`, on a connection of its own.
+async fn seed(url: &str, sql: &str) -> Result<()> {
+    let conn = sea_orm::Database::connect(url).await?;
+    sea_orm::ConnectionTrait::execute_unprepared(&conn, sql).await?;
     sea_orm::ConnectionTrait::execute_unprepared(&conn, "ANALYZE")
         .await
         .ok();

@@ -268,11 +268,71 @@ async fn a_keyed_chain_needs_its_key(backend: Backend) {
         .await
         .ok();
     assert!(out.stdout.contains("keyed hashes"), "{out:?}");
+    // A process without the key, or with another, is stopped before it
+    // writes an event that would never verify or calls the log tampered.
+    let wrong = "another-audit-chain-key-of-32-chars!";
+    for env in [None, Some(wrong)] {
+        for args in [&["audit", "verify"][..], &["list-users"][..]] {
+            let mut cmd = db.roster().args(args.iter().copied());
+            if let Some(key) = env {
+                cmd = cmd.env("AUDIT_CHAIN_KEY", key);
+            }
+            cmd.run()
+                .await
+                .fails_with(1, "AUDIT_CHAIN_KEY is not the key");
+        }
+    }
+    // Events hashed without the key (written behind Roster's back) are
+    // caught even with hashes recomputed: only the key gives valid ones.
+    let digest = roster::service::audit_chain::ChainDigest::new(None);
+    let app = db.app(&[("AUDIT_CHAIN_KEY", key)], 2).await;
+    let first = roster::entity::audit_event::Entity::find()
+        .filter(roster::entity::audit_event::Column::Seq.eq(1))
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("row");
+    db.exec(&format!(
+        "UPDATE audit_events SET actor_username = 'mallory', row_hash = '{}' WHERE seq = 1",
+        digest.row(&roster::entity::audit_event::Model {
+            actor_username: Some("mallory".into()),
+            ..first
+        })
+    ))
+    .await;
     db.roster()
+        .env("AUDIT_CHAIN_KEY", key)
         .args(["audit", "verify"])
         .run()
         .await
         .fails_with(TAMPERED, "was edited");
+}
+
+/// The chain's own record: reopening adoption of unhashed events, or moving
+/// its start past events cut off by hand, is named.
+async fn the_chain_record_is_checked(backend: Backend) {
+    let db = sealed(backend).await;
+    db.exec("UPDATE audit_chain SET adopt_through = 'ZZZZZZZZZZZZZZZZZZZZZZZZZZ'")
+        .await;
+    db.roster()
+        .args(["audit", "verify"])
+        .run()
+        .await
+        .fails_with(TAMPERED, "adoption of events without a hash was reopened");
+    db.exec("UPDATE audit_chain SET adopt_through = NULL").await;
+    assert_eq!(verify(&db).await.0, 0);
+    // Cut off the oldest event and move the start past it, consistently.
+    let link = row(&db, 1, "chain_hash").await;
+    db.exec("DELETE FROM audit_events WHERE seq = 1").await;
+    db.exec(&format!(
+        "UPDATE audit_chain SET start_seq = 2, start_hash = '{link}'"
+    ))
+    .await;
+    db.roster()
+        .args(["audit", "verify"])
+        .run()
+        .await
+        .fails_with(TAMPERED, "no audit.pruned event moved it there");
 }
 
 /// Retention, in process so the clock can move: old events go with one
@@ -351,5 +411,6 @@ on_both_backends!(
     an_insert_by_hand_is_named_and_never_sealed,
     serve_seals_on_its_own,
     a_keyed_chain_needs_its_key,
+    the_chain_record_is_checked,
     retention_prunes_and_keeps_the_chain_whole,
 );

@@ -209,6 +209,16 @@ async fn only_audit_readers_may_watch(backend: Backend) {
         denials.iter().any(|d| d.contains("audit:read")),
         "{denials:?}"
     );
+    // Queries and mutations belong to POST /graphql, which checks them.
+    live.subscribe("2", "query { viewer { permissions } }", json!({}))
+        .await;
+    let seen = live.until(Duration::from_secs(5), |m| m["id"] == "2").await;
+    let reply = seen.last().expect("an answer");
+    assert_eq!(
+        error_code(reply).as_deref(),
+        Some("BAD_USER_INPUT"),
+        "{reply}"
+    );
     // Nobody at all.
     let mut anonymous = Live::connect(&a.base, &[], json!({}))
         .await

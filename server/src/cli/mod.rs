@@ -240,6 +240,7 @@ pub async fn run(cli: Cli, mut config: Config) -> Result<(), Failure> {
         command => {
             let db = crate::db::open(&config.database_url).await?;
             let app = App::new(db, config)?;
+            crate::service::audit_chain::check_key(&app.db, &app.chain_digest).await?;
             let before = app.credentials.local_generation();
             let result = run_data_command(&app, command).await;
             // Running servers drop remembered sessions and tokens when they

@@ -18,6 +18,9 @@ pub struct Model {
     /// The newest event id written before the chain existed: older events
     /// without a `row_hash` are adopted when sealed.
     pub adopt_through: Option<String>,
+    /// What [`ChainDigest::key_check`](crate::service::audit_chain::ChainDigest::key_check)
+    /// gave the first sealer: which key the chain is hashed with.
+    pub key_check: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -46,13 +46,17 @@ impl AuditSubscription {
         let actor = actor(ctx)?.clone();
         let credential = ctx.data::<LiveCredential>()?.clone();
         let filter: AuditFilter = filter.unwrap_or_default().into();
+        // Subscribed before the head is read: no event sealed in between
+        // is lost.
+        let events = app.audit_feed.subscribe();
         let head = Work::run(&app, actor.clone(), Mode::Read, async |w| {
             audit_live::start(w, &filter).await
         })
         .await
         .map_err(gql)?;
         let watch = Watch {
-            events: app.audit_feed.subscribe(),
+            events,
+            checked: tokio::time::Instant::now(),
             app,
             actor,
             credential,
@@ -73,6 +77,8 @@ struct Watch {
     /// The chain's head when the subscription began.
     head: i64,
     events: tokio::sync::broadcast::Receiver<std::sync::Arc<crate::entity::audit_event::Model>>,
+    /// When the credential was last checked.
+    checked: tokio::time::Instant,
     ended: bool,
 }
 
@@ -81,8 +87,15 @@ impl Watch {
         if self.ended {
             return None;
         }
-        let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK);
         loop {
+            // Due whatever else happens: a stream of events does not put
+            // the check off.
+            if self.checked.elapsed() >= RECHECK
+                && let Err(e) = self.recheck().await
+            {
+                return Some(self.end(e));
+            }
+            let due = self.checked + RECHECK;
             tokio::select! {
                 received = self.events.recv() => match received {
                     Ok(event) if audit_live::shown(&self.filter, self.head, &event) => {
@@ -104,11 +117,7 @@ impl Watch {
                     }
                     Err(RecvError::Closed) => return None,
                 },
-                _ = recheck.tick() => {
-                    if let Err(e) = self.recheck().await {
-                        return Some(self.end(e));
-                    }
-                }
+                () = tokio::time::sleep_until(due) => {}
             }
         }
     }
@@ -121,6 +130,7 @@ impl Watch {
             .await?
             .ok_or_else(ended)?;
         self.actor = who.actor;
+        self.checked = tokio::time::Instant::now();
         Ok(())
     }
 

@@ -13,6 +13,7 @@ pub mod error;
 mod organizations;
 mod roles;
 mod server;
+mod socket;
 mod tokens;
 pub mod types;
 mod user_pages;
@@ -21,6 +22,8 @@ mod users;
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::app::App;
+
+pub use socket::socket_schema;
 
 /// Every query.
 #[derive(MergedObject, Default)]

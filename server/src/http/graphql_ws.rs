@@ -1,5 +1,7 @@
 //! `GET /graphql/ws`: subscriptions over a WebSocket (the `graphql-ws`
-//! protocol, and the older `subscriptions-transport-ws`). The caller is
+//! protocol, and the older `subscriptions-transport-ws`); nothing else
+//! (`graphql::socket_schema`), and no message over the body limit of
+//! `POST /graphql`. The caller is
 //! found by the shared extractor on the upgrade request (a bearer token, or
 //! the session cookie from a page of this site), or by a bearer token in
 //! the `connection_init` payload (`{"Authorization": "Bearer …"}`), which is
@@ -14,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::HttpState;
 use super::auth::{Caller, authenticate};
-use crate::graphql::context::LiveCredential;
+use crate::graphql::context::{LiveCredential, gql};
 use crate::service::auth::Presented;
 
 /// The bearer token of a `connection_init` payload, if it carries one
@@ -35,10 +37,11 @@ pub async fn get(
     if let Err(refused) = caller.require_same_origin_socket() {
         return refused.into_response();
     }
-    let schema = state.schema.clone();
+    let schema = state.socket_schema.clone();
     let app = state.app.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(super::MAX_BODY_BYTES)
         .on_upgrade(move |socket| {
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
@@ -48,7 +51,7 @@ pub async fn get(
                             let presented = Presented::Token(secret);
                             let (found, _) = authenticate(&app, Some(&presented), client.clone())
                                 .await
-                                .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                                .map_err(gql)?;
                             (found, Some(presented))
                         }
                         None => (caller.state, caller.presented),

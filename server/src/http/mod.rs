@@ -33,6 +33,8 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 struct HttpState {
     app: App,
     schema: RosterSchema,
+    /// The schema of `/graphql/ws`: subscriptions only.
+    socket_schema: RosterSchema,
     /// The same schema for requests that already passed validation.
     prevalidated: RosterSchema,
     validated: std::sync::Arc<graphql::ValidatedQueries>,
@@ -79,6 +81,7 @@ pub async fn router(app: App) -> Router {
         mutation_fields: std::sync::Arc::new(schema::mutation_field_names(&schema).await),
         schema,
         prevalidated: schema::prevalidated_schema(app.clone()),
+        socket_schema: schema::socket_schema(app.clone()),
         validated: Default::default(),
         assets: std::sync::Arc::new(admin::Embedded),
         metrics: metrics_handle(),

@@ -87,6 +87,14 @@ impl ChainDigest {
         h.hex()
     }
 
+    /// A value only this key (or no key) gives: recorded by the first seal,
+    /// so a process with another key is stopped before it writes.
+    pub fn key_check(&self) -> String {
+        let mut h = self.hasher(b"roster-audit-key-check-v1\0");
+        h.update(b"key check");
+        h.hex()
+    }
+
     /// The `chain_hash` of the event at `seq` whose `row_hash` is `row`,
     /// after the link `previous`.
     pub fn link(&self, previous: &str, seq: i64, row: &str) -> String {

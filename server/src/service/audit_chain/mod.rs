@@ -45,6 +45,24 @@ pub const REFUSED: &str = "refused";
 /// Events sealed per transaction.
 const SEAL_BATCH: u64 = 1_000;
 
+/// Refuses a process whose `AUDIT_CHAIN_KEY` is not the key the chain was
+/// sealed with: its events would never verify, and its verdicts would be
+/// false alarms. `serve` and every CLI command check it at start.
+pub async fn check_key(db: &impl ConnectionTrait, digest: &ChainDigest) -> Result<()> {
+    let chain = ends(db, false).await?;
+    key_matches(&chain, digest)
+}
+
+fn key_matches(chain: &audit_chain::Model, digest: &ChainDigest) -> Result<()> {
+    match &chain.key_check {
+        Some(check) if *check != digest.key_check() => Err(DomainError::Internal(anyhow::anyhow!(
+            "AUDIT_CHAIN_KEY is not the key this database's audit chain is hashed with \
+             (set it, unset it, or correct it to match every other process)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The `seq` of the newest sealed event (0 before any).
 pub async fn head(db: &impl ConnectionTrait) -> Result<i64> {
     Ok(ends(db, false).await?.head_seq)

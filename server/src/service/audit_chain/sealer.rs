@@ -7,7 +7,7 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
-use super::{REFUSED, SEAL_BATCH, ends};
+use super::{REFUSED, SEAL_BATCH, ends, key_matches};
 use crate::app::App;
 use crate::entity::{audit_chain, audit_event};
 use crate::error::Result;
@@ -30,14 +30,21 @@ pub async fn seal(app: &App) -> Result<SealReport> {
     Work::run(app, Actor::system(), Mode::Write, async |work| {
         let txn = work.db().await?;
         let chain = ends(txn, true).await?;
-        let waiting = audit_event::Entity::find()
+        key_matches(&chain, &work.app().chain_digest)?;
+        // Events from before the chain existed are adopted once, all in
+        // the first seal, which then closes adoption for good: a reopened
+        // one (`adopt_through` set once anything is sealed) is never
+        // honoured, and `verify` reports it.
+        let adopting = chain.adopt_through.is_some() && chain.head_seq == 0;
+        let mut waiting = audit_event::Entity::find()
             .filter(audit_event::Column::Seq.is_null())
             .filter(audit_event::Column::ChainHash.is_null())
             .order_by_asc(audit_event::Column::OccurredAt)
-            .order_by_asc(audit_event::Column::Id)
-            .limit(SEAL_BATCH)
-            .all(txn)
-            .await?;
+            .order_by_asc(audit_event::Column::Id);
+        if !adopting {
+            waiting = waiting.limit(SEAL_BATCH);
+        }
+        let waiting = waiting.all(txn).await?;
         let digest = &work.app().chain_digest;
         let mut report = SealReport {
             head_seq: chain.head_seq,
@@ -47,7 +54,8 @@ pub async fn seal(app: &App) -> Result<SealReport> {
         let mut places = Vec::new();
         for event in waiting {
             let row = digest.row(&event);
-            let adopted = event.row_hash.is_none()
+            let adopted = adopting
+                && event.row_hash.is_none()
                 && chain
                     .adopt_through
                     .as_deref()
@@ -81,10 +89,23 @@ pub async fn seal(app: &App) -> Result<SealReport> {
         }
         write_places(txn, &places).await?;
         if report.sealed > 0 {
+            tracing::info!(
+                target: "roster::audit",
+                head_seq = report.head_seq,
+                head_hash = %head_hash,
+                sealed = report.sealed,
+                "audit chain head (keep these lines: they are the chain's outside record)"
+            );
             audit_chain::ActiveModel {
                 id: ActiveValue::Unchanged(1),
                 head_seq: ActiveValue::Set(report.head_seq),
                 head_hash: ActiveValue::Set(head_hash),
+                adopt_through: if adopting {
+                    ActiveValue::Set(None)
+                } else {
+                    ActiveValue::NotSet
+                },
+                key_check: ActiveValue::Set(Some(work.app().chain_digest.key_check())),
                 ..Default::default()
             }
             .update(txn)

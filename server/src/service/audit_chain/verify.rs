@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::{ChainDigest, ends};
+use super::{ChainDigest, ends, key_matches};
 use crate::app::App;
 use crate::entity::{audit_chain, audit_event};
 use crate::error::Result;
@@ -40,6 +40,10 @@ pub enum Tampering {
     Inserted { id: String, seq: Option<i64> },
     /// The record of the chain's head does not match its newest event.
     Head { head_seq: i64 },
+    /// The record of the chain's ends was edited: adoption of unhashed
+    /// events reopened, or its start moved with no `audit.pruned` event
+    /// saying so (the oldest events cut off).
+    Record { what: String },
 }
 
 impl fmt::Display for Tampering {
@@ -85,6 +89,7 @@ impl fmt::Display for Tampering {
                 f,
                 "the chain's head record (seq {head_seq}) does not match the newest event"
             ),
+            Self::Record { what } => write!(f, "the chain's record was edited: {what}"),
         }
     }
 }
@@ -110,6 +115,7 @@ pub async fn verify(app: &App) -> Result<Verification> {
     Work::run(app, Actor::system(), Mode::Snapshot, async |work| {
         let txn = work.db().await?;
         let chain = ends(txn, false).await?;
+        key_matches(&chain, &work.app().chain_digest)?;
         let digest = &work.app().chain_digest;
         let mut report = Verification {
             checked: 0,
@@ -136,6 +142,19 @@ async fn check_chain(
     chain: &audit_chain::Model,
     checked: &mut u64,
 ) -> Result<Option<Tampering>> {
+    if chain.adopt_through.is_some() && chain.head_seq > 0 {
+        return Ok(Some(Tampering::Record {
+            what: "adoption of events without a hash was reopened".into(),
+        }));
+    }
+    if chain.start_seq > 1 && !pruned_to(db, chain.start_seq).await? {
+        return Ok(Some(Tampering::Record {
+            what: format!(
+                "it starts at seq {} but no audit.pruned event moved it there (the oldest events were cut off)",
+                chain.start_seq
+            ),
+        }));
+    }
     // Places the chain never gave: before its start (a prune removed
     // those), or past its head.
     let outside = audit_event::Entity::find()
@@ -171,6 +190,21 @@ async fn check_chain(
         }));
     }
     Ok(None)
+}
+
+/// Whether an `audit.pruned` event moved the chain's start to `start_seq`
+/// (its own hash is checked with the others).
+async fn pruned_to(db: &impl ConnectionTrait, start_seq: i64) -> Result<bool> {
+    let pruned = audit_event::Entity::find()
+        .filter(audit_event::Column::EventType.eq("audit.pruned"))
+        .all(db)
+        .await?;
+    Ok(pruned.iter().any(|e| {
+        e.details
+            .get("start_seq")
+            .and_then(serde_json::Value::as_i64)
+            == Some(start_seq)
+    }))
 }
 
 /// What a walk over part of the chain found.
@@ -262,7 +296,8 @@ async fn unsealed(
         .paginate(db, PAGE);
     while let Some(rows) = pages.fetch_and_next().await? {
         for row in rows {
-            let adoptable = row.row_hash.is_none()
+            let adoptable = chain.head_seq == 0
+                && row.row_hash.is_none()
                 && chain
                     .adopt_through
                     .as_deref()
