@@ -335,6 +335,83 @@ async fn the_chain_record_is_checked(backend: Backend) {
         .fails_with(TAMPERED, "no audit.pruned event moved it there");
 }
 
+/// Events written before the chain existed are adopted as they are by the
+/// first seal; one without a hash written after it is refused.
+async fn events_from_before_the_chain_are_adopted(backend: Backend) {
+    use roster_migration::MigratorTrait;
+    let db = TestDb::new(backend).await;
+    let conn = db.connect().await;
+    roster_migration::Migrator::up(&conn, Some(4))
+        .await
+        .expect("the migrations before the chain");
+    let (at, details) = match backend {
+        Backend::Sqlite => ("'2026-11-01T10:00:00.000000+00:00'", "'{\"old\": true}'"),
+        Backend::Postgres => ("'2026-11-01T10:00:00Z'", "'{\"old\": true}'::jsonb"),
+    };
+    db.exec(&format!(
+        "INSERT INTO audit_events (id, occurred_at, channel, event_type, details)
+         VALUES ('01KLEGACYLEGACYLEGACYLEGAC', {at}, 'cli', 'user.created', {details})"
+    ))
+    .await;
+    // More than one batch of the sealer, adopted in its one first seal.
+    db.exec(match backend {
+        Backend::Sqlite => {
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+             INSERT INTO audit_events (id, occurred_at, channel, event_type, details)
+             SELECT printf('01KOLD%020d', i),
+                    strftime('%Y-%m-%dT%H:%M:%S.000000+00:00', '2026-10-01 00:00:00', '+' || i || ' seconds'),
+                    'api', 'user.login', json_object('n', i) FROM n"
+        }
+        Backend::Postgres => {
+            "INSERT INTO audit_events (id, occurred_at, channel, event_type, details)
+             SELECT '01KOLD' || lpad(i::text, 20, '0'),
+                    timestamptz '2026-10-01 00:00:00+00' + i * interval '1 second',
+                    'api', 'user.login', jsonb_build_object('n', i)
+             FROM generate_series(1, 2500) AS i"
+        }
+    })
+    .await;
+    roster_migration::Migrator::up(&conn, None)
+        .await
+        .expect("the chain's migrations");
+    conn.close().await.ok();
+    db.exec(&format!(
+        "INSERT INTO audit_events (id, occurred_at, channel, event_type, details)
+         VALUES ('01ZLATELATELATELATELATELAT', {at}, 'cli', 'user.deleted', {details})"
+    ))
+    .await;
+    db.roster()
+        .args(["audit", "seal"])
+        .run()
+        .await
+        .fails_with(TAMPERED, "1 events were refused");
+    assert_eq!(
+        db.strings("SELECT chain_hash FROM audit_events WHERE id = '01ZLATELATELATELATELATELAT'")
+            .await,
+        ["refused"]
+    );
+    assert_eq!(
+        db.strings(
+            "SELECT CAST(seq AS TEXT) FROM audit_events WHERE id = '01KLEGACYLEGACYLEGACYLEGAC'"
+        )
+        .await,
+        ["2501"]
+    );
+    assert_eq!(
+        db.strings("SELECT COALESCE(adopt_through, 'closed') FROM audit_chain")
+            .await,
+        ["closed"]
+    );
+    db.exec("DELETE FROM audit_events WHERE id = '01ZLATELATELATELATELATELAT'")
+        .await;
+    let (code, report) = verify(&db).await;
+    assert_eq!(
+        (code, report["checked"].as_u64()),
+        (0, Some(2501)),
+        "{report}"
+    );
+}
+
 /// Retention, in process so the clock can move: old events go with one
 /// `audit.pruned` event, the chain verifies from its new start, and a part
 /// that does not verify is never pruned.
@@ -412,5 +489,6 @@ on_both_backends!(
     serve_seals_on_its_own,
     a_keyed_chain_needs_its_key,
     the_chain_record_is_checked,
+    events_from_before_the_chain_are_adopted,
     retention_prunes_and_keeps_the_chain_whole,
 );

@@ -1,7 +1,7 @@
 //! Sealing: committed events get their place in the chain (see the module
 //! documentation of `audit_chain`).
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -36,58 +36,76 @@ pub async fn seal(app: &App) -> Result<SealReport> {
         // one (`adopt_through` set once anything is sealed) is never
         // honoured, and `verify` reports it.
         let adopting = chain.adopt_through.is_some() && chain.head_seq == 0;
-        let mut waiting = audit_event::Entity::find()
-            .filter(audit_event::Column::Seq.is_null())
-            .filter(audit_event::Column::ChainHash.is_null())
-            .order_by_asc(audit_event::Column::OccurredAt)
-            .order_by_asc(audit_event::Column::Id);
-        if !adopting {
-            waiting = waiting.limit(SEAL_BATCH);
-        }
-        let waiting = waiting.all(txn).await?;
         let digest = &work.app().chain_digest;
         let mut report = SealReport {
             head_seq: chain.head_seq,
             ..SealReport::default()
         };
         let mut head_hash = chain.head_hash.clone();
-        let mut places = Vec::new();
-        for event in waiting {
-            let row = digest.row(&event);
-            let adopted = adopting
-                && event.row_hash.is_none()
-                && chain
-                    .adopt_through
-                    .as_deref()
-                    .is_some_and(|last| event.id.as_str() <= last);
-            if event.row_hash.as_deref() != Some(row.as_str()) && !adopted {
-                tracing::warn!(
-                    event_id = %event.id,
-                    event_type = %event.event_type,
-                    "audit event refused by the sealer: its hash does not match its content \
-                     (written or edited outside Roster)"
-                );
-                audit_event::Entity::update_many()
-                    .col_expr(audit_event::Column::ChainHash, Expr::value(REFUSED))
-                    .filter(audit_event::Column::Id.eq(event.id))
-                    .exec(txn)
-                    .await?;
-                report.refused += 1;
-                continue;
+        // One batch; while adopting, batch after batch in this one
+        // transaction, so memory stays bounded however long the old log.
+        let mut after: Option<(chrono::DateTime<chrono::Utc>, String)> = None;
+        loop {
+            let mut waiting = audit_event::Entity::find()
+                .filter(audit_event::Column::Seq.is_null())
+                .filter(audit_event::Column::ChainHash.is_null());
+            if let Some((at, id)) = &after {
+                let row = Expr::tuple([
+                    Expr::col((audit_event::Entity, audit_event::Column::OccurredAt)),
+                    Expr::col((audit_event::Entity, audit_event::Column::Id)),
+                ]);
+                waiting =
+                    waiting.filter(row.gt(Expr::tuple([Expr::val(*at), Expr::val(id.as_str())])));
             }
-            let seq = report.head_seq + 1;
-            let link = digest.link(&head_hash, seq, &row);
-            report.head_seq = seq;
-            head_hash.clone_from(&link);
-            report.sealed += 1;
-            places.push(Place {
-                id: event.id,
-                seq,
-                row,
-                link,
-            });
+            let waiting = waiting
+                .order_by_asc(audit_event::Column::OccurredAt)
+                .order_by_asc(audit_event::Column::Id)
+                .limit(SEAL_BATCH)
+                .all(txn)
+                .await?;
+            let full = waiting.len() as u64 == SEAL_BATCH;
+            after = waiting.last().map(|e| (e.occurred_at, e.id.clone()));
+            let mut places = Vec::with_capacity(waiting.len());
+            for event in waiting {
+                let row = digest.row(&event);
+                let adopted = adopting
+                    && event.row_hash.is_none()
+                    && chain
+                        .adopt_through
+                        .as_deref()
+                        .is_some_and(|last| event.id.as_str() <= last);
+                if event.row_hash.as_deref() != Some(row.as_str()) && !adopted {
+                    tracing::warn!(
+                        event_id = %event.id,
+                        event_type = %event.event_type,
+                        "audit event refused by the sealer: its hash does not match its content \
+                         (written or edited outside Roster)"
+                    );
+                    audit_event::Entity::update_many()
+                        .col_expr(audit_event::Column::ChainHash, Expr::value(REFUSED))
+                        .filter(audit_event::Column::Id.eq(event.id))
+                        .exec(txn)
+                        .await?;
+                    report.refused += 1;
+                    continue;
+                }
+                let seq = report.head_seq + 1;
+                let link = digest.link(&head_hash, seq, &row);
+                report.head_seq = seq;
+                head_hash.clone_from(&link);
+                report.sealed += 1;
+                places.push(Place {
+                    id: event.id,
+                    seq,
+                    row,
+                    link,
+                });
+            }
+            write_places(txn, &places).await?;
+            if !(adopting && full) {
+                break;
+            }
         }
-        write_places(txn, &places).await?;
         if report.sealed > 0 {
             tracing::info!(
                 target: "roster::audit",
