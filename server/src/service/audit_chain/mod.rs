@@ -14,7 +14,11 @@
 //!   by the CLI or another process are sealed too); `roster audit seal`
 //!   runs it once.
 //! - [`verify`] walks the sealed events by `seq` and names the first one
-//!   that was edited, inserted or deleted, and counts those not sealed yet.
+//!   that was edited, inserted or deleted, and counts those not sealed yet;
+//!   it also checks the chain's record (`audit_chain`): adoption of events
+//!   from before the chain closed, a moved start backed by `audit.pruned`.
+//! - The first seal records which key hashes the chain ([`check_key`]): a
+//!   process with another `AUDIT_CHAIN_KEY` stops at start.
 //! - [`prune`] (`AUDIT_RETENTION_DAYS`) removes the oldest sealed events
 //!   after checking them, moves the chain's start past them and records
 //!   `audit.pruned`, so the chain still verifies from its new start.
