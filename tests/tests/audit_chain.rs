@@ -43,6 +43,19 @@ async fn row(db: &TestDb, seq: i64, column: &str) -> String {
     .expect("a row")
 }
 
+/// Inserts an event by hand in SQL, as Roster never would: no hash.
+async fn insert_by_hand(db: &TestDb, backend: Backend, id: &str, event_type: &str) {
+    let (at, details) = match backend {
+        Backend::Sqlite => ("'2026-11-01T10:00:00.000000+00:00'", "'{\"old\": true}'"),
+        Backend::Postgres => ("'2026-11-01T10:00:00Z'", "'{\"old\": true}'::jsonb"),
+    };
+    db.exec(&format!(
+        "INSERT INTO audit_events (id, occurred_at, channel, event_type, details)
+         VALUES ('{id}', {at}, 'api', '{event_type}', {details})"
+    ))
+    .await;
+}
+
 async fn an_untouched_log_verifies(backend: Backend) {
     let db = sealed(backend).await;
     let (code, report) = verify(&db).await;
@@ -147,19 +160,7 @@ async fn a_delete_by_hand_is_named(backend: Backend) {
 
 async fn an_insert_by_hand_is_named_and_never_sealed(backend: Backend) {
     let db = sealed(backend).await;
-    let at = match backend {
-        Backend::Sqlite => "'2026-12-01T10:00:00.000000+00:00'",
-        Backend::Postgres => "'2026-12-01T10:00:00Z'",
-    };
-    let details = match backend {
-        Backend::Sqlite => "'{}'",
-        Backend::Postgres => "'{}'::jsonb",
-    };
-    db.exec(&format!(
-        "INSERT INTO audit_events (id, occurred_at, channel, event_type, details)
-         VALUES ('01KFORGEDFORGEDFORGEDFORGE', {at}, 'api', 'user.deleted', {details})"
-    ))
-    .await;
+    insert_by_hand(&db, backend, "01KFORGEDFORGEDFORGEDFORGE", "user.deleted").await;
     db.roster()
         .args(["audit", "verify"])
         .run()
@@ -183,10 +184,11 @@ async fn an_insert_by_hand_is_named_and_never_sealed(backend: Backend) {
     db.exec("DELETE FROM audit_events WHERE id = '01KFORGEDFORGEDFORGEDFORGE'")
         .await;
     assert_eq!(verify(&db).await.0, 0);
-    db.exec(&format!(
-        "INSERT INTO audit_events (id, occurred_at, channel, event_type, details, row_hash, seq, chain_hash)
-         VALUES ('01KFORGEDFORGEDFORGEDFORGE', {at}, 'api', 'user.deleted', {details}, 'x', 999, 'y')"
-    ))
+    insert_by_hand(&db, backend, "01KFORGEDFORGEDFORGEDFORGE", "user.deleted").await;
+    db.exec(
+        "UPDATE audit_events SET row_hash = 'x', seq = 999, chain_hash = 'y'
+         WHERE id = '01KFORGEDFORGEDFORGEDFORGE'",
+    )
     .await;
     db.roster()
         .args(["audit", "verify"])
@@ -344,15 +346,7 @@ async fn events_from_before_the_chain_are_adopted(backend: Backend) {
     roster_migration::Migrator::up(&conn, Some(4))
         .await
         .expect("the migrations before the chain");
-    let (at, details) = match backend {
-        Backend::Sqlite => ("'2026-11-01T10:00:00.000000+00:00'", "'{\"old\": true}'"),
-        Backend::Postgres => ("'2026-11-01T10:00:00Z'", "'{\"old\": true}'::jsonb"),
-    };
-    db.exec(&format!(
-        "INSERT INTO audit_events (id, occurred_at, channel, event_type, details)
-         VALUES ('01KLEGACYLEGACYLEGACYLEGAC', {at}, 'cli', 'user.created', {details})"
-    ))
-    .await;
+    insert_by_hand(&db, backend, "01KLEGACYLEGACYLEGACYLEGAC", "user.created").await;
     // More than one batch of the sealer, adopted in its one first seal.
     db.exec(match backend {
         Backend::Sqlite => {
@@ -375,11 +369,7 @@ async fn events_from_before_the_chain_are_adopted(backend: Backend) {
         .await
         .expect("the chain's migrations");
     conn.close().await.ok();
-    db.exec(&format!(
-        "INSERT INTO audit_events (id, occurred_at, channel, event_type, details)
-         VALUES ('01ZLATELATELATELATELATELAT', {at}, 'cli', 'user.deleted', {details})"
-    ))
-    .await;
+    insert_by_hand(&db, backend, "01ZLATELATELATELATELATELAT", "user.deleted").await;
     db.roster()
         .args(["audit", "seal"])
         .run()
