@@ -83,6 +83,51 @@ pub async fn begin_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransacti
     .await
 }
 
+/// Listens on the Postgres channel `channel` for as long as it runs,
+/// reconnecting after a failure; calls `changed` for every notification and
+/// whenever notifications may have been missed (on connecting, after a
+/// failure), so a caller never misses a change. `what` names the listener in
+/// the log.
+pub async fn listen(db: &DatabaseConnection, channel: &str, what: &str, changed: impl Fn()) {
+    use sea_orm::sqlx::postgres::PgListener;
+    loop {
+        let pool = db.get_postgres_connection_pool();
+        let mut listener = match PgListener::connect_with(pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "{what} listener cannot connect; retrying");
+                changed();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(channel).await {
+            tracing::warn!(error = %e, "{what} listener cannot LISTEN; retrying");
+            changed();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        // Anything may have changed while nobody listened.
+        changed();
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(_)) => changed(),
+                Ok(None) => {
+                    // Reconnected: notifications in between are lost.
+                    tracing::warn!("{what} listener reconnected");
+                    changed();
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "{what} listener failed; reconnecting");
+                    changed();
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /// `sqlite` or `postgres`.
 pub fn backend_name(db: &DatabaseConnection) -> &'static str {
     match db.get_database_backend() {

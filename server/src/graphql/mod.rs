@@ -86,14 +86,19 @@ pub fn prevalidated_schema(app: App) -> RosterSchema {
 const ROOT_FIELDS: &str =
     "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }";
 
-async fn root_field_names(schema: &RosterSchema) -> std::collections::BTreeSet<String> {
+/// The names of the fields of the roots `roots` (`queryType`,
+/// `mutationType`) that `schema` shows.
+async fn root_field_names(
+    schema: &RosterSchema,
+    roots: &[&str],
+) -> std::collections::BTreeSet<String> {
     let data = schema
         .execute(ROOT_FIELDS)
         .await
         .data
         .into_json()
         .unwrap_or_default();
-    ["queryType", "mutationType"]
+    roots
         .iter()
         .filter_map(|root| data["__schema"][root]["fields"].as_array())
         .flatten()
@@ -103,25 +108,15 @@ async fn root_field_names(schema: &RosterSchema) -> std::collections::BTreeSet<S
 
 /// The names of the schema's mutation fields.
 pub async fn mutation_field_names(schema: &RosterSchema) -> std::collections::BTreeSet<String> {
-    let data = schema
-        .execute("{ __schema { mutationType { fields { name } } } }")
-        .await
-        .data
-        .into_json()
-        .unwrap_or_default();
-    data["__schema"]["mutationType"]["fields"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|f| f["name"].as_str().map(str::to_string))
-        .collect()
+    root_field_names(schema, &["mutationType"]).await
 }
 
 /// Root fields that exist but that this server's flags hide. Introspection
 /// omits them; the HTTP edge refuses them as unknown.
 pub async fn hidden_root_fields(schema: &RosterSchema) -> std::collections::BTreeSet<String> {
-    let all = root_field_names(&builder().finish()).await;
-    let visible = root_field_names(schema).await;
+    const ROOTS: &[&str] = &["queryType", "mutationType"];
+    let all = root_field_names(&builder().finish(), ROOTS).await;
+    let visible = root_field_names(schema, ROOTS).await;
     all.difference(&visible).cloned().collect()
 }
 

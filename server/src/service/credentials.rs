@@ -226,43 +226,7 @@ pub async fn watch(db: DatabaseConnection, cache: std::sync::Arc<CredentialCache
 }
 
 async fn listen_postgres(db: &DatabaseConnection, cache: &CredentialCache) {
-    use sea_orm::sqlx::postgres::PgListener;
-    loop {
-        let pool = db.get_postgres_connection_pool();
-        let mut listener = match PgListener::connect_with(pool).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "credential listener cannot connect; retrying");
-                cache.invalidate_remote();
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        if let Err(e) = listener.listen(CHANNEL).await {
-            tracing::warn!(error = %e, "credential listener cannot LISTEN; retrying");
-            cache.invalidate_remote();
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            continue;
-        }
-        // Anything may have changed while nobody listened.
-        cache.invalidate_remote();
-        loop {
-            match listener.try_recv().await {
-                Ok(Some(_)) => cache.invalidate_remote(),
-                Ok(None) => {
-                    // Reconnected: notifications in between are lost.
-                    tracing::warn!("credential listener reconnected");
-                    cache.invalidate_remote();
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "credential listener failed; reconnecting");
-                    cache.invalidate_remote();
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    break;
-                }
-            }
-        }
-    }
+    crate::db::listen(db, CHANNEL, "credential", || cache.invalidate_remote()).await;
 }
 
 async fn poll_epoch(db: &DatabaseConnection, cache: &CredentialCache) {

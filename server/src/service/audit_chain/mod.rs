@@ -40,7 +40,7 @@ pub use retention::{PruneReport, prune, prune_all};
 pub use sealer::{SealReport, seal, seal_all};
 pub use verify::{Tampering, Verification, verify};
 
-use crate::entity::audit_chain;
+use crate::entity::{audit_chain, audit_event};
 use crate::error::{DomainError, Result};
 
 /// What a sealer writes as `chain_hash` of an event it refuses.
@@ -65,6 +65,23 @@ fn key_matches(chain: &audit_chain::Model, digest: &ChainDigest) -> Result<()> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// Whether the first seal adopts events from before the chain existed:
+/// only while nothing is sealed yet (see `sealer`).
+fn adopting(chain: &audit_chain::Model) -> bool {
+    chain.adopt_through.is_some() && chain.head_seq == 0
+}
+
+/// Whether `event`, written without a hash before the chain existed, is
+/// adopted as it is.
+fn adoptable(chain: &audit_chain::Model, event: &audit_event::Model) -> bool {
+    adopting(chain)
+        && event.row_hash.is_none()
+        && chain
+            .adopt_through
+            .as_deref()
+            .is_some_and(|last| event.id.as_str() <= last)
 }
 
 /// The `seq` of the newest sealed event (0 before any).

@@ -7,7 +7,7 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
-use super::{REFUSED, SEAL_BATCH, ends, key_matches};
+use super::{REFUSED, SEAL_BATCH, adoptable, adopting, ends, key_matches};
 use crate::app::App;
 use crate::entity::{audit_chain, audit_event};
 use crate::error::Result;
@@ -35,7 +35,7 @@ pub async fn seal(app: &App) -> Result<SealReport> {
         // the first seal, which then closes adoption for good: a reopened
         // one (`adopt_through` set once anything is sealed) is never
         // honoured, and `verify` reports it.
-        let adopting = chain.adopt_through.is_some() && chain.head_seq == 0;
+        let adopting = adopting(&chain);
         let digest = &work.app().chain_digest;
         let mut report = SealReport {
             head_seq: chain.head_seq,
@@ -68,13 +68,7 @@ pub async fn seal(app: &App) -> Result<SealReport> {
             let mut places = Vec::with_capacity(waiting.len());
             for event in waiting {
                 let row = digest.row(&event);
-                let adopted = adopting
-                    && event.row_hash.is_none()
-                    && chain
-                        .adopt_through
-                        .as_deref()
-                        .is_some_and(|last| event.id.as_str() <= last);
-                if event.row_hash.as_deref() != Some(row.as_str()) && !adopted {
+                if event.row_hash.as_deref() != Some(row.as_str()) && !adoptable(&chain, &event) {
                     tracing::warn!(
                         event_id = %event.id,
                         event_type = %event.event_type,

@@ -144,31 +144,8 @@ async fn publish(app: &App, mut fed: i64) -> Result<i64> {
 
 /// Wakes the task when another process's sealer notifies.
 async fn listen(app: App) {
-    use sea_orm::sqlx::postgres::PgListener;
-    loop {
-        let pool = app.db.get_postgres_connection_pool();
-        let mut listener = match PgListener::connect_with(pool).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "audit listener cannot connect; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        if let Err(e) = listener.listen(CHANNEL).await {
-            tracing::warn!(error = %e, "audit listener cannot LISTEN; retrying");
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            continue;
-        }
-        loop {
-            match listener.try_recv().await {
-                Ok(Some(_)) | Ok(None) => app.audit_feed.sealed.notify_one(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "audit listener failed; reconnecting");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    break;
-                }
-            }
-        }
-    }
+    crate::db::listen(&app.db, CHANNEL, "audit", || {
+        app.audit_feed.sealed.notify_one()
+    })
+    .await;
 }

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::{ChainDigest, ends, key_matches};
+use super::{ChainDigest, adoptable, ends, key_matches};
 use crate::app::App;
 use crate::entity::{audit_chain, audit_event};
 use crate::error::Result;
@@ -296,14 +296,9 @@ async fn unsealed(
         .paginate(db, PAGE);
     while let Some(rows) = pages.fetch_and_next().await? {
         for row in rows {
-            let adoptable = chain.head_seq == 0
-                && row.row_hash.is_none()
-                && chain
-                    .adopt_through
-                    .as_deref()
-                    .is_some_and(|last| row.id.as_str() <= last);
             let valid = row.chain_hash.is_none()
-                && (adoptable || row.row_hash.as_deref() == Some(digest.row(&row).as_str()));
+                && (adoptable(chain, &row)
+                    || row.row_hash.as_deref() == Some(digest.row(&row).as_str()));
             if !valid {
                 return Ok(Some(Tampering::Inserted {
                     id: row.id,
