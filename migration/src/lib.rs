@@ -14,6 +14,7 @@ mod m20261122_000003_credential_signals;
 mod m20261122_000004_user_search;
 pub mod m20261202_000005_audit_chain;
 mod m20261202_000006_audit_chain_key;
+mod m20261202_000007_audit_subject;
 pub mod seed;
 
 /// Applies Roster's migrations in order.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_user_search::Migration),
             Box::new(m20261202_000005_audit_chain::Migration),
             Box::new(m20261202_000006_audit_chain_key::Migration),
+            Box::new(m20261202_000007_audit_subject::Migration),
         ]
     }
 }

@@ -38,6 +38,8 @@ pub struct App {
     pub chain_digest: ChainDigest,
     /// Newly sealed audit events, for this process's subscriptions.
     pub audit_feed: Arc<AuditFeed>,
+    /// CSV exports under way in this process (each holds a connection).
+    pub audit_exports: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
@@ -55,6 +57,9 @@ impl App {
             },
             chain_digest: ChainDigest::new(config.audit.chain_key.clone()),
             audit_feed: Arc::default(),
+            audit_exports: Arc::new(tokio::sync::Semaphore::new(
+                crate::service::audit_csv::CONCURRENT_EXPORTS,
+            )),
             config: Arc::new(config),
             db,
         })

@@ -180,6 +180,23 @@ async fn events_are_listed_filtered_and_paged(backend: Backend) {
     // Exactly the events there were when paging began, in order.
     assert_eq!(seen, before);
 
+    // An event about her whose resource is something else: she joins an
+    // organization (the membership names her only in its details).
+    let org = admin
+        .query(
+            "mutation { createOrganization(input: { slug: \"ops\", name: \"Ops\" }) { id } }",
+            json!({}),
+        )
+        .await
+        .data("createOrganization.id");
+    admin
+        .query(
+            "mutation($id: ID!, $m: [String!]!) { addOrganizationMembers(id: $id, members: $m) { __typename } }",
+            json!({ "id": org, "m": [jane] }),
+        )
+        .await
+        .data("addOrganizationMembers");
+
     let (viewer, _) = server.client().login("jane", USER_PASSWORD).await;
     assert_eq!(viewer.query(EVENTS, json!({})).await.code(), "FORBIDDEN");
     assert_eq!(
@@ -198,6 +215,10 @@ async fn events_are_listed_filtered_and_paged(backend: Backend) {
         .collect();
     assert!(own_types.contains(&json!("user.updated")), "{own_types:?}");
     assert!(own_types.contains(&json!("user.login")), "{own_types:?}");
+    assert!(
+        own_types.contains(&json!("membership.added")),
+        "{own_types:?}"
+    );
     let own_edges = own.data("user.activity.edges");
     let own_nodes: Vec<&Value> = own_edges
         .as_array()
@@ -207,9 +228,9 @@ async fn events_are_listed_filtered_and_paged(backend: Backend) {
         .collect();
     // Only events by her or about her: nothing about `gone`.
     assert!(
-        own_nodes
-            .iter()
-            .all(|n| n["actorId"] == jane.as_str() || n["resourceId"] == jane.as_str()),
+        own_nodes.iter().all(|n| n["actorId"] == jane.as_str()
+            || n["resourceId"] == jane.as_str()
+            || n["eventType"] == "membership.added"),
         "{own_nodes:?}"
     );
     // Where the admin acted on her, the admin's address is not hers to see.
@@ -239,11 +260,12 @@ async fn the_log_downloads_as_csv(backend: Backend) {
         )
         .await
         .data("updateUser.id");
-    // More events than one page of the export (1,000), recorded through
-    // the library's unit of work.
+    // More events than one page of the export on SQLite (2,000) and many
+    // chunks of the download, recorded through the library's unit of work
+    // (one instant: the order falls to the ids).
     let app = db.app(&[], 2).await;
     Work::run(&app, Actor::cli_operator(), Mode::Write, async |w| {
-        for i in 0..1_100 {
+        for i in 0..4_500 {
             w.record(Event::new("test.bulk").resource("test", i.to_string()));
         }
         Ok(())
@@ -277,8 +299,17 @@ async fn the_log_downloads_as_csv(backend: Backend) {
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
-    let stored = db.strings("SELECT id FROM audit_events").await.len();
-    assert_eq!(rows.len(), stored, "every event, across pages");
+    let stored = db
+        .strings(
+            "SELECT COALESCE(resource_type || ':' || resource_id, resource_type, '') \
+             FROM audit_events ORDER BY occurred_at DESC, id DESC",
+        )
+        .await;
+    assert_eq!(
+        rows.iter().map(|r| r[3].to_string()).collect::<Vec<_>>(),
+        stored,
+        "every event once, newest first, across pages"
+    );
     let update = rows
         .iter()
         .find(|r| &r[2] == "user.updated")
@@ -292,7 +323,7 @@ async fn the_log_downloads_as_csv(backend: Backend) {
         &update[0]
     );
     let bulk = rows.iter().filter(|r| &r[2] == "test.bulk").count();
-    assert_eq!(bulk, 1_100);
+    assert_eq!(bulk, 4_500);
     assert_eq!(
         rows.iter()
             .find(|r| &r[2] == "test.bulk")
@@ -455,9 +486,62 @@ async fn each_event_leaves_a_seed_line(backend: Backend) {
     );
 }
 
+/// A process runs two exports at once (each holds a connection); a third
+/// is refused with `RATE_LIMITED`, and an export whose client left ends and
+/// makes room. In process: the exports are held half-read.
+async fn exports_are_limited_and_end_with_their_client(backend: Backend) {
+    use futures_util::StreamExt;
+    use roster::error::DomainError;
+    use roster::service::audit_csv;
+    use roster::service::audit_log::AuditFilter;
+
+    let db = TestDb::bootstrapped(backend).await;
+    let app = db.app(&[], 8).await;
+    // Several chunks' worth, so an unread export waits on its client.
+    Work::run(&app, Actor::cli_operator(), Mode::Write, async |w| {
+        for i in 0..5_000 {
+            w.record(Event::new("test.bulk").resource("test", i.to_string()));
+        }
+        Ok(())
+    })
+    .await
+    .expect("bulk events");
+    let export = || audit_csv::export(&app, Actor::cli_operator(), AuditFilter::default());
+    let first = export().await.expect("first export");
+    let second = export().await.expect("second export");
+    match export().await {
+        Err(DomainError::RateLimited { .. }) => {}
+        Err(e) => panic!("a third export: {e}"),
+        Ok(_) => panic!("a third export ran"),
+    }
+    drop(second);
+    let mut third = None;
+    for _ in 0..100 {
+        if let Ok(stream) = export().await {
+            third = Some(stream);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let third = third.expect("room once a client left");
+    // The held exports still deliver everything, with a clean end.
+    for stream in [first, third] {
+        let body: Vec<u8> = stream
+            .map(|chunk| chunk.expect("a chunk").to_vec())
+            .concat()
+            .await;
+        let lines = body
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count();
+        assert!(lines > 5_000, "{lines} lines");
+    }
+}
+
 on_both_backends!(
     each_event_leaves_a_seed_line,
     events_are_listed_filtered_and_paged,
     the_log_downloads_as_csv,
+    exports_are_limited_and_end_with_their_client,
     the_cli_exports_the_log
 );

@@ -111,6 +111,33 @@ async fn an_update_by_hand_is_named(backend: Backend) {
     };
     db.exec(&restore).await;
     assert_eq!(verify(&db).await.0, 0, "restored");
+    // The subject (whose activity an event shows in) is derived from the
+    // hashed content: moving an event out of a user's activity is caught.
+    db.exec("UPDATE audit_events SET subject_id = 'SOMEONE_ELSE' WHERE seq = 2")
+        .await;
+    let (code, report) = verify(&db).await;
+    assert_eq!(
+        (code, report["tampering"]["kind"].as_str()),
+        (TAMPERED, Some("edited")),
+        "{report}"
+    );
+    db.exec("UPDATE audit_events SET subject_id = NULL WHERE seq = 2")
+        .await;
+    let subject = db
+        .strings("SELECT COALESCE(resource_type, '') || '|' || COALESCE(resource_id, '') FROM audit_events WHERE seq = 2")
+        .await;
+    if subject[0].starts_with("user|") {
+        assert_eq!(verify(&db).await.0, TAMPERED, "subject removed");
+    }
+    db.exec(&format!(
+        "UPDATE audit_events SET subject_id = {} WHERE seq = 2",
+        match subject[0].strip_prefix("user|") {
+            Some(id) => format!("'{id}'"),
+            None => "NULL".into(),
+        }
+    ))
+    .await;
+    assert_eq!(verify(&db).await.0, 0, "restored");
     db.exec("UPDATE audit_events SET details = '{\"role\": \"superuser\"}' WHERE seq = 3")
         .await;
     let (code, report) = verify(&db).await;

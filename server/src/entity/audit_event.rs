@@ -24,6 +24,10 @@ pub struct Model {
     /// A hash over the previous event's `chain_hash` and this `row_hash`,
     /// once sealed; `refused` when the sealer found no valid `row_hash`.
     pub chain_hash: Option<String>,
+    /// The user the event is about (`service::audit::subject`): derived
+    /// from the fields above, not hashed; the sealer and `audit verify`
+    /// check it against them.
+    pub subject_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -43,6 +43,21 @@ impl AuditEvent {
     }
 }
 
+/// The user an event is about: a user resource, or the `user_id` its
+/// details name (a session or token revoked, a membership changed, a denial
+/// on a user). Stored as `subject_id`, so one user's activity is an index
+/// lookup.
+pub fn subject(event: &audit_event::Model) -> Option<String> {
+    match (event.resource_type.as_deref(), &event.resource_id) {
+        (Some("user"), Some(id)) => Some(id.clone()),
+        _ => event
+            .details
+            .get("user_id")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    }
+}
+
 /// An event as stored, for the log line that follows its commit.
 pub type Stored = audit_event::Model;
 
@@ -86,16 +101,25 @@ pub async fn insert(
                 row_hash: None,
                 seq: None,
                 chain_hash: None,
+                subject_id: None,
             };
+            row.subject_id = subject(&row);
             row.row_hash = Some(digest.row(&row));
             row
         })
         .collect();
-    audit_event::Entity::insert_many(rows.iter().cloned().map(audit_event::ActiveModel::from))
-        .exec(txn)
-        .await?;
+    // In parts: one statement holds at most 65,535 parameters on Postgres
+    // and 32,766 on SQLite, and a bulk change records an event per entry.
+    for part in rows.chunks(INSERT_ROWS) {
+        audit_event::Entity::insert_many(part.iter().cloned().map(audit_event::ActiveModel::from))
+            .exec(txn)
+            .await?;
+    }
     Ok(rows)
 }
+
+/// Events per `INSERT` (14 parameters each).
+const INSERT_ROWS: usize = 1_000;
 
 /// Counts committed events for `/metrics`: every event by type, and the
 /// organization changes and provisioned users among them. Event types are

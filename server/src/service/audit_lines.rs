@@ -141,6 +141,7 @@ mod tests {
             row_hash: None,
             seq: None,
             chain_hash: None,
+            subject_id: None,
         }
     }
 

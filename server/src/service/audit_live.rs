@@ -35,9 +35,7 @@ pub fn matches(filter: &AuditFilter, event: &audit_event::Model) -> bool {
         .as_ref()
         .map(|a| a.trim().to_ascii_uppercase());
     let involving = filter.involving.as_ref().is_none_or(|user| {
-        event.actor_id.as_ref() == Some(user)
-            || (event.resource_type.as_deref() == Some("user")
-                && event.resource_id.as_ref() == Some(user))
+        event.actor_id.as_ref() == Some(user) || event.subject_id.as_ref() == Some(user)
     });
     eq(&actor, &event.actor_id)
         && (filter.event_types.is_empty() || filter.event_types.contains(&event.event_type))
@@ -67,7 +65,7 @@ mod tests {
         kind: &str,
         resource: Option<(&str, &str)>,
     ) -> audit_event::Model {
-        audit_event::Model {
+        let mut event = audit_event::Model {
             id: "01J".into(),
             occurred_at: chrono::DateTime::parse_from_rfc3339("2026-02-05T14:30:00Z")
                 .map(|d| d.with_timezone(&chrono::Utc))
@@ -84,7 +82,10 @@ mod tests {
             row_hash: None,
             seq: None,
             chain_hash: None,
-        }
+            subject_id: None,
+        };
+        event.subject_id = crate::service::audit::subject(&event);
+        event
     }
 
     #[test]

@@ -93,8 +93,8 @@ pub struct Page {
     pub has_next_page: bool,
 }
 
-/// The events matching `filter`, newest first, `first` (1–100, or up to
-/// [`EXPORT_PAGE`] for exports) after `after`. Needs `audit:read`, or, for
+/// The events matching `filter`, newest first, `first` (1–100) after
+/// `after`. Needs `audit:read`, or, for
 /// one user's own activity, to be that user.
 pub async fn page(
     work: &Work,
@@ -125,26 +125,6 @@ pub async fn page(
         }
     }
     Ok(page)
-}
-
-/// Rows per page of an export.
-pub const EXPORT_PAGE: u64 = 1_000;
-
-/// The first page of an export (`audit:read`), up to [`EXPORT_PAGE`]
-/// events.
-pub async fn export_page(work: &Work, filter: &AuditFilter) -> Result<Page> {
-    policy::require_audit_reader(work)?;
-    fetch(work, filter, EXPORT_PAGE, None).await
-}
-
-/// A later page of an export that [`export_page`] allowed: the permission is
-/// asked once per export, not once per page.
-pub(crate) async fn export_next_page(
-    work: &Work,
-    filter: &AuditFilter,
-    after: &AuditCursor,
-) -> Result<Page> {
-    fetch(work, filter, EXPORT_PAGE, Some(after)).await
 }
 
 /// The most event types one filter may name, and the longest id.
@@ -211,7 +191,8 @@ pub(super) fn check_filter(filter: &AuditFilter) -> Result<()> {
     Ok(())
 }
 
-fn select(filter: &AuditFilter) -> Result<Select<audit_event::Entity>> {
+/// The events matching `filter`, unordered; refuses a bad filter.
+pub(super) fn select(filter: &AuditFilter) -> Result<Select<audit_event::Entity>> {
     check_filter(filter)?;
     let mut query = audit_event::Entity::find();
     if let Some(actor) = &filter.actor_id {
@@ -236,11 +217,7 @@ fn select(filter: &AuditFilter) -> Result<Select<audit_event::Entity>> {
         query = query.filter(
             Condition::any()
                 .add(audit_event::Column::ActorId.eq(user_id.as_str()))
-                .add(
-                    Condition::all()
-                        .add(audit_event::Column::ResourceType.eq("user"))
-                        .add(audit_event::Column::ResourceId.eq(user_id.as_str())),
-                ),
+                .add(audit_event::Column::SubjectId.eq(user_id.as_str())),
         );
     }
     Ok(query)

@@ -68,7 +68,9 @@ pub async fn seal(app: &App) -> Result<SealReport> {
             let mut places = Vec::with_capacity(waiting.len());
             for event in waiting {
                 let row = digest.row(&event);
-                if event.row_hash.as_deref() != Some(row.as_str()) && !adoptable(&chain, &event) {
+                let intact = event.row_hash.as_deref() == Some(row.as_str())
+                    && event.subject_id == crate::service::audit::subject(&event);
+                if !intact && !adoptable(&chain, &event) {
                     tracing::warn!(
                         event_id = %event.id,
                         event_type = %event.event_type,

@@ -255,7 +255,11 @@ pub(super) async fn walk(
                 return Ok(walked);
             }
             let content = digest.row(&row);
-            if row.row_hash.as_deref() != Some(content.as_str()) {
+            // The subject is derived from the content: edited with it or not
+            // at all.
+            if row.row_hash.as_deref() != Some(content.as_str())
+                || row.subject_id != crate::service::audit::subject(&row)
+            {
                 walked.tampering = Some(Tampering::Edited { id: row.id, seq });
                 return Ok(walked);
             }
