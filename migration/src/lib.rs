@@ -15,6 +15,7 @@ mod m20261122_000004_user_search;
 pub mod m20261202_000005_audit_chain;
 mod m20261202_000006_audit_chain_key;
 mod m20261202_000007_audit_subject;
+mod m20261202_000008_org_name_key;
 pub mod seed;
 
 /// Applies Roster's migrations in order.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_audit_chain::Migration),
             Box::new(m20261202_000006_audit_chain_key::Migration),
             Box::new(m20261202_000007_audit_subject::Migration),
+            Box::new(m20261202_000008_org_name_key::Migration),
         ]
     }
 }

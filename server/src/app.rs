@@ -15,6 +15,10 @@ use crate::service::credentials::CredentialCache;
 use crate::service::mailer::Mailer;
 use crate::service::passwords::PasswordHasher;
 
+/// Audit CSV exports one process runs at once (each holds a database
+/// connection); another is refused with `RATE_LIMITED`.
+pub const CONCURRENT_AUDIT_EXPORTS: usize = 2;
+
 /// Everything a request or a CLI command needs; cheap to clone.
 #[derive(Clone)]
 pub struct App {
@@ -57,9 +61,7 @@ impl App {
             },
             chain_digest: ChainDigest::new(config.audit.chain_key.clone()),
             audit_feed: Arc::default(),
-            audit_exports: Arc::new(tokio::sync::Semaphore::new(
-                crate::service::audit_csv::CONCURRENT_EXPORTS,
-            )),
+            audit_exports: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_AUDIT_EXPORTS)),
             config: Arc::new(config),
             db,
         })

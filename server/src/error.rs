@@ -123,7 +123,7 @@ const UNIQUE_CONFLICTS: &[(&str, &str, &str)] = &[
     ("users_email_ci", "email", "Email is already taken"),
     ("users_username_ci", "username", "Username is already taken"),
     ("roles_name_ci", "name", "Role name is already taken"),
-    ("organizations_name_ci", "name", "Name is already taken"),
+    ("organizations_name_key", "name", "Name is already taken"),
     ("organizations.slug", "slug", "Slug is already taken"),
     ("organizations_slug_key", "slug", "Slug is already taken"),
 ];

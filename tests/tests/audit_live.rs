@@ -2,7 +2,8 @@
 //! graphql-ws at `/graphql/ws`, through the real binary on both backends.
 //! A watcher on one process sees changes made through another process and
 //! through the CLI; only `audit:read` holders may watch; a cookie socket
-//! must come from this site; a revoked session's subscription ends.
+//! must come from this site; a revoked session's subscription ends, and
+//! watching does not keep a session from its idle timeout.
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use std::time::Duration;
@@ -268,8 +269,79 @@ async fn only_audit_readers_may_watch(backend: Backend) {
     );
 }
 
+/// An open subscription re-checks its credential every second, but a page
+/// left open is not activity: watching never pushes back the session's idle
+/// timeout, a request does, and the watcher sees the session end when it
+/// times out. In process, so the clock can move.
+async fn watching_does_not_keep_a_session_alive(backend: Backend) {
+    use roster::domain::PlainPassword;
+    use roster::service::Actor;
+    use roster::service::auth::{self, Presence, Presented};
+    use roster::service::work::{Mode, Work};
+
+    let db = TestDb::bootstrapped(backend).await;
+    let app = db.app(&[("SESSION_IDLE_SECONDS", "600")], 2).await;
+    let anonymous = Actor::anonymous(Some("127.0.0.1".into()), None);
+    let client = anonymous.client();
+    let logged_in = Work::run(&app, anonymous, Mode::Write, async |w| {
+        auth::login(w, "admin", &PlainPassword::unchecked(ADMIN_PASSWORD)).await
+    })
+    .await
+    .expect("login");
+    let presented = Presented::Session(logged_in.session.secret.clone());
+    let idle_expiry = || async {
+        db.strings(&format!(
+            "SELECT CAST(idle_expires_at AS TEXT) FROM sessions WHERE id = '{}'",
+            logged_in.session.session.id
+        ))
+        .await
+    };
+    let at_login = idle_expiry().await;
+    // Five minutes of watching, checked every minute: nothing moves.
+    for _ in 0..5 {
+        app.clock.advance(Duration::from_secs(60));
+        let found = auth::authenticate(&app, &presented, &client, Presence::Watching)
+            .await
+            .expect("authenticate");
+        assert!(found.is_some(), "the session holds while it is not idle");
+    }
+    assert_eq!(idle_expiry().await, at_login, "watching is not activity");
+    // The session times out under the watcher.
+    app.clock.advance(Duration::from_secs(301));
+    let found = auth::authenticate(&app, &presented, &client, Presence::Watching)
+        .await
+        .expect("authenticate");
+    assert!(found.is_none(), "idle for ten minutes");
+
+    // A request is activity: it pushes the idle timeout back.
+    let logged_in = Work::run(
+        &app,
+        Actor::anonymous(Some("127.0.0.1".into()), None),
+        Mode::Write,
+        async |w| auth::login(w, "admin", &PlainPassword::unchecked(ADMIN_PASSWORD)).await,
+    )
+    .await
+    .expect("login");
+    let presented = Presented::Session(logged_in.session.secret.clone());
+    let before = logged_in.session.session.idle_expires_at;
+    app.clock.advance(Duration::from_secs(120));
+    auth::authenticate(&app, &presented, &client, Presence::Active)
+        .await
+        .expect("authenticate")
+        .expect("a live session");
+    app.clock.advance(Duration::from_secs(500));
+    assert!(
+        auth::authenticate(&app, &presented, &client, Presence::Watching)
+            .await
+            .expect("authenticate")
+            .is_some(),
+        "a request two minutes in kept it alive past {before}"
+    );
+}
+
 on_both_backends!(
     changes_in_other_processes_reach_the_watcher,
     a_revoked_session_ends_its_subscription,
     only_audit_readers_may_watch,
+    watching_does_not_keep_a_session_alive,
 );

@@ -419,7 +419,40 @@ async fn the_cli_manages_organizations(backend: Backend) {
     assert_eq!(ops, ["cli", "cli"]);
 }
 
+/// Names are unique in any case, beyond ASCII too, on both backends (the
+/// database's `lower` folds only ASCII on SQLite), when creating and when
+/// renaming; the default organization, seeded without a key, still holds
+/// its name.
+async fn names_are_unique_in_any_case_beyond_ascii(backend: Backend) {
+    let (_db, _server, admin) = setup(backend).await;
+    let ete = create(&admin, "ete", "Été Ops")
+        .await
+        .data("createOrganization.id");
+    for name in ["été ops", "ÉTÉ OPS"] {
+        let taken = create(&admin, "ete-2", name).await;
+        assert_eq!(taken.code(), "CONFLICT", "{name}: {taken:?}");
+        assert_eq!(taken.message(), "Name is already taken");
+        assert_eq!(taken.body["errors"][0]["extensions"]["field"], "name");
+    }
+    let strasse = create(&admin, "strasse", "STRASSE").await;
+    let strasse = strasse.data("createOrganization.id");
+    let rename = "mutation($id: ID!, $i: UpdateOrganizationInput!) {
+        updateOrganization(id: $id, input: $i) { name } }";
+    let renamed = admin
+        .query(rename, json!({ "id": strasse, "i": { "name": "été OPS" } }))
+        .await;
+    assert_eq!(renamed.code(), "CONFLICT", "{renamed:?}");
+    // Renaming itself in another case is no clash.
+    let own = admin
+        .query(rename, json!({ "id": ete, "i": { "name": "ÉTÉ ops" } }))
+        .await;
+    assert_eq!(own.data("updateOrganization.name"), "ÉTÉ ops");
+    let default = create(&admin, "default-2", "DEFAULT").await;
+    assert_eq!(default.code(), "CONFLICT", "{default:?}");
+}
+
 on_both_backends!(
+    names_are_unique_in_any_case_beyond_ascii,
     organizations_are_created_paged_and_searched,
     members_are_added_and_removed_per_entry,
     organizations_are_updated_and_deleted,

@@ -230,6 +230,12 @@ impl OrgName {
         }
         Ok(Self(value.to_string()))
     }
+
+    /// What is unique among organizations: the name in lower case, by
+    /// Unicode's rules (the database's `lower` folds only ASCII on SQLite).
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
 }
 
 /// An organization's description: at most 500 characters; blank is none.

@@ -11,6 +11,9 @@ pub struct Model {
     pub is_default: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The name as unique (`OrgName::key`); none where the seed wrote the
+    /// row, whose unique index falls back to `lower(name)`.
+    pub name_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

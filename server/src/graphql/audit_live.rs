@@ -126,9 +126,14 @@ impl Watch {
     async fn recheck(&mut self) -> crate::error::Result<()> {
         let ended = || DomainError::Unauthenticated("Your session or token has ended".into());
         let presented = self.credential.presented.as_ref().ok_or_else(ended)?;
-        let (who, _) = auth::authenticate(&self.app, presented, &self.credential.client)
-            .await?
-            .ok_or_else(ended)?;
+        let (who, _) = auth::authenticate(
+            &self.app,
+            presented,
+            &self.credential.client,
+            auth::Presence::Watching,
+        )
+        .await?
+        .ok_or_else(ended)?;
         self.actor = who.actor;
         self.checked = tokio::time::Instant::now();
         Ok(())

@@ -147,7 +147,7 @@ pub async fn authenticate(
     let Some(presented) = presented else {
         return Ok((RequestState::anonymous(client), false));
     };
-    let found = auth::authenticate(app, presented, &client).await?;
+    let found = auth::authenticate(app, presented, &client, auth::Presence::Active).await?;
     match (presented, found) {
         (Presented::Token(_), Some((who, id))) => Ok((
             RequestState::authenticated(who, Credential::Token(id), client),

@@ -192,20 +192,24 @@ impl std::fmt::Debug for Presented {
     }
 }
 
+pub use super::sessions::Presence;
+
 /// Who `presented` belongs to now, with the id of the token or session;
 /// `None` when it is not (or no longer) valid: revoked, expired, or its
-/// user deactivated. Every request authenticates through here, and a live
-/// subscription again every second.
+/// user deactivated. Every request authenticates through here
+/// ([`Presence::Active`]), and a live subscription again every second
+/// ([`Presence::Watching`]).
 pub async fn authenticate(
     app: &App,
     presented: &Presented,
     client: &Client,
+    presence: Presence,
 ) -> Result<Option<(Authenticated, String)>> {
     Ok(match presented {
         Presented::Token(secret) => super::access_tokens::authenticate(app, secret, client)
             .await?
             .map(|(who, token)| (who, token.id)),
-        Presented::Session(secret) => sessions::authenticate(app, secret, client)
+        Presented::Session(secret) => sessions::authenticate(app, secret, client, presence)
             .await?
             .map(|(who, session)| (who, session.id)),
     })

@@ -36,6 +36,16 @@ pub struct NewSession {
     pub session: session::Model,
 }
 
+/// Whether presenting a credential is activity of its user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// A request: it keeps a session from its idle timeout.
+    Active,
+    /// An open subscription checking that its credential still holds: a
+    /// page left open is not activity, and the session still times out.
+    Watching,
+}
+
 /// Creates a session for `user_id`; a new random id at every login.
 pub async fn create(
     db: &impl ConnectionTrait,
@@ -85,13 +95,20 @@ pub async fn authenticate(
     app: &App,
     secret: &str,
     client: &Client,
+    presence: Presence,
 ) -> Result<Option<(Authenticated, session::Model)>> {
     let now = app.clock.now();
     let key = digest(secret);
+    // Activity is recorded (the idle timeout pushed back) at most once a
+    // touch interval, and never for a subscription watching.
+    let touch = |session: &session::Model| {
+        presence == Presence::Active
+            && (now - session.last_seen_at).num_seconds() >= TOUCH_INTERVAL_SECS
+    };
     if let Some((who, Credential::Session(session))) = app.credentials.get(&key, client)
         && session.expires_at > now
         && session.idle_expires_at > now
-        && (now - session.last_seen_at).num_seconds() < TOUCH_INTERVAL_SECS
+        && !touch(&session)
     {
         return Ok(Some((who, session)));
     }
@@ -111,7 +128,7 @@ pub async fn authenticate(
     {
         return Ok(None);
     }
-    if (now - session.last_seen_at).num_seconds() >= TOUCH_INTERVAL_SECS {
+    if touch(&session) {
         let idle_expires_at =
             (now + duration(app.config.auth.session_idle)).min(session.expires_at);
         session::Entity::update_many()

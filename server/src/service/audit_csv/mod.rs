@@ -7,7 +7,8 @@
 //! response through a channel of [`CHANNEL_CHUNKS`]. Memory stays bounded
 //! whatever the size of the log, the rows are consistent with each other,
 //! and the database reads while the client receives. Each export holds a
-//! connection, so a process runs at most [`CONCURRENT_EXPORTS`] at once, and
+//! connection, so a process runs at most
+//! [`CONCURRENT_AUDIT_EXPORTS`](crate::app::CONCURRENT_AUDIT_EXPORTS) at once, and
 //! one whose client accepts nothing for [`STALL`] ends.
 
 use std::io;
@@ -39,8 +40,6 @@ pub const COLUMNS: [&str; 6] = [
     "Details",
 ];
 
-/// Exports one process runs at once; another is refused (`RATE_LIMITED`).
-pub const CONCURRENT_EXPORTS: usize = 2;
 /// Bytes rendered before a chunk is handed to the client.
 const CHUNK_BYTES: usize = 64 * 1024;
 /// Chunks rendered ahead of the client.

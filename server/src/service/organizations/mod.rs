@@ -160,6 +160,7 @@ pub async fn create(work: &Work, new: NewOrg) -> Result<OrgView> {
         is_default: false,
         created_at: now,
         updated_at: now,
+        name_key: Some(new.name.key()),
     };
     organization::Entity::insert(organization::ActiveModel::from(model.clone()))
         .exec(db)
@@ -211,7 +212,9 @@ pub async fn update(work: &Work, key: &OrgKey, changes: OrgChanges) -> Result<Or
         update = update.col_expr(organization::Column::Slug, Expr::value(slug.as_str()));
     }
     if let Some(name) = &name {
-        update = update.col_expr(organization::Column::Name, Expr::value(name.as_str()));
+        update = update
+            .col_expr(organization::Column::Name, Expr::value(name.as_str()))
+            .col_expr(organization::Column::NameKey, Expr::value(name.key()));
     }
     if let Some(description) = description {
         update = update.col_expr(
@@ -319,12 +322,13 @@ async fn ensure_free(
         }
     }
     if let Some(name) = name {
-        let pattern = name.as_str().to_lowercase();
+        // As the unique index compares them.
+        let unique = Func::coalesce([
+            Expr::col(organization::Column::NameKey),
+            Expr::expr(Func::lower(Expr::col(organization::Column::Name))),
+        ]);
         let taken = other(organization::Entity::find())
-            .filter(ExprTrait::eq(
-                Expr::expr(Func::lower(Expr::col(organization::Column::Name))),
-                pattern,
-            ))
+            .filter(ExprTrait::eq(Expr::expr(unique), name.key()))
             .one(db)
             .await?;
         if taken.is_some() {
