@@ -17,12 +17,15 @@
 //! - `auth.rs`: sessions, login throttling, token quota, credential cache and
 //!   proxy trust ([`AuthConfig`]);
 //! - `audit.rs`: the audit log's lines, hash chain and retention
-//!   ([`AuditConfig`]).
+//!   ([`AuditConfig`]);
+//! - `oidc.rs`: the identity provider and the group → role mapping
+//!   ([`OidcConfig`]).
 
 mod audit;
 mod auth;
 mod email;
 mod flags;
+mod oidc;
 mod passwords;
 mod vars;
 
@@ -34,6 +37,7 @@ pub use audit::AuditConfig;
 pub use auth::AuthConfig;
 pub use email::{EmailConfig, SmtpTls};
 pub use flags::Flags;
+pub use oidc::{OidcConfig, OidcProvider};
 pub use passwords::{Argon2Config, PasswordProfile};
 use vars::Vars;
 pub use vars::parse_flag;
@@ -73,6 +77,7 @@ pub struct Config {
     pub email: EmailConfig,
     pub auth: AuthConfig,
     pub audit: AuditConfig,
+    pub oidc: OidcConfig,
 }
 
 /// A variable that is set to something Roster cannot use.
@@ -121,6 +126,7 @@ impl Config {
         let auth = AuthConfig::from_vars(&v)?;
         let database_url = database_url(&v)?;
         let audit = AuditConfig::from_vars(&v)?;
+        let oidc = OidcConfig::from_vars(&v)?;
         Ok(Self {
             database_url,
             bind,
@@ -132,6 +138,7 @@ impl Config {
             email,
             auth,
             audit,
+            oidc,
         })
     }
 }

@@ -1,13 +1,17 @@
 //! Domain types: input is parsed into these at the edge, so inside Roster a
 //! value of one of these types is valid.
 
+pub mod group_roles;
 mod names;
 pub mod password;
 mod permission;
+pub mod role_overrides;
 
+pub use group_roles::GroupRoleMap;
 pub use names::{Description, DisplayName, Email, OrgName, RoleName, Slug, Username};
 pub use password::{PasswordPolicy, PlainPassword};
 pub use permission::{Permission, PermissionError};
+pub use role_overrides::RoleOverrides;
 
 use std::fmt;
 use std::str::FromStr;

@@ -11,6 +11,7 @@ pub mod context;
 mod database;
 pub mod error;
 mod organizations;
+mod role_overrides;
 mod roles;
 mod server;
 mod socket;
@@ -45,6 +46,7 @@ pub struct MutationRoot(
     roles::RoleMutation,
     database::DatabaseMutation,
     organizations::OrganizationMutation,
+    role_overrides::RoleOverridesMutation,
 );
 
 /// Every subscription (served over graphql-ws at `/graphql/ws`).

@@ -10,6 +10,7 @@ use super::context::{
     state,
 };
 use super::organizations::Organization;
+use super::role_overrides::RoleOverrides;
 use super::types::{Session, User, UserStatus};
 use super::user_pages::user_connection;
 pub use super::user_pages::{UserOrder, UserPageInfo};
@@ -113,6 +114,13 @@ impl User {
             ..AuditFilter::default()
         };
         event_connection(ctx, filter, first, after).await
+    }
+
+    /// The operator's corrections to the roles the identity provider
+    /// grants; none when unset (needs `users:read`, or to be this user).
+    async fn role_overrides(&self, ctx: &Context<'_>) -> Result<Option<RoleOverrides>> {
+        let found = read(ctx, async |w| users::overrides::of_user(w, &self.id).await).await?;
+        Ok(found.map(RoleOverrides::from))
     }
 
     /// The organizations the user belongs to, by slug (needs `users:read`,

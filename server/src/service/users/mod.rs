@@ -8,6 +8,8 @@
 //! - `create.rs`: new accounts ([`create()`], [`bootstrap_superuser`],
 //!   [`needs_bootstrap`]), each joining the default organization;
 //! - `assign.rs`: a user's roles ([`set_roles`]);
+//! - `overrides.rs`: a user's role overrides (`overrides::{of_user, set,
+//!   clear}`);
 //! - `profile.rs`: username, email and display name ([`update`]);
 //! - `password.rs`: setting and replacing passwords ([`set_password`]);
 //! - `lifecycle.rs`: [`activate`], [`deactivate`], [`delete`],
@@ -17,6 +19,7 @@ mod assign;
 mod create;
 mod lifecycle;
 mod lookup;
+pub mod overrides;
 mod password;
 mod profile;
 pub mod view;
