@@ -17,6 +17,7 @@ pub mod credentials;
 pub mod database;
 pub mod defaults;
 pub mod directory;
+pub mod idp_roles;
 pub mod invitations;
 pub mod live_tokens;
 pub mod mailer;
