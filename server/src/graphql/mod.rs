@@ -4,6 +4,7 @@
 //! [`context`], call one service function (which checks access), and map the
 //! result into a view type of [`types`].
 
+mod access_review;
 mod audit;
 mod audit_live;
 mod auth;
@@ -35,6 +36,7 @@ pub struct QueryRoot(
     users::UserQuery,
     organizations::OrganizationQuery,
     audit::AuditQuery,
+    access_review::AccessReviewQuery,
 );
 
 /// Every mutation.

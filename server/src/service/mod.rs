@@ -3,6 +3,7 @@
 //! of work ([`work::Work`]): its reads and writes go through the work's one
 //! transaction and its audit events commit with them.
 
+pub mod access_review;
 pub mod access_tokens;
 pub mod actor;
 pub mod audit;
