@@ -16,6 +16,7 @@ pub mod m20261202_000005_audit_chain;
 mod m20261202_000006_audit_chain_key;
 mod m20261202_000007_audit_subject;
 mod m20261202_000008_org_name_key;
+mod m20261202_000009_identity_claims;
 pub mod seed;
 
 /// Applies Roster's migrations in order.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_audit_chain_key::Migration),
             Box::new(m20261202_000007_audit_subject::Migration),
             Box::new(m20261202_000008_org_name_key::Migration),
+            Box::new(m20261202_000009_identity_claims::Migration),
         ]
     }
 }

@@ -11,6 +11,8 @@ pub struct Model {
     pub email: Option<String>,
     pub created_at: DateTimeUtc,
     pub last_seen_at: Option<DateTimeUtc>,
+    /// What the provider last said about the user (`service::identities`).
+    pub claims: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,12 +1,14 @@
 //! Role overrides (seed 002 "Override storage"): `User.roleOverrides`,
-//! `setRoleOverrides` and `clearRoleOverrides`. Hidden when
-//! `USER_MGMT_CORE` is off.
+//! `setRoleOverrides` and `clearRoleOverrides`; and `syncUserRoles`, which
+//! applies them. Hidden when `USER_MGMT_CORE` is off.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
 use super::context::{core_enabled, gql, mutate};
 use super::types::User;
 use crate::domain;
+use crate::domain::role_overrides::IdpRoleChanges;
+use crate::service::idp_roles;
 use crate::service::users::{UserKey, overrides};
 
 /// An operator's corrections to the roles the identity provider grants a
@@ -23,9 +25,6 @@ pub struct RoleOverrides {
 
 impl From<domain::RoleOverrides> for RoleOverrides {
     fn from(o: domain::RoleOverrides) -> Self {
-        let names = |set: std::collections::BTreeSet<domain::RoleName>| {
-            set.into_iter().map(|r| r.as_str().to_string()).collect()
-        };
         Self {
             enabled: o.enabled,
             preserved: names(o.preserved),
@@ -45,6 +44,36 @@ pub struct RoleOverridesInput {
     pub preserved: Vec<String>,
     #[graphql(default)]
     pub suppressed: Vec<String>,
+}
+
+/// What a sync of a user's provider roles did.
+#[derive(SimpleObject)]
+pub struct SyncedRoles {
+    pub user: User,
+    /// Granted from the provider's groups (source `idp`).
+    pub granted: Vec<String>,
+    /// `idp` roles the groups no longer give.
+    pub revoked: Vec<String>,
+    /// Given by the groups but suppressed by the overrides.
+    pub withheld: Vec<String>,
+    /// No longer given, but kept: preserved, or revocations paused.
+    pub kept: Vec<String>,
+}
+
+fn names(set: std::collections::BTreeSet<domain::RoleName>) -> Vec<String> {
+    set.into_iter().map(|r| r.as_str().to_string()).collect()
+}
+
+impl SyncedRoles {
+    fn new(user: User, c: IdpRoleChanges) -> Self {
+        Self {
+            user,
+            granted: names(c.grant),
+            revoked: names(c.revoke),
+            withheld: names(c.withheld),
+            kept: names(c.kept),
+        }
+    }
 }
 
 fn key(id: &ID) -> UserKey {
@@ -73,6 +102,16 @@ impl RoleOverridesMutation {
         })
         .await?;
         Ok(updated.into())
+    }
+
+    /// Syncs a user's provider roles from the groups their identity
+    /// provider last reported (needs `users:manage`, every permission the
+    /// user holds, and those of every role granted or revoked).
+    #[graphql(visible = "core_enabled")]
+    async fn sync_user_roles(&self, ctx: &Context<'_>, user_id: ID) -> Result<SyncedRoles> {
+        let (user, changes) =
+            mutate(ctx, async |w| idp_roles::sync_user(w, &key(&user_id)).await).await?;
+        Ok(SyncedRoles::new(user.into(), changes))
     }
 
     /// Removes a user's role overrides.

@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod database;
 pub mod defaults;
 pub mod directory;
+pub mod identities;
 pub mod idp_roles;
 pub mod invitations;
 pub mod live_tokens;

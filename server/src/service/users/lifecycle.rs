@@ -114,7 +114,7 @@ pub(crate) fn require_status(target: &user::Model, status: UserStatus, action: &
 /// Fails when `user_id` is the last active superuser. On Postgres the
 /// superuser role row is locked first, so two transactions cannot each remove
 /// "the other" superuser; SQLite serialises writers anyway.
-pub(super) async fn ensure_not_last_superuser(
+pub(crate) async fn ensure_not_last_superuser(
     txn: &DatabaseTransaction,
     user_id: &str,
     action: &str,

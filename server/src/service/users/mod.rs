@@ -32,8 +32,8 @@ use crate::service::tokens::IssuedToken;
 
 pub use assign::set_roles;
 pub use create::{bootstrap_superuser, create, needs_bootstrap, needs_bootstrap_cached};
-pub(crate) use lifecycle::require_status;
 pub use lifecycle::{activate, deactivate, delete, revoke_sessions};
+pub(crate) use lifecycle::{ensure_not_last_superuser, require_status};
 pub(crate) use lookup::find_for_admin;
 pub use lookup::{find, find_including_deleted, get, require_manage_id};
 pub(crate) use password::replace_password;
