@@ -17,6 +17,7 @@ mod m20261202_000006_audit_chain_key;
 mod m20261202_000007_audit_subject;
 mod m20261202_000008_org_name_key;
 mod m20261202_000009_identity_claims;
+mod m20261202_000010_oidc_logins;
 pub mod seed;
 
 /// Applies Roster's migrations in order.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_audit_subject::Migration),
             Box::new(m20261202_000008_org_name_key::Migration),
             Box::new(m20261202_000009_identity_claims::Migration),
+            Box::new(m20261202_000010_oidc_logins::Migration),
         ]
     }
 }

@@ -44,6 +44,8 @@ pub struct App {
     pub audit_feed: Arc<AuditFeed>,
     /// CSV exports under way in this process (each holds a connection).
     pub audit_exports: Arc<tokio::sync::Semaphore>,
+    /// The identity provider's discovery document, fetched on first use.
+    pub oidc: Arc<crate::service::oidc_discovery::Discovery>,
 }
 
 impl App {
@@ -62,6 +64,7 @@ impl App {
             chain_digest: ChainDigest::new(config.audit.chain_key.clone()),
             audit_feed: Arc::default(),
             audit_exports: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_AUDIT_EXPORTS)),
+            oidc: Arc::default(),
             config: Arc::new(config),
             db,
         })

@@ -15,6 +15,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 pub mod browser;
 pub mod live;
+pub mod oidc;
 pub mod server;
 pub mod smtp;
 

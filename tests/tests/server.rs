@@ -322,9 +322,11 @@ async fn a_server_without_a_superuser_says_how_to_create_one(backend: Backend) {
         line.contains("roster bootstrap-superuser --email <EMAIL>"),
         "{line}"
     );
-    let needs = "{ serverInfo { needsBootstrap } }";
+    let needs = "{ serverInfo { needsBootstrap ssoLoginPath } }";
     let reply = server.client().query(needs, json!({})).await;
     assert_eq!(reply.data("serverInfo.needsBootstrap"), true, "{reply:?}");
+    // No OIDC configured: no "Sign in with SSO".
+    assert_eq!(reply.data("serverInfo.ssoLoginPath"), Value::Null);
     db.bootstrap().await;
     let reply = server.client().query(needs, json!({})).await;
     assert_eq!(reply.data("serverInfo.needsBootstrap"), false, "{reply:?}");

@@ -4,6 +4,7 @@ pub mod audit_chain;
 pub mod audit_event;
 pub mod external_identity;
 pub mod login_attempt;
+pub mod oidc_login;
 pub mod one_time_token;
 pub mod organization;
 pub mod organization_membership;

@@ -65,6 +65,9 @@ pub struct ServerInfo {
     /// True while no superuser exists: nobody can sign in to administer this
     /// server until an operator runs `roster bootstrap-superuser` (CLI only).
     pub needs_bootstrap: bool,
+    /// Where "Sign in with SSO" starts (`/auth/oidc/login`; add
+    /// `?return_to=/admin/…`); none when OIDC login is not configured.
+    pub sso_login_path: Option<String>,
 }
 
 #[derive(Default)]
@@ -82,6 +85,8 @@ impl ServerQuery {
         };
         Ok(ServerInfo {
             version: crate::VERSION.to_string(),
+            sso_login_path: crate::service::oidc::enabled(app)
+                .then(|| "/auth/oidc/login".to_string()),
             database_backend,
             flags: app.config.flags.into(),
             password_rules: PasswordRules {

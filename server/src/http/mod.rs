@@ -8,6 +8,7 @@ mod error;
 mod graphql;
 mod graphql_metrics;
 mod graphql_ws;
+mod oidc;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -93,6 +94,8 @@ pub async fn router(app: App) -> Router {
         .route("/graphql", post(graphql::post))
         .route("/graphql/ws", get(graphql_ws::get))
         .route("/admin/api/audit.csv", get(audit_csv::get))
+        .route("/auth/oidc/login", get(oidc::login))
+        .route("/auth/oidc/callback", get(oidc::callback))
         .route("/admin", get(admin::root))
         .route("/admin/", get(admin::root))
         .route("/admin/{*path}", get(admin::path))

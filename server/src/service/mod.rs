@@ -23,6 +23,8 @@ pub mod idp_roles;
 pub mod invitations;
 pub mod live_tokens;
 pub mod mailer;
+pub mod oidc;
+pub mod oidc_discovery;
 pub mod organizations;
 pub mod password_reset;
 pub mod passwords;

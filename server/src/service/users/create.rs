@@ -109,27 +109,9 @@ async fn insert(
         UserStatus::PendingInvitation
     };
     let now = work.now();
-    let id = new_id();
     let txn = work.db().await?;
-    ensure_free(txn, Some(&new.email), Some(&new.username), None).await?;
-    user::Entity::insert(user::ActiveModel {
-        id: Set(id.clone()),
-        username: Set(new.username.to_string()),
-        email: Set(new.email.to_string()),
-        display_name: Set(new.display_name.as_ref().map(ToString::to_string)),
-        status: Set(status),
-        claims: Set(json!({})),
-        password_hash: Set(password_hash),
-        created_at: Set(now),
-        updated_at: Set(now),
-        last_login_at: Set(None),
-        last_active_at: Set(None),
-        deleted_at: Set(None),
-    })
-    .exec(txn)
-    .await?;
+    let id = insert_row(txn, &new, status, password_hash, now).await?;
     assign_roles(txn, &id, &granted, RoleSource::Manual, now).await?;
-    join_default_org(txn, &id, now).await?;
     let roles = role_names(&granted);
     let mut events = vec![
         AuditEvent::new("user.created")
@@ -160,6 +142,58 @@ async fn insert(
         user: created,
         invitation,
     })
+}
+
+/// Inserts the user row, after checking the email and username are free,
+/// and joins the default organization; the new id.
+async fn insert_row(
+    txn: &DatabaseTransaction,
+    new: &NewUser,
+    status: UserStatus,
+    password_hash: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let id = new_id();
+    ensure_free(txn, Some(&new.email), Some(&new.username), None).await?;
+    user::Entity::insert(user::ActiveModel {
+        id: Set(id.clone()),
+        username: Set(new.username.to_string()),
+        email: Set(new.email.to_string()),
+        display_name: Set(new.display_name.as_ref().map(ToString::to_string)),
+        status: Set(status),
+        claims: Set(json!({})),
+        password_hash: Set(password_hash),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_login_at: Set(None),
+        last_active_at: Set(None),
+        deleted_at: Set(None),
+    })
+    .exec(txn)
+    .await?;
+    join_default_org(txn, &id, now).await?;
+    Ok(id)
+}
+
+/// A user created at their first OIDC login (SPEC §8), the system acting
+/// on the provider's word (no permission check): active, without a password
+/// (they sign in through the provider), with no roles by hand (the
+/// provider's groups give theirs), in the default organization. Audited as
+/// `user.provisioned`.
+pub async fn provision(work: &Work, new: NewUser) -> Result<user::Model> {
+    let now = work.now();
+    let txn = work.db().await?;
+    let id = insert_row(txn, &new, UserStatus::Active, None, now).await?;
+    work.record(
+        AuditEvent::new("user.provisioned")
+            .resource("user", &id)
+            .details(json!({
+                "username": new.username.as_str(),
+                "email": new.email.as_str(),
+                "method": "oidc",
+            })),
+    );
+    find(txn, &UserKey::Id(id)).await
 }
 
 async fn join_default_org(

@@ -31,7 +31,7 @@ use crate::error::Result;
 use crate::service::tokens::IssuedToken;
 
 pub use assign::set_roles;
-pub use create::{bootstrap_superuser, create, needs_bootstrap, needs_bootstrap_cached};
+pub use create::{bootstrap_superuser, create, needs_bootstrap, needs_bootstrap_cached, provision};
 pub use lifecycle::{activate, deactivate, delete, revoke_sessions};
 pub(crate) use lifecycle::{ensure_not_last_superuser, require_status};
 pub(crate) use lookup::find_for_admin;

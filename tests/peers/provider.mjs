@@ -1,0 +1,45 @@
+// An OpenID Certified provider (npm `oidc-provider`) for Roster's OIDC
+// tests: `node provider.mjs <port> <accounts.json> <redirect_uri>`.
+// Accounts are read from the file at every lookup, so a test can change a
+// user's groups between logins: { "<sub>": { "email": …, "email_verified":
+// true, "name": …, "preferred_username": …, "groups": […] } }. The dev
+// login form takes any password; its consent form grants what is asked.
+// Prints "listening" once it serves.
+import fs from 'node:fs';
+import Provider from 'oidc-provider';
+
+const [port, accountsFile, redirectUri] = process.argv.slice(2);
+const issuer = `http://127.0.0.1:${port}`;
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: 'roster',
+    client_secret: 'roster-test-secret',
+    redirect_uris: [redirectUri],
+    response_types: ['code'],
+    grant_types: ['authorization_code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  }],
+  pkce: { required: () => true },
+  scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
+  claims: {
+    openid: ['sub'],
+    email: ['email', 'email_verified'],
+    profile: ['name', 'preferred_username'],
+    groups: ['groups'],
+  },
+  // The claims of the granted scopes go in the ID token too.
+  conformIdTokenClaims: false,
+  cookies: { keys: ['roster-test-cookie-key'] },
+  features: { devInteractions: { enabled: true } },
+  async findAccount(_ctx, id) {
+    const accounts = JSON.parse(fs.readFileSync(accountsFile, 'utf8'));
+    const account = accounts[id];
+    if (!account) return undefined;
+    return { accountId: id, async claims() { return { sub: id, ...account }; } };
+  },
+});
+
+provider.listen(Number(port), '127.0.0.1', () => {
+  console.log('listening');
+});
