@@ -4,7 +4,8 @@
 // user's groups between logins: { "<sub>": { "email": …, "email_verified":
 // true, "name": …, "preferred_username": …, "groups": […] } }. The dev
 // login form takes any password; its consent form grants what is asked.
-// Prints "listening" once it serves.
+// Prints "listening" once it serves. SPARSE_ID_TOKEN=1 leaves the
+// scopes' claims out of the ID token.
 import fs from 'node:fs';
 import Provider from 'oidc-provider';
 
@@ -28,8 +29,10 @@ const provider = new Provider(issuer, {
     profile: ['name', 'preferred_username'],
     groups: ['groups'],
   },
-  // The claims of the granted scopes go in the ID token too.
-  conformIdTokenClaims: false,
+  // The claims of the granted scopes go in the ID token too, unless
+  // SPARSE_ID_TOKEN=1: then the ID token carries only `sub` and the rest
+  // comes from the userinfo endpoint (OpenID Connect Core 5.4).
+  conformIdTokenClaims: process.env.SPARSE_ID_TOKEN === '1',
   cookies: { keys: ['roster-test-cookie-key'] },
   features: { devInteractions: { enabled: true } },
   async findAccount(_ctx, id) {

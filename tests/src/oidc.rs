@@ -37,6 +37,18 @@ impl Provider {
     /// Starts the provider on `port`, accepting `redirect_uri`, with
     /// `accounts` (`{ "<sub>": { "email": …, "groups": […] } }`).
     pub fn start(port: u16, redirect_uri: &str, accounts: &Value) -> Self {
+        Self::start_with(port, redirect_uri, accounts, false)
+    }
+
+    /// As [`start`](Self::start); with `sparse_id_token`, the ID token
+    /// carries only `sub`, and email, names and groups come from the
+    /// userinfo endpoint.
+    pub fn start_with(
+        port: u16,
+        redirect_uri: &str,
+        accounts: &Value,
+        sparse_id_token: bool,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("accounts.json");
         std::fs::write(&file, accounts.to_string()).expect("accounts");
@@ -47,6 +59,7 @@ impl Provider {
             .arg(&file)
             .arg(redirect_uri)
             .current_dir(&peers)
+            .env("SPARSE_ID_TOKEN", if sparse_id_token { "1" } else { "0" })
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -17,6 +17,8 @@ use serde_json::{Value, json};
 
 const SYNC: &str = "mutation($id: ID!) { syncUserRoles(userId: $id) {
     user { roles } granted revoked withheld kept } }";
+const EXPLAIN: &str = "query($id: ID!) { user(id: $id) { roleExplanation {
+    groups roles { role sources { kind group } } withheld { role groups } } } }";
 const OVERRIDES: &str = "mutation($id: ID!, $i: RoleOverridesInput!) {
     setRoleOverrides(userId: $id, input: $i) { id } }";
 
@@ -146,6 +148,24 @@ async fn groups_map_to_roles_under_the_overrides(backend: Backend) {
     assert_eq!(synced["withheld"], json!(["admin"]));
     assert_eq!(synced["revoked"], json!(["admin"]));
     assert_eq!(synced["granted"], json!(["editor"]));
+    // Why she has each role, and what is withheld.
+    let why = admin
+        .query(EXPLAIN, json!({ "id": jane }))
+        .await
+        .data("user.roleExplanation");
+    assert_eq!(why["groups"], json!(["ops", "admins"]));
+    assert_eq!(
+        why["roles"],
+        json!([
+            { "role": "editor", "sources": [{ "kind": "IDP_GROUP", "group": "admins" }] },
+            { "role": "viewer", "sources": [
+                { "kind": "MANUAL", "group": null }, { "kind": "IDP_DEFAULT", "group": null }] },
+        ])
+    );
+    assert_eq!(
+        why["withheld"],
+        json!([{ "role": "admin", "groups": ["ops"] }])
+    );
     says(&app, &jane, "jane-sub", json!([]))
         .await
         .expect("seen again");
@@ -153,6 +173,14 @@ async fn groups_map_to_roles_under_the_overrides(backend: Backend) {
     assert_eq!(
         (synced["revoked"].clone(), synced["kept"].clone()),
         (json!([]), json!(["editor"]))
+    );
+    let why = admin
+        .query(EXPLAIN, json!({ "id": jane }))
+        .await
+        .data("user.roleExplanation");
+    assert_eq!(
+        why["roles"][0],
+        json!({ "role": "editor", "sources": [{ "kind": "PRESERVED", "group": null }] })
     );
 
     // Paused: additions still apply, nothing is revoked.
@@ -187,6 +215,28 @@ async fn groups_map_to_roles_under_the_overrides(backend: Backend) {
     assert_eq!(
         viewer.query(SYNC, json!({ "id": jane })).await.code(),
         "FORBIDDEN"
+    );
+    // She may read her own explanation; he may not read hers.
+    assert_eq!(
+        viewer.query(EXPLAIN, json!({ "id": jane })).await.code(),
+        "FORBIDDEN"
+    );
+    let (her, _) = server.client().login("jane", USER_PASSWORD).await;
+    let own = her
+        .query(EXPLAIN, json!({ "id": jane }))
+        .await
+        .data("user.roleExplanation");
+    assert_eq!(own["groups"], json!(["ops"]));
+    // Without an identity there are no groups, only what is held.
+    let his = admin
+        .query(EXPLAIN, json!({ "id": joe }))
+        .await
+        .data("user.roleExplanation");
+    assert_eq!(his["groups"], Value::Null);
+    assert_eq!(
+        his["roles"],
+        json!([{ "role": "viewer", "sources": [
+            { "kind": "MANUAL", "group": null }, { "kind": "IDP_DEFAULT", "group": null }] }])
     );
 }
 

@@ -21,6 +21,10 @@ fn kim(groups: &[&str], verified: bool) -> Value {
 
 /// A Roster server and a provider that know each other.
 fn pair(db: &TestDb, provision: bool, accounts: &Value) -> (Server, Provider) {
+    pair_with(db, provision, accounts, false)
+}
+
+fn pair_with(db: &TestDb, provision: bool, accounts: &Value, sparse: bool) -> (Server, Provider) {
     let port = Provider::port();
     let issuer = Provider::issuer_at(port);
     let server = Server::start(
@@ -38,10 +42,11 @@ fn pair(db: &TestDb, provision: bool, accounts: &Value) -> (Server, Provider) {
             ("OIDC_GROUP_ROLE_DEFAULTS", "viewer"),
         ],
     );
-    let provider = Provider::start(
+    let provider = Provider::start_with(
         port,
         &format!("{}/auth/oidc/callback", server.base),
         accounts,
+        sparse,
     );
     (server, provider)
 }
@@ -254,7 +259,28 @@ async fn refusals_write_nothing(backend: Backend) {
     }
 }
 
+/// A provider whose ID token carries only `sub` (OpenID Connect Core 5.4):
+/// email, names and groups come from its userinfo endpoint, and the login
+/// provisions and maps roles as before.
+async fn claims_missing_from_the_id_token_come_from_userinfo(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    let (server, provider) = pair_with(&db, true, &kim(&["Staff"], true), true);
+    let browser = browser();
+    let start = format!("{}/auth/oidc/login", server.base);
+    let callback = provider.sign_in(&browser, &start, "kim").await;
+    let done = browser.get(&callback).send().await.expect("callback");
+    assert_eq!(done.status(), 303, "{:?}", done.text().await);
+    let me = viewer(&browser, &server.base).await;
+    assert_eq!(me["data"]["viewer"]["user"]["username"], "kim", "{me}");
+    assert_eq!(me["data"]["viewer"]["user"]["displayName"], "Kim Lee");
+    assert_eq!(
+        me["data"]["viewer"]["user"]["roles"],
+        json!(["editor", "viewer"])
+    );
+}
+
 on_both_backends!(
     the_first_login_provisions_and_the_next_syncs,
-    refusals_write_nothing
+    refusals_write_nothing,
+    claims_missing_from_the_id_token_come_from_userinfo
 );

@@ -121,6 +121,23 @@ impl GroupRoleMap {
         roles
     }
 
+    /// Why a member of `groups` gets `role`: each of their groups that
+    /// maps to it (as the member's group is spelled), and whether it is a
+    /// default.
+    pub fn sources_of<S: AsRef<str>>(&self, role: &RoleName, groups: &[S]) -> (Vec<String>, bool) {
+        let via: Vec<String> = groups
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|g| {
+                self.by_group
+                    .get(&group_key(g))
+                    .is_some_and(|roles| roles.contains(role))
+            })
+            .map(str::to_string)
+            .collect();
+        (via, self.defaults.contains(role))
+    }
+
     /// Every role the configuration names, where it names it.
     pub fn mentions(&self) -> &[Mention] {
         &self.mentions
@@ -191,6 +208,18 @@ mod tests {
             e.map(|e| (e.variable, e.position)),
             Some(("OIDC_GROUP_ROLE_DEFAULTS", 2))
         );
+    }
+
+    #[test]
+    fn each_role_names_its_sources() {
+        let map = parse("admins=admin,ops=admin,ops=auditor", "reader, admin");
+        let admin = RoleName::parse("admin").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            map.sources_of(&admin, &["Ops", "admins", "dev"]),
+            (vec!["Ops".to_string(), "admins".to_string()], true)
+        );
+        let reader = RoleName::parse("reader").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(map.sources_of(&reader, &["ops"]), (Vec::new(), true));
     }
 
     #[test]

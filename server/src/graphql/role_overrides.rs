@@ -1,6 +1,7 @@
 //! Role overrides (seed 002 "Override storage"): `User.roleOverrides`,
 //! `setRoleOverrides` and `clearRoleOverrides`; and `syncUserRoles`, which
-//! applies them. Hidden when `USER_MGMT_CORE` is off.
+//! applies them, and `User.roleExplanation`. Hidden when `USER_MGMT_CORE` is
+//! off.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
@@ -8,8 +9,8 @@ use super::context::{core_enabled, gql, mutate};
 use super::types::User;
 use crate::domain;
 use crate::domain::role_overrides::IdpRoleChanges;
-use crate::service::idp_roles;
 use crate::service::users::{UserKey, overrides};
+use crate::service::{idp_roles, role_explanation};
 
 /// An operator's corrections to the roles the identity provider grants a
 /// user.
@@ -119,5 +120,90 @@ impl RoleOverridesMutation {
     async fn clear_role_overrides(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
         let updated = mutate(ctx, async |w| overrides::clear(w, &key(&user_id)).await).await?;
         Ok(updated.into())
+    }
+}
+
+/// How a role came to a user.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "role_explanation::SourceKind")]
+pub enum RoleSourceKind {
+    /// Granted by a person.
+    Manual,
+    /// A group of the user's at the identity provider maps to it (`group`).
+    IdpGroup,
+    /// `OIDC_GROUP_ROLE_DEFAULTS` gives it to everyone.
+    IdpDefault,
+    /// No longer given by the provider, but preserved by the overrides.
+    Preserved,
+    /// No longer given by the provider, but revocations are paused.
+    RevocationsPaused,
+    /// Granted by an earlier sync and no longer given: the next sync
+    /// revokes it.
+    IdpStale,
+}
+
+/// One reason a user holds a role.
+#[derive(SimpleObject)]
+pub struct RoleGrantSource {
+    pub kind: RoleSourceKind,
+    pub group: Option<String>,
+    pub granted_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A role with every source that grants it.
+#[derive(SimpleObject)]
+pub struct ExplainedRole {
+    pub role: String,
+    pub sources: Vec<RoleGrantSource>,
+}
+
+/// A role the provider's groups would give, withheld by the overrides.
+#[derive(SimpleObject)]
+pub struct WithheldRole {
+    pub role: String,
+    /// The groups that would give it (empty: a default role).
+    pub groups: Vec<String>,
+}
+
+/// Why a user has each of their roles.
+#[derive(SimpleObject)]
+pub struct RoleExplanation {
+    /// Most powerful first.
+    pub roles: Vec<ExplainedRole>,
+    pub withheld: Vec<WithheldRole>,
+    /// The groups the identity provider last reported; none without an
+    /// identity.
+    pub groups: Option<Vec<String>>,
+}
+
+impl From<role_explanation::Explanation> for RoleExplanation {
+    fn from(e: role_explanation::Explanation) -> Self {
+        Self {
+            roles: e
+                .roles
+                .into_iter()
+                .map(|r| ExplainedRole {
+                    role: r.role,
+                    sources: r
+                        .sources
+                        .into_iter()
+                        .map(|s| RoleGrantSource {
+                            kind: s.kind.into(),
+                            group: s.group,
+                            granted_at: s.granted_at,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            withheld: e
+                .withheld
+                .into_iter()
+                .map(|w| WithheldRole {
+                    role: w.role,
+                    groups: w.groups,
+                })
+                .collect(),
+            groups: e.groups,
+        }
     }
 }

@@ -10,7 +10,7 @@ use super::context::{
     state,
 };
 use super::organizations::Organization;
-use super::role_overrides::RoleOverrides;
+use super::role_overrides::{RoleExplanation, RoleOverrides};
 use super::types::{Session, User, UserStatus};
 use super::user_pages::user_connection;
 pub use super::user_pages::{UserOrder, UserPageInfo};
@@ -20,7 +20,7 @@ use crate::service::directory::{self, UserFilter};
 use crate::service::invitations::Invited;
 use crate::service::users::{self, NewUser, UserChanges, UserKey};
 use crate::service::{invitations, password_reset};
-use crate::service::{organizations, quotas, roles, sessions};
+use crate::service::{organizations, quotas, role_explanation, roles, sessions};
 
 /// Which users to list.
 #[derive(InputObject, Default)]
@@ -121,6 +121,14 @@ impl User {
     async fn role_overrides(&self, ctx: &Context<'_>) -> Result<Option<RoleOverrides>> {
         let found = read(ctx, async |w| users::overrides::of_user(w, &self.id).await).await?;
         Ok(found.map(RoleOverrides::from))
+    }
+
+    /// Why the user has each role: every source that grants it, and the
+    /// roles the provider's groups would give that the overrides withhold
+    /// (needs `users:read`, or to be this user).
+    async fn role_explanation(&self, ctx: &Context<'_>) -> Result<RoleExplanation> {
+        let found = read(ctx, async |w| role_explanation::explain(w, &self.id).await).await?;
+        Ok(found.into())
     }
 
     /// The organizations the user belongs to, by slug (needs `users:read`,

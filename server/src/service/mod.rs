@@ -30,6 +30,7 @@ pub mod password_reset;
 pub mod passwords;
 pub mod policy;
 pub mod quotas;
+pub mod role_explanation;
 pub mod roles;
 pub mod sessions;
 pub mod throttle;

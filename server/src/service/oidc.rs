@@ -187,7 +187,7 @@ async fn verified_claims(app: &App, pending: &oidc_login::Model, code: String) -
         })?;
     // The token is verified: every claim in its payload is the provider's.
     let raw = id_token.to_string();
-    let all = raw
+    let mut all = raw
         .split('.')
         .nth(1)
         .and_then(|payload| {
@@ -198,12 +198,64 @@ async fn verified_claims(app: &App, pending: &oidc_login::Model, code: String) -
         })
         .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
         .unwrap_or(Value::Null);
+    let subject = verified.subject().as_str().to_string();
+    let lacks = |all: &Value, claim: &str| all.get(claim).is_none_or(Value::is_null);
+    let sparse = lacks(&all, "email")
+        || lacks(&all, &p.groups_claim)
+        || (lacks(&all, "name") && lacks(&all, "preferred_username"));
+    let userinfo = p
+        .userinfo_endpoint
+        .clone()
+        .or_else(|| meta.userinfo_endpoint().map(|u| u.url().to_string()));
+    if sparse && let Some(url) = userinfo {
+        let access = openidconnect::OAuth2TokenResponse::access_token(&response);
+        let extra = fetch_userinfo(&http, &url, access.secret(), &subject).await?;
+        if let (Some(all), Value::Object(extra)) = (all.as_object_mut(), extra) {
+            for (claim, value) in extra {
+                all.entry(claim).or_insert(value);
+            }
+        }
+    }
     Ok(Claims {
-        subject: verified.subject().as_str().to_string(),
-        email: verified.email().map(|e| e.as_str().to_string()),
-        email_verified: verified.email_verified().unwrap_or(false),
+        email: all.get("email").and_then(Value::as_str).map(str::to_string),
+        email_verified: all
+            .get("email_verified")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        subject,
         all,
     })
+}
+
+/// The provider's userinfo claims for `access_token` (SPEC §8 claim
+/// enrichment): they must be about `subject`, else the login is refused.
+async fn fetch_userinfo(
+    http: &openidconnect::reqwest::Client,
+    url: &str,
+    access_token: &str,
+    subject: &str,
+) -> Result<Value> {
+    let failed = |e: &dyn std::fmt::Display| {
+        DomainError::Internal(anyhow::anyhow!("OIDC userinfo at {url}: {e}"))
+    };
+    let body = http
+        .get(url)
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .and_then(openidconnect::reqwest::Response::error_for_status)
+        .map_err(|e| failed(&e))?
+        .bytes()
+        .await
+        .map_err(|e| failed(&e))?;
+    let claims: Value = serde_json::from_slice(&body).map_err(|e| failed(&e))?;
+    if claims.get("sub").and_then(Value::as_str) != Some(subject) {
+        return Err(refusal(
+            "userinfo_subject",
+            "The identity provider's user information is about someone else",
+        ));
+    }
+    Ok(claims)
 }
 
 /// Finishes a login from the provider's callback.
