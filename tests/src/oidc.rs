@@ -103,12 +103,7 @@ impl Provider {
         for _ in 0..20 {
             let response = browser.get(&url).send().await.expect("GET");
             if response.status().is_redirection() {
-                let location = response
-                    .headers()
-                    .get("location")
-                    .and_then(|l| l.to_str().ok())
-                    .expect("location")
-                    .to_string();
+                let location = location(&response);
                 let next = if location.starts_with('/') {
                     let origin = if url.starts_with(&self.issuer) {
                         &self.issuer
@@ -142,12 +137,7 @@ impl Provider {
                 "{prompt} form: {}",
                 response.status()
             );
-            let location = response
-                .headers()
-                .get("location")
-                .and_then(|l| l.to_str().ok())
-                .expect("location")
-                .to_string();
+            let location = location(&response);
             url = if location.starts_with('/') {
                 format!("{}{location}", self.issuer)
             } else {
@@ -156,6 +146,16 @@ impl Provider {
         }
         panic!("the provider did not redirect back");
     }
+}
+
+/// A redirect's `Location`.
+fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .expect("location")
+        .to_string()
 }
 
 impl Drop for Provider {

@@ -64,6 +64,21 @@ async fn viewer(browser: &reqwest::Client, base: &str) -> Value {
         .expect("json")
 }
 
+/// Presents `callback` again from a new browser that also has the login's
+/// state cookie (as an attacker who copied both would).
+async fn replay_with_its_state(callback: &str) -> reqwest::Response {
+    let state = callback
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("state="))
+        .expect("state");
+    roster_tests::oidc::browser()
+        .get(callback)
+        .header("cookie", format!("roster_oidc={state}"))
+        .send()
+        .await
+        .expect("replay")
+}
+
 async fn events(db: &TestDb, kind: &str) -> Vec<Value> {
     db.strings(&format!(
         "SELECT details FROM audit_events WHERE event_type = '{kind}' ORDER BY occurred_at, id"
@@ -120,16 +135,7 @@ async fn the_first_login_provisions_and_the_next_syncs(backend: Backend) {
     // and even with the state, the code is not exchanged again.
     let replayed = browser.get(&callback).send().await.expect("replay");
     assert_eq!(replayed.status(), 401);
-    let state = callback
-        .split(['?', '&'])
-        .find_map(|p| p.strip_prefix("state="))
-        .expect("state");
-    let replayed = roster_tests::oidc::browser()
-        .get(&callback)
-        .header("cookie", format!("roster_oidc={state}"))
-        .send()
-        .await
-        .expect("replay");
+    let replayed = replay_with_its_state(&callback).await;
     assert_eq!(replayed.status(), 401);
     assert!(
         replayed
@@ -195,16 +201,7 @@ async fn refusals_write_nothing(backend: Backend) {
             .is_empty()
     );
     // A refused callback is spent too.
-    let state = callback
-        .split(['?', '&'])
-        .find_map(|p| p.strip_prefix("state="))
-        .expect("state");
-    let replayed = roster_tests::oidc::browser()
-        .get(&callback)
-        .header("cookie", format!("roster_oidc={state}"))
-        .send()
-        .await
-        .expect("replay");
+    let replayed = replay_with_its_state(&callback).await;
     assert!(
         replayed
             .text()

@@ -40,6 +40,16 @@ pub struct OidcConfig {
     pub group_roles: GroupRoleMap,
 }
 
+impl OidcConfig {
+    /// The claim holding a user's groups (`OIDC_GROUPS_CLAIM`, `groups`
+    /// when no provider is configured).
+    pub fn groups_claim(&self) -> &str {
+        self.provider
+            .as_ref()
+            .map_or("groups", |p| p.groups_claim.as_str())
+    }
+}
+
 const DEFAULT_SCOPES: &str = "openid email profile";
 
 fn http_url(v: &Vars<'_>, variable: &'static str) -> Result<Option<String>, ConfigError> {

@@ -180,13 +180,7 @@ pub async fn sync_user(work: &Work, key: &UserKey) -> Result<(UserView, IdpRoleC
             ),
         ));
     };
-    let claim = work
-        .app()
-        .config
-        .oidc
-        .provider
-        .as_ref()
-        .map_or("groups", |p| p.groups_claim.as_str());
+    let claim = work.app().config.oidc.groups_claim();
     let groups = identities::groups(&claims, claim);
     let plan = plan(work, &target.id, &groups).await?;
     let touched: BTreeSet<Permission> = plan

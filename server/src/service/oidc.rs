@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -60,6 +60,27 @@ async fn metadata<'a>(app: &'a App, p: &OidcProvider) -> Result<&'a CoreProvider
     app.oidc.metadata(p).await
 }
 
+/// Roster as the provider's client, as discovery describes the provider.
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+fn client(app: &App, p: &OidcProvider, meta: &CoreProviderMetadata) -> Result<Client> {
+    Ok(CoreClient::from_provider_metadata(
+        meta.clone(),
+        ClientId::new(p.client_id.clone()),
+        p.client_secret
+            .as_ref()
+            .map(|s| ClientSecret::new(s.expose().to_string())),
+    )
+    .set_redirect_uri(redirect_url(app)?))
+}
+
 fn redirect_url(app: &App) -> Result<RedirectUrl> {
     RedirectUrl::new(format!("{}/auth/oidc/callback", app.config.public_url))
         .map_err(|e| DomainError::Internal(anyhow::anyhow!("redirect URL: {e}")))
@@ -90,14 +111,7 @@ pub async fn begin(app: &App, return_to: Option<&str>) -> Result<(String, String
     let return_to = safe_return_to(return_to)?;
     let p = provider(app)?;
     let meta = metadata(app, p).await?;
-    let client = CoreClient::from_provider_metadata(
-        meta.clone(),
-        ClientId::new(p.client_id.clone()),
-        p.client_secret
-            .as_ref()
-            .map(|s| ClientSecret::new(s.expose().to_string())),
-    )
-    .set_redirect_uri(redirect_url(app)?);
+    let client = client(app, p, meta)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = client
         .authorize_url(
@@ -153,14 +167,7 @@ struct Claims {
 async fn verified_claims(app: &App, pending: &oidc_login::Model, code: String) -> Result<Claims> {
     let p = provider(app)?;
     let meta = metadata(app, p).await?;
-    let client = CoreClient::from_provider_metadata(
-        meta.clone(),
-        ClientId::new(p.client_id.clone()),
-        p.client_secret
-            .as_ref()
-            .map(|s| ClientSecret::new(s.expose().to_string())),
-    )
-    .set_redirect_uri(redirect_url(app)?);
+    let client = client(app, p, meta)?;
     let http = super::oidc_discovery::http()?;
     let response = client
         .exchange_code(AuthorizationCode::new(code))
