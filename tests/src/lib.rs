@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 pub mod browser;
+pub mod fake_idp;
 pub mod live;
 pub mod oidc;
 pub mod server;
