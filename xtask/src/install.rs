@@ -128,6 +128,13 @@ pub fn test_peers(root: &Path) -> Result<()> {
     }
 
     Piece {
+        name: "openssl (the hostile OIDC provider's keys and signatures)",
+        manual: "apt-get install openssl".into(),
+        slow: None,
+    }
+    .ensure(|| on_path("openssl"), || apt_install(&["openssl"]))?;
+
+    Piece {
         name: "Python aiosmtpd (the tests' SMTP server)",
         manual: "python3 -m pip install aiosmtpd, or on Debian: apt-get install python3-aiosmtpd"
             .into(),
