@@ -275,11 +275,13 @@ pub async fn finish(work: &mut Work, callback: Callback) -> Result<Finished> {
     }
     let pending = take_pending(work, &callback.state).await?;
     let app = work.app();
-    let db = work.db().await?;
     if pending.expires_at <= work.now() {
         return Err(refusal("expired", "This login expired; start again"));
     }
+    // The provider is asked before the work's transaction begins again: no
+    // lock (SQLite's write lock) is held while it answers.
     let claims = verified_claims(app, &pending, callback.code).await?;
+    let db = work.db().await?;
     let p = provider(app)?;
     let asserted = Asserted {
         issuer: p.issuer_url.clone(),
