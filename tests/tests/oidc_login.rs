@@ -163,6 +163,12 @@ async fn the_first_login_provisions_and_the_next_syncs(backend: Backend) {
             .status(),
         303
     );
+    // The provider's sync is the system acting, and audited as such.
+    let synced = db
+        .strings("SELECT channel FROM audit_events WHERE event_type = 'user.roles_synced' ORDER BY occurred_at, id")
+        .await;
+    assert_eq!(synced.len(), 2, "at each login that changed something");
+    assert!(synced.iter().all(|c| c == "system"), "{synced:?}");
     let me = viewer(&again, &server.base).await;
     assert_eq!(
         me["data"]["viewer"]["user"]["roles"],

@@ -16,6 +16,7 @@ use crate::domain::role_overrides::{IdpRoleChanges, merge_idp_roles};
 use crate::domain::{Permission, RoleName, RoleOverrides, RoleSource};
 use crate::entity::user_role;
 use crate::error::{DomainError, Result};
+use crate::service::Actor;
 use crate::service::audit::AuditEvent;
 use crate::service::roles::{self, RoleWithPermissions};
 use crate::service::users::{self, UserKey, UserView};
@@ -109,12 +110,14 @@ async fn plan(work: &Work, user_id: &str, groups: &[String]) -> Result<Plan> {
     })
 }
 
-/// Carries out a plan; records `user.roles_synced` when something changed.
+/// Carries out a plan; records `user.roles_synced`, as done by `by`, when
+/// something changed.
 async fn apply(
     work: &Work,
     user_id: &str,
     groups: &[String],
     plan: Plan,
+    by: Actor,
 ) -> Result<IdpRoleChanges> {
     let db = work.db().await?;
     if plan.revoke.iter().any(|r| r.role.name == roles::SUPERUSER) {
@@ -144,7 +147,8 @@ async fn apply(
         let names = |set: &BTreeSet<RoleName>| -> Vec<String> {
             set.iter().map(|r| r.as_str().to_string()).collect()
         };
-        work.record(
+        work.record_as(
+            by,
             AuditEvent::new("user.roles_synced")
                 .resource("user", user_id)
                 .details(json!({
@@ -160,10 +164,10 @@ async fn apply(
 }
 
 /// Syncs the user's provider roles from `groups`, as the system (a login:
-/// the provider's word, no escalation check).
+/// the provider's word, no escalation check; audited as the system's).
 pub async fn sync_from(work: &Work, user_id: &str, groups: &[String]) -> Result<IdpRoleChanges> {
     let plan = plan(work, user_id, groups).await?;
-    apply(work, user_id, groups, plan).await
+    apply(work, user_id, groups, plan, Actor::system()).await
 }
 
 /// `syncUserRoles`: replays the claims last stored on the user's identity.
@@ -194,7 +198,7 @@ pub async fn sync_user(work: &Work, key: &UserKey) -> Result<(UserView, IdpRoleC
         &touched,
         json!({ "action": "user.sync_roles", "user_id": target.id }),
     )?;
-    let changes = apply(work, &target.id, &groups, plan).await?;
+    let changes = apply(work, &target.id, &groups, plan, work.actor().clone()).await?;
     let view = users::get(work.db().await?, &target.id).await?;
     Ok((view, changes))
 }
