@@ -84,20 +84,16 @@ pub async fn record(
     }
 }
 
-/// The user's identity seen last, with its claims.
-pub async fn latest_of(
-    work: &Work,
-    user_id: &str,
-) -> Result<Option<(external_identity::Model, Value)>> {
+/// The groups the provider last reported for the user (from the identity
+/// seen last, under `OIDC_GROUPS_CLAIM`); none when they have no identity.
+pub async fn latest_groups(work: &Work, user_id: &str) -> Result<Option<Vec<String>>> {
     let found = external_identity::Entity::find()
         .filter(external_identity::Column::UserId.eq(user_id))
         .order_by_desc(external_identity::Column::LastSeenAt)
         .one(work.db().await?)
         .await?;
-    Ok(found.map(|i| {
-        let claims = i.claims.clone().unwrap_or(Value::Null);
-        (i, claims)
-    }))
+    let claim = work.app().config.oidc.groups_claim();
+    Ok(found.map(|i| groups(&i.claims.unwrap_or(Value::Null), claim)))
 }
 
 /// The groups in `claims` under `claim`: a list of strings, or one string

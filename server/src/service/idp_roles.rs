@@ -175,7 +175,7 @@ pub async fn sync_from(work: &Work, user_id: &str, groups: &[String]) -> Result<
 /// of the roles it grants or revokes.
 pub async fn sync_user(work: &Work, key: &UserKey) -> Result<(UserView, IdpRoleChanges)> {
     let target = users::find_for_admin(work, key, "user.sync_roles").await?;
-    let Some((_, claims)) = identities::latest_of(work, &target.id).await? else {
+    let Some(groups) = identities::latest_groups(work, &target.id).await? else {
         return Err(DomainError::bad_input(
             "userId",
             format!(
@@ -184,8 +184,6 @@ pub async fn sync_user(work: &Work, key: &UserKey) -> Result<(UserView, IdpRoleC
             ),
         ));
     };
-    let claim = work.app().config.oidc.groups_claim();
-    let groups = identities::groups(&claims, claim);
     let plan = plan(work, &target.id, &groups).await?;
     let touched: BTreeSet<Permission> = plan
         .grant

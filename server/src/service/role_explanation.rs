@@ -69,10 +69,7 @@ pub async fn explain(work: &Work, user_id: &str) -> Result<Explanation> {
     let db = work.db().await?;
     let user = users::find(db, &UserKey::Id(user_id.to_string())).await?;
     let overrides = RoleOverrides::from_claims(&user.claims).unwrap_or_default();
-    let claim = work.app().config.oidc.groups_claim();
-    let groups = identities::latest_of(work, user_id)
-        .await?
-        .map(|(_, claims)| identities::groups(&claims, claim));
+    let groups = identities::latest_groups(work, user_id).await?;
     let reported = groups.clone().unwrap_or_default();
     let map = &work.app().config.oidc.group_roles;
     let held = user_role::Entity::find()
