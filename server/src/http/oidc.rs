@@ -10,12 +10,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{Caller, HttpState, cookies};
 use crate::config::Config;
 use crate::error::DomainError;
-use crate::service::AuditEvent;
 use crate::service::oidc::{self, Callback};
 use crate::service::work::{Mode, Work};
 
@@ -148,7 +146,7 @@ pub async fn callback(
         state: login_state,
         cookie_state: read_state_cookie(&headers),
     };
-    let finished = Work::run(app, actor.clone(), Mode::Write, async |w| {
+    let finished = Work::run(app, actor, Mode::Write, async |w| {
         oidc::finish(w, callback).await
     })
     .await;
@@ -162,22 +160,7 @@ pub async fn callback(
             redirect(&done.return_to, &[session, clear])
         }
         Err(DomainError::Unauthenticated(message)) => {
-            let (reason, text) = message
-                .split_once(": ")
-                .unwrap_or(("refused", message.as_str()));
-            let recorded = Work::run(app, actor, Mode::Write, async |w| {
-                w.record(
-                    AuditEvent::new("user.login_failed")
-                        .details(json!({ "method": "oidc", "reason": reason })),
-                );
-                Ok(())
-            })
-            .await;
-            if let Err(e) = recorded {
-                tracing::error!(error = %e, "cannot record a refused OIDC login");
-            }
-            metrics::counter!("roster_login_failures_total").increment(1);
-            let mut response = page(StatusCode::UNAUTHORIZED, "Cannot sign in", text);
+            let mut response = page(StatusCode::UNAUTHORIZED, "Cannot sign in", &message);
             if let Ok(value) = HeaderValue::from_str(&clear) {
                 response.headers_mut().append(header::SET_COOKIE, value);
             }

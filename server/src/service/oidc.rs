@@ -42,10 +42,38 @@ use crate::error::{DomainError, Result};
 /// How long a login may take at the provider.
 const PENDING: Duration = Duration::from_secs(10 * 60);
 
-/// A refusal: `UNAUTHENTICATED` whose message starts with the reason
-/// recorded in `user.login_failed` (`provisioning_off: No account …`).
-fn refusal(reason: &'static str, message: impl Into<String>) -> DomainError {
-    DomainError::Unauthenticated(format!("{reason}: {}", message.into()))
+/// Why a callback did not sign anyone in.
+enum Failure {
+    /// Refused: the person sees `message`; `user.login_failed` records
+    /// `reason`.
+    Refused {
+        reason: &'static str,
+        message: String,
+    },
+    /// Anything else (the provider unreachable, a database error).
+    Error(DomainError),
+}
+
+impl From<DomainError> for Failure {
+    fn from(e: DomainError) -> Self {
+        Self::Error(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for Failure {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Error(e.into())
+    }
+}
+
+/// A step of a callback.
+type Attempt<T> = std::result::Result<T, Failure>;
+
+fn refusal(reason: &'static str, message: impl Into<String>) -> Failure {
+    Failure::Refused {
+        reason,
+        message: message.into(),
+    }
 }
 
 fn provider(app: &App) -> Result<&OidcProvider> {
@@ -164,7 +192,7 @@ struct Claims {
 }
 
 /// Exchanges the code and verifies the ID token.
-async fn verified_claims(app: &App, pending: &oidc_login::Model, code: String) -> Result<Claims> {
+async fn verified_claims(app: &App, pending: &oidc_login::Model, code: String) -> Attempt<Claims> {
     let p = provider(app)?;
     let meta = metadata(app, p).await?;
     let client = client(app, p, meta)?;
@@ -241,7 +269,7 @@ async fn fetch_userinfo(
     url: &str,
     access_token: &str,
     subject: &str,
-) -> Result<Value> {
+) -> Attempt<Value> {
     let failed = |e: &dyn std::fmt::Display| {
         DomainError::Internal(anyhow::anyhow!("OIDC userinfo at {url}: {e}"))
     };
@@ -265,8 +293,27 @@ async fn fetch_userinfo(
     Ok(claims)
 }
 
-/// Finishes a login from the provider's callback.
+/// Finishes a login from the provider's callback. A refusal answers
+/// `UNAUTHENTICATED` with its message and keeps only its
+/// `user.login_failed` event: every refusal comes before the login writes
+/// anything (the spent pending login is already committed).
 pub async fn finish(work: &mut Work, callback: Callback) -> Result<Finished> {
+    match attempt(work, callback).await {
+        Ok(finished) => Ok(finished),
+        Err(Failure::Error(e)) => Err(e),
+        Err(Failure::Refused { reason, message }) => {
+            work.record(
+                AuditEvent::new("user.login_failed")
+                    .details(json!({ "method": "oidc", "reason": reason })),
+            );
+            work.keep_on_error();
+            metrics::counter!("roster_login_failures_total").increment(1);
+            Err(DomainError::Unauthenticated(message))
+        }
+    }
+}
+
+async fn attempt(work: &mut Work, callback: Callback) -> Attempt<Finished> {
     if callback.cookie_state.as_deref() != Some(callback.state.as_str()) {
         return Err(refusal(
             "state_mismatch",
@@ -349,7 +396,7 @@ pub async fn finish(work: &mut Work, callback: Callback) -> Result<Finished> {
 /// Takes the pending login of `state`, once: the removal is committed
 /// before anything else happens, so a refused or failed callback cannot be
 /// replayed either.
-async fn take_pending(work: &mut Work, state: &str) -> Result<oidc_login::Model> {
+async fn take_pending(work: &mut Work, state: &str) -> Attempt<oidc_login::Model> {
     let db = work.db().await?;
     let pending = oidc_login::Entity::find_by_id(digest(state))
         .one(db)
@@ -375,7 +422,7 @@ async fn take_pending(work: &mut Work, state: &str) -> Result<oidc_login::Model>
 
 /// An unknown identity: link a local account with the same verified email
 /// when allowed, else provision a new one when allowed, else refuse.
-async fn link_or_provision(work: &Work, p: &OidcProvider, claims: &Claims) -> Result<user::Model> {
+async fn link_or_provision(work: &Work, p: &OidcProvider, claims: &Claims) -> Attempt<user::Model> {
     let app = work.app();
     let db = work.db().await?;
     if let Some(email) = &claims.email {
@@ -429,7 +476,7 @@ async fn link_or_provision(work: &Work, p: &OidcProvider, claims: &Claims) -> Re
         .and_then(Value::as_str)
         .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("user"));
     let username = unique_username(db, base).await?;
-    users::provision(
+    Ok(users::provision(
         work,
         NewUser {
             username,
@@ -439,7 +486,7 @@ async fn link_or_provision(work: &Work, p: &OidcProvider, claims: &Claims) -> Re
             password: None,
         },
     )
-    .await
+    .await?)
 }
 
 /// A free username from `base`: cleaned, then `base2`, `base3`, …
