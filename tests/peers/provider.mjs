@@ -4,7 +4,8 @@
 // user's groups between logins: { "<sub>": { "email": …, "email_verified":
 // true, "name": …, "preferred_username": …, "groups": […] } }. The dev
 // login form takes any password; its consent form grants what is asked.
-// Prints "listening" once it serves. SPARSE_ID_TOKEN=1 leaves the
+// Prints "listening" once it serves. The client `roster-cli` gets JWT
+// access tokens for any `resource` it names. SPARSE_ID_TOKEN=1 leaves the
 // scopes' claims out of the ID token.
 import fs from 'node:fs';
 import Provider from 'oidc-provider';
@@ -20,6 +21,14 @@ const provider = new Provider(issuer, {
     response_types: ['code'],
     grant_types: ['authorization_code'],
     token_endpoint_auth_method: 'client_secret_basic',
+  }, {
+    // A script's client: it asks for an access token for Roster's API
+    // (`resource=<the API's audience>`), which is then a JWT.
+    client_id: 'roster-cli',
+    redirect_uris: ['http://127.0.0.1/cli-callback'],
+    response_types: ['code'],
+    grant_types: ['authorization_code'],
+    token_endpoint_auth_method: 'none',
   }],
   pkce: { required: () => true },
   scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
@@ -34,7 +43,22 @@ const provider = new Provider(issuer, {
   // comes from the userinfo endpoint (OpenID Connect Core 5.4).
   conformIdTokenClaims: process.env.SPARSE_ID_TOKEN === '1',
   cookies: { keys: ['roster-test-cookie-key'] },
-  features: { devInteractions: { enabled: true } },
+  features: {
+    devInteractions: { enabled: true },
+    // Access tokens for a requested resource (RFC 8707) are RS256 JWTs
+    // (RFC 9068) with that resource as their audience, for five minutes.
+    resourceIndicators: {
+      enabled: true,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (_ctx, resource) => ({
+        scope: 'api',
+        audience: resource,
+        accessTokenFormat: 'jwt',
+        accessTokenTTL: 300,
+        jwt: { sign: { alg: 'RS256' } },
+      }),
+    },
+  },
   async findAccount(_ctx, id) {
     const accounts = JSON.parse(fs.readFileSync(accountsFile, 'utf8'));
     const account = accounts[id];

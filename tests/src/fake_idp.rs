@@ -32,15 +32,84 @@ pub enum Forgery {
     Hs256WithPublicKey,
 }
 
+/// One RSA signing key.
+struct Key {
+    kid: String,
+    path: PathBuf,
+    public_pem: String,
+    modulus: String,
+}
+
+impl Key {
+    fn generate(dir: &std::path::Path, kid: &str) -> Self {
+        let path = dir.join(format!("{kid}.pem"));
+        let arg = path.to_str().expect("path");
+        openssl(&["genrsa", "-out", arg, "2048"]);
+        let public_pem = String::from_utf8(openssl(&["rsa", "-in", arg, "-pubout"])).expect("pem");
+        let modulus_hex = String::from_utf8(openssl(&["rsa", "-in", arg, "-noout", "-modulus"]))
+            .expect("modulus");
+        let modulus = hex::decode(modulus_hex.trim().trim_start_matches("Modulus=")).expect("hex");
+        Self {
+            kid: kid.to_string(),
+            path,
+            public_pem,
+            modulus: B64.encode(modulus),
+        }
+    }
+
+    /// `header.claims.signature` with RS256.
+    fn sign(&self, header: &Value, claims: &Value) -> String {
+        let input = format!("{}.{}", encode(header), encode(claims));
+        let file = self.path.with_extension("input");
+        std::fs::write(&file, &input).expect("input");
+        let signature = openssl(&[
+            "dgst",
+            "-sha256",
+            "-sign",
+            self.path.to_str().expect("path"),
+            file.to_str().expect("path"),
+        ]);
+        format!("{input}.{}", B64.encode(signature))
+    }
+}
+
+impl Key {
+    /// `header.claims` HS256-signed with this key's public PEM as the
+    /// secret (the algorithm-confusion attack).
+    fn hs256_with_public_key(&self, claims: &Value) -> String {
+        let input = format!(
+            "{}.{}",
+            encode(&json!({ "alg": "HS256", "typ": "JWT", "kid": self.kid })),
+            encode(claims)
+        );
+        let mut mac =
+            Hmac::<sha2::Sha256>::new_from_slice(self.public_pem.as_bytes()).expect("hmac");
+        mac.update(input.as_bytes());
+        format!("{input}.{}", B64.encode(mac.finalize().into_bytes()))
+    }
+}
+
+fn encode(v: &Value) -> String {
+    B64.encode(v.to_string())
+}
+
 struct Shared {
     issuer: String,
     client_id: String,
-    key: PathBuf,
-    public_pem: String,
-    modulus: String,
+    dir: PathBuf,
+    /// Every key made so far; the last one signs and is the one published.
+    keys: Vec<Key>,
     forgery: Forgery,
     /// The nonce of the last authorization request.
     nonce: Option<String>,
+    /// How many times the key set was fetched.
+    jwks_fetches: usize,
+}
+
+impl Shared {
+    fn key(&self) -> &Key {
+        self.keys.last().expect("a key")
+    }
 }
 
 pub struct FakeIdp {
@@ -66,24 +135,15 @@ impl FakeIdp {
     /// Starts on `port` for the client `client_id`.
     pub async fn start(port: u16, client_id: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let key = dir.path().join("key.pem");
-        let key_arg = key.to_str().expect("path");
-        openssl(&["genrsa", "-out", key_arg, "2048"]);
-        let public_pem =
-            String::from_utf8(openssl(&["rsa", "-in", key_arg, "-pubout"])).expect("pem");
-        let modulus_hex =
-            String::from_utf8(openssl(&["rsa", "-in", key_arg, "-noout", "-modulus"]))
-                .expect("modulus");
-        let modulus = hex::decode(modulus_hex.trim().trim_start_matches("Modulus=")).expect("hex");
         let issuer = format!("http://127.0.0.1:{port}");
         let shared = Arc::new(Mutex::new(Shared {
             issuer: issuer.clone(),
             client_id: client_id.to_string(),
-            key,
-            public_pem,
-            modulus: B64.encode(modulus),
+            dir: dir.path().to_path_buf(),
+            keys: vec![Key::generate(dir.path(), "k1")],
             forgery: Forgery::None,
             nonce: None,
+            jwks_fetches: 0,
         }));
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -104,9 +164,55 @@ impl FakeIdp {
         }
     }
 
+    fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().expect("lock")
+    }
+
     /// The ID token the next code exchange returns.
     pub fn forge(&self, forgery: Forgery) {
-        self.shared.lock().expect("lock").forgery = forgery;
+        self.shared().forgery = forgery;
+    }
+
+    /// A new signing key replaces the published one (key rotation).
+    pub fn rotate(&self) {
+        let mut s = self.shared();
+        let kid = format!("k{}", s.keys.len() + 1);
+        let key = Key::generate(&s.dir, &kid);
+        s.keys.push(key);
+    }
+
+    /// How many times the key set was fetched so far.
+    pub fn jwks_fetches(&self) -> usize {
+        self.shared().jwks_fetches
+    }
+
+    /// `claims` signed with the current key (RS256, its `kid`).
+    pub fn sign(&self, claims: &Value) -> String {
+        let s = self.shared();
+        let key = s.key();
+        key.sign(
+            &json!({ "alg": "RS256", "typ": "at+jwt", "kid": key.kid }),
+            claims,
+        )
+    }
+
+    /// `claims` signed with the current key under another `header`.
+    pub fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
+        self.shared().key().sign(header, claims)
+    }
+
+    /// `claims` unsigned (`alg: none`).
+    pub fn unsigned(&self, claims: &Value) -> String {
+        format!(
+            "{}.{}.",
+            encode(&json!({ "alg": "none", "typ": "JWT" })),
+            encode(claims)
+        )
+    }
+
+    /// `claims` HS256-signed with the current public key (PEM) as the secret.
+    pub fn hs256_with_public_key(&self, claims: &Value) -> String {
+        self.shared().key().hs256_with_public_key(claims)
     }
 }
 
@@ -124,9 +230,11 @@ async fn discovery(State(s): State<Arc<Mutex<Shared>>>) -> Json<Value> {
 }
 
 async fn jwks(State(s): State<Arc<Mutex<Shared>>>) -> Json<Value> {
-    let modulus = s.lock().expect("lock").modulus.clone();
+    let mut s = s.lock().expect("lock");
+    s.jwks_fetches += 1;
+    let key = s.key();
     Json(
-        json!({ "keys": [{ "kty": "RSA", "alg": "RS256", "use": "sig", "kid": "k1", "n": modulus, "e": "AQAB" }] }),
+        json!({ "keys": [{ "kty": "RSA", "alg": "RS256", "use": "sig", "kid": key.kid, "n": key.modulus, "e": "AQAB" }] }),
     )
 }
 
@@ -162,41 +270,18 @@ async fn token(State(s): State<Arc<Mutex<Shared>>>) -> Json<Value> {
         }
         _ => {}
     }
-    let encode = |v: &Value| B64.encode(v.to_string());
+    let key = s.key();
     let id_token = match s.forgery {
         Forgery::AlgNone => format!(
             "{}.{}.",
             encode(&json!({ "alg": "none", "typ": "JWT" })),
             encode(&claims)
         ),
-        Forgery::Hs256WithPublicKey => {
-            let input = format!(
-                "{}.{}",
-                encode(&json!({ "alg": "HS256", "typ": "JWT", "kid": "k1" })),
-                encode(&claims)
-            );
-            let mut mac =
-                Hmac::<sha2::Sha256>::new_from_slice(s.public_pem.as_bytes()).expect("hmac");
-            mac.update(input.as_bytes());
-            format!("{input}.{}", B64.encode(mac.finalize().into_bytes()))
-        }
-        _ => {
-            let input = format!(
-                "{}.{}",
-                encode(&json!({ "alg": "RS256", "typ": "JWT", "kid": "k1" })),
-                encode(&claims)
-            );
-            let file = s.key.with_file_name("input");
-            std::fs::write(&file, &input).expect("input");
-            let signature = openssl(&[
-                "dgst",
-                "-sha256",
-                "-sign",
-                s.key.to_str().expect("path"),
-                file.to_str().expect("path"),
-            ]);
-            format!("{input}.{}", B64.encode(signature))
-        }
+        Forgery::Hs256WithPublicKey => key.hs256_with_public_key(&claims),
+        _ => key.sign(
+            &json!({ "alg": "RS256", "typ": "JWT", "kid": key.kid }),
+            &claims,
+        ),
     };
     Json(
         json!({ "access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": id_token }),

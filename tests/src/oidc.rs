@@ -148,6 +148,63 @@ impl Provider {
     }
 }
 
+impl Provider {
+    /// What a script does to call Roster's API as `account`: signs in at
+    /// the provider as the public client `roster-cli` (PKCE), asking for an
+    /// access token for `resource`, and returns it (an RS256 JWT whose
+    /// `aud` is `resource`).
+    pub async fn access_token(&self, account: &str, resource: &str) -> String {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let verifier = b64.encode(ulid::Ulid::new().to_string().repeat(2));
+        let challenge = b64.encode(sha2::Sha256::digest(verifier.as_bytes()));
+        let redirect = "http://127.0.0.1/cli-callback";
+        let start = reqwest::Url::parse_with_params(
+            &format!("{}/auth", self.issuer),
+            [
+                ("client_id", "roster-cli"),
+                ("response_type", "code"),
+                ("redirect_uri", redirect),
+                ("scope", "openid api"),
+                ("resource", resource),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+                ("state", "script"),
+                ("nonce", "script"),
+            ],
+        )
+        .expect("url");
+        let callback = self.sign_in(&browser(), start.as_str(), account).await;
+        let code = reqwest::Url::parse(&callback)
+            .expect("callback")
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("no code in {callback}"));
+        let response: Value = reqwest::Client::new()
+            .post(format!("{}/token", self.issuer))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect),
+                ("client_id", "roster-cli"),
+                ("code_verifier", verifier.as_str()),
+                ("resource", resource),
+            ])
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("json");
+        response["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access token: {response}"))
+            .to_string()
+    }
+}
+
 /// A redirect's `Location`.
 fn location(response: &reqwest::Response) -> String {
     response

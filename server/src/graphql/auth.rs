@@ -35,7 +35,8 @@ impl AuthQuery {
         };
         let method = match state.credential {
             Credential::Token(_) => AuthMethod::Token,
-            _ => AuthMethod::Session,
+            Credential::IdpToken(_) => AuthMethod::IdpToken,
+            Credential::Session(_) | Credential::Anonymous => AuthMethod::Session,
         };
         Ok(Some(viewer_of(actor, user.clone(), method)))
     }

@@ -20,6 +20,8 @@ pub enum Credential {
     Session(String),
     /// A personal access token; carries the token id.
     Token(String),
+    /// The identity provider's access token; carries its `sub`.
+    IdpToken(String),
 }
 
 /// What a resolver asks of the session cookie; the HTTP edge writes it

@@ -60,6 +60,8 @@ impl From<UserView> for User {
 pub enum AuthMethod {
     Session,
     Token,
+    /// The identity provider's access token (`Authorization: Bearer`).
+    IdpToken,
 }
 
 /// The authenticated user of this request and what they may do.

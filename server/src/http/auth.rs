@@ -16,7 +16,7 @@ use crate::app::App;
 use crate::config::Config;
 use crate::error::DomainError;
 use crate::graphql::context::{Credential, RequestState};
-use crate::service::auth::{self, Client, Presented};
+use crate::service::auth::{self, Client, Presented, Proof};
 
 /// Header a browser client must send with cookie-authenticated requests and
 /// with every state change. Cross-site pages cannot set it without a CORS
@@ -43,7 +43,10 @@ impl Caller {
     /// and is not made with a bearer token must come from this site with the
     /// `X-Roster-CSRF` header.
     pub fn require_same_site(&self, changes_state: bool) -> Result<(), DomainError> {
-        let by_token = matches!(self.state.credential, Credential::Token(_));
+        let by_token = matches!(
+            self.state.credential,
+            Credential::Token(_) | Credential::IdpToken(_)
+        );
         if (self.by_cookie || changes_state) && !by_token && !self.same_site {
             return Err(DomainError::Forbidden(
                 "Cross-site request refused: send the X-Roster-CSRF header from the same origin"
@@ -149,16 +152,20 @@ pub async fn authenticate(
     };
     let found = auth::authenticate(app, presented, &client, auth::Presence::Active).await?;
     match (presented, found) {
-        (Presented::Token(_), Some((who, id))) => Ok((
+        (_, Some((who, Proof::Token(id)))) => Ok((
             RequestState::authenticated(who, Credential::Token(id), client),
             false,
         )),
-        (Presented::Token(_), None) => Err(DomainError::Unauthenticated(
-            "Invalid or expired token".into(),
+        (_, Some((who, Proof::IdpToken(subject)))) => Ok((
+            RequestState::authenticated(who, Credential::IdpToken(subject), client),
+            false,
         )),
-        (Presented::Session(_), Some((who, id))) => Ok((
+        (_, Some((who, Proof::Session(id)))) => Ok((
             RequestState::authenticated(who, Credential::Session(id), client),
             true,
+        )),
+        (Presented::Token(_), None) => Err(DomainError::Unauthenticated(
+            "Invalid or expired token".into(),
         )),
         // A cookie was sent: the request is as cross-site-sensitive as if
         // it had worked.

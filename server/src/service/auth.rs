@@ -194,23 +194,41 @@ impl std::fmt::Debug for Presented {
 
 pub use super::sessions::Presence;
 
-/// Who `presented` belongs to now, with the id of the token or session;
+/// The credential that authenticated a caller, by its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof {
+    /// A session; its id.
+    Session(String),
+    /// A personal access token; its id.
+    Token(String),
+    /// The identity provider's access token; the provider's `sub`.
+    IdpToken(String),
+}
+
+/// Who `presented` belongs to now, with the credential that proved it;
 /// `None` when it is not (or no longer) valid: revoked, expired, or its
 /// user deactivated. Every request authenticates through here
 /// ([`Presence::Active`]), and a live subscription again every second
-/// ([`Presence::Watching`]).
+/// ([`Presence::Watching`]). A bearer secret is a personal access token
+/// when it has their prefix, else the identity provider's JWT when OIDC is
+/// configured.
 pub async fn authenticate(
     app: &App,
     presented: &Presented,
     client: &Client,
     presence: Presence,
-) -> Result<Option<(Authenticated, String)>> {
+) -> Result<Option<(Authenticated, Proof)>> {
     Ok(match presented {
+        Presented::Token(secret) if super::idp_tokens::looks_like_jwt(secret) => {
+            super::idp_tokens::authenticate(app, secret, client)
+                .await?
+                .map(|(who, token)| (who, Proof::IdpToken(token.subject)))
+        }
         Presented::Token(secret) => super::access_tokens::authenticate(app, secret, client)
             .await?
-            .map(|(who, token)| (who, token.id)),
+            .map(|(who, token)| (who, Proof::Token(token.id))),
         Presented::Session(secret) => sessions::authenticate(app, secret, client, presence)
             .await?
-            .map(|(who, session)| (who, session.id)),
+            .map(|(who, session)| (who, Proof::Session(session.id))),
     })
 }

@@ -51,6 +51,17 @@ const MAX_ENTRIES: usize = 100_000;
 pub enum Credential {
     Session(session::Model),
     Token(pat::Model),
+    IdpToken(IdpToken),
+}
+
+/// An access token of the identity provider, verified (`service::idp_tokens`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdpToken {
+    /// The provider's `sub`.
+    pub subject: String,
+    pub user_id: String,
+    /// Its `exp`.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The state of knowledge an entry was loaded under.

@@ -20,6 +20,7 @@ pub mod defaults;
 pub mod directory;
 pub mod identities;
 pub mod idp_roles;
+pub mod idp_tokens;
 pub mod invitations;
 pub mod live_tokens;
 pub mod mailer;

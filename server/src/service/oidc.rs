@@ -19,8 +19,9 @@ use std::time::Duration;
 
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, SignatureVerificationError,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -29,6 +30,7 @@ use super::actor::actor_for;
 use super::audit::AuditEvent;
 use super::auth::LoggedIn;
 use super::identities::{self, Asserted};
+use super::oidc_discovery::Keys;
 use super::tokens::digest;
 use super::users::{self, NewUser, UserKey};
 use super::work::Work;
@@ -98,9 +100,11 @@ type Client = CoreClient<
     EndpointMaybeSet,
 >;
 
-fn client(app: &App, p: &OidcProvider, meta: &CoreProviderMetadata) -> Result<Client> {
+/// The client, trusting `keys` (the provider's current keys, not those
+/// of discovery time).
+fn client(app: &App, p: &OidcProvider, meta: &CoreProviderMetadata, keys: &Keys) -> Result<Client> {
     Ok(CoreClient::from_provider_metadata(
-        meta.clone(),
+        meta.clone().set_jwks(keys.set.clone()),
         ClientId::new(p.client_id.clone()),
         p.client_secret
             .as_ref()
@@ -139,7 +143,7 @@ pub async fn begin(app: &App, return_to: Option<&str>) -> Result<(String, String
     let return_to = safe_return_to(return_to)?;
     let p = provider(app)?;
     let meta = metadata(app, p).await?;
-    let client = client(app, p, meta)?;
+    let client = client(app, p, meta, &*app.oidc.keys(p).await?)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = client
         .authorize_url(
@@ -195,7 +199,8 @@ struct Claims {
 async fn verified_claims(app: &App, pending: &oidc_login::Model, code: String) -> Attempt<Claims> {
     let p = provider(app)?;
     let meta = metadata(app, p).await?;
-    let client = client(app, p, meta)?;
+    let mut keys = app.oidc.keys(p).await?;
+    let mut client = client(app, p, meta, &keys)?;
     let http = super::oidc_discovery::http()?;
     let response = client
         .exchange_code(AuthorizationCode::new(code))
@@ -212,14 +217,28 @@ async fn verified_claims(app: &App, pending: &oidc_login::Model, code: String) -
     let id_token = openidconnect::TokenResponse::id_token(&response)
         .ok_or_else(|| refusal("no_id_token", "The identity provider sent no ID token"))?;
     let nonce = Nonce::new(pending.nonce.clone());
-    let verified = id_token
+    let mut checked = id_token
         .claims(&client.id_token_verifier(), &nonce)
-        .map_err(|e| {
-            refusal(
-                "invalid_id_token",
-                format!("The ID token is not valid ({e})"),
-            )
-        })?;
+        .map(|c| c.subject().as_str().to_string());
+    // Signed with a key Roster has not seen: the provider rotated its keys
+    // (fetched again at most every 30 seconds).
+    if let Err(ClaimsVerificationError::SignatureVerification(
+        SignatureVerificationError::NoMatchingKey,
+    )) = &checked
+        && let Some(fresh) = app.oidc.refreshed(p, &keys).await?
+    {
+        keys = fresh;
+        client = self::client(app, p, meta, &keys)?;
+        checked = id_token
+            .claims(&client.id_token_verifier(), &nonce)
+            .map(|c| c.subject().as_str().to_string());
+    }
+    let subject = checked.map_err(|e| {
+        refusal(
+            "invalid_id_token",
+            format!("The ID token is not valid ({e})"),
+        )
+    })?;
     // The token is verified: every claim in its payload is the provider's.
     let raw = id_token.to_string();
     let mut all = raw
@@ -233,7 +252,6 @@ async fn verified_claims(app: &App, pending: &oidc_login::Model, code: String) -
         })
         .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
         .unwrap_or(Value::Null);
-    let subject = verified.subject().as_str().to_string();
     let lacks = |all: &Value, claim: &str| all.get(claim).is_none_or(Value::is_null);
     let sparse = lacks(&all, "email")
         || lacks(&all, &p.groups_claim)
