@@ -18,6 +18,7 @@ mod m20261202_000007_audit_subject;
 mod m20261202_000008_org_name_key;
 mod m20261202_000009_identity_claims;
 mod m20261202_000010_oidc_logins;
+mod m20261202_000011_role_granted_by;
 pub mod seed;
 
 /// Applies Roster's migrations in order.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_org_name_key::Migration),
             Box::new(m20261202_000009_identity_claims::Migration),
             Box::new(m20261202_000010_oidc_logins::Migration),
+            Box::new(m20261202_000011_role_granted_by::Migration),
         ]
     }
 }

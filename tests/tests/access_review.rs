@@ -97,6 +97,85 @@ async fn who_holds_a_permission_and_how(backend: Backend) {
         "only the superuser: {edges}"
     );
 
+    // The same review as CSV, every holder with who granted the role.
+    let (status, headers, body) = admin
+        .get("/admin/api/permission-holders.csv?permission=users:manage")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .is_ok_and(|d| d.starts_with("attachment; filename=\"permission_holders_users_manage_")),
+        "{headers:?}"
+    );
+    let rows: Vec<Vec<String>> = body
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    assert_eq!(
+        rows[0],
+        [
+            "Username",
+            "Email",
+            "Status",
+            "Role",
+            "Source",
+            "Granted At",
+            "Granted By"
+        ]
+    );
+    let cells = |r: &Vec<String>| {
+        let mut r = r.clone();
+        r.remove(5);
+        r
+    };
+    assert_eq!(
+        rows[1..].iter().map(cells).collect::<Vec<_>>(),
+        [
+            [
+                "admin",
+                "admin@example.com",
+                "active",
+                "superuser",
+                "manual",
+                ""
+            ],
+            [
+                "zoe",
+                "zoe@example.com",
+                "active",
+                "admin",
+                "manual",
+                "admin"
+            ],
+        ]
+    );
+    let second = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|t| t.timestamp())
+            .unwrap_or_else(|e| panic!("{t}: {e}"))
+    };
+    assert_eq!(
+        second(&rows[2][5]),
+        second(nodes[1]["grantedAt"].as_str().expect("grantedAt"))
+    );
+    for (path, code) in [
+        (
+            "/admin/api/permission-holders.csv?permission=users:fly",
+            400,
+        ),
+        ("/admin/api/permission-holders.csv", 400),
+        (
+            "/admin/api/permission-holders.csv?permission=users:read&x=1",
+            400,
+        ),
+    ] {
+        let (status, _, body) = admin.get(path).await;
+        assert_eq!(status, code, "{path}: {body}");
+        assert!(body.contains("BAD_USER_INPUT"), "{path}: {body}");
+    }
+
     for bad in ["users:fly", "not a permission"] {
         let reply = admin.query(HOLDERS, json!({ "p": bad })).await;
         assert_eq!(reply.code(), "BAD_USER_INPUT", "{bad}: {reply:?}");
@@ -121,6 +200,9 @@ async fn who_holds_a_permission_and_how(backend: Backend) {
             .code(),
         "UNAUTHENTICATED"
     );
+    let csv = "/admin/api/permission-holders.csv?permission=users:read";
+    assert_eq!(viewer.get(csv).await.0, 403);
+    assert_eq!(server.client().get(csv).await.0, 401);
 }
 
 on_both_backends!(who_holds_a_permission_and_how);

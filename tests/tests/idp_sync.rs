@@ -238,6 +238,26 @@ async fn groups_map_to_roles_under_the_overrides(backend: Backend) {
         json!([{ "role": "viewer", "sources": [
             { "kind": "MANUAL", "group": null }, { "kind": "IDP_DEFAULT", "group": null }] }])
     );
+
+    // A role granted by hand says by whom and when: joe's viewer role by
+    // the admin who provisioned him; the admin's own superuser role by the
+    // system (`bootstrap-superuser`).
+    let admin_id = id_of("admin").await;
+    let who = "query($id: ID!) { user(id: $id) { createdAt roleExplanation {
+        roles { role sources { kind grantedBy grantedById grantedAt } } } } }";
+    let his = admin.query(who, json!({ "id": joe })).await.data("user");
+    let manual = &his["roleExplanation"]["roles"][0]["sources"][0];
+    assert_eq!(manual["kind"], "MANUAL");
+    assert_eq!(manual["grantedBy"], "admin");
+    assert_eq!(manual["grantedById"], json!(admin_id));
+    assert_eq!(manual["grantedAt"], his["createdAt"]);
+    let own = admin
+        .query(who, json!({ "id": admin_id }))
+        .await
+        .data("user.roleExplanation.roles");
+    assert_eq!(own[0]["role"], "superuser");
+    assert_eq!(own[0]["sources"][0]["kind"], "MANUAL");
+    assert_eq!(own[0]["sources"][0]["grantedBy"], Value::Null);
 }
 
 on_both_backends!(groups_map_to_roles_under_the_overrides);

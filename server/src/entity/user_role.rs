@@ -10,6 +10,10 @@ pub struct Model {
     /// `manual` or `idp` ([`crate::domain::RoleSource`]).
     pub source: String,
     pub created_at: DateTimeUtc,
+    /// The user who granted it by hand; `None` when the system did (a sync
+    /// from the identity provider, `bootstrap-superuser`) or when the grant
+    /// predates the column.
+    pub granted_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ use super::context::{core_enabled, gql, mutate};
 use super::types::User;
 use crate::domain;
 use crate::domain::role_overrides::IdpRoleChanges;
+use crate::service::audit_log::DELETED_USER;
 use crate::service::users::{UserKey, overrides};
 use crate::service::{idp_roles, role_explanation};
 
@@ -148,6 +149,11 @@ pub struct RoleGrantSource {
     pub kind: RoleSourceKind,
     pub group: Option<String>,
     pub granted_at: chrono::DateTime<chrono::Utc>,
+    /// For `MANUAL`: the id of the user who granted it; null when the
+    /// system did (`bootstrap-superuser`) or the grant predates the record.
+    pub granted_by_id: Option<ID>,
+    /// Their username, or `[Deleted User]`.
+    pub granted_by: Option<String>,
 }
 
 /// A role with every source that grants it.
@@ -191,6 +197,10 @@ impl From<role_explanation::Explanation> for RoleExplanation {
                             kind: s.kind.into(),
                             group: s.group,
                             granted_at: s.granted_at,
+                            granted_by_id: s.granted_by.as_ref().map(|g| ID(g.user_id.clone())),
+                            granted_by: s
+                                .granted_by
+                                .map(|g| g.username.unwrap_or_else(|| DELETED_USER.to_string())),
                         })
                         .collect(),
                 })

@@ -1,5 +1,6 @@
 //! Every HTTP route Roster serves, in one place.
 
+mod access_review_csv;
 pub mod admin;
 mod audit_csv;
 pub mod auth;
@@ -94,6 +95,10 @@ pub async fn router(app: App) -> Router {
         .route("/graphql", post(graphql::post))
         .route("/graphql/ws", get(graphql_ws::get))
         .route("/admin/api/audit.csv", get(audit_csv::get))
+        .route(
+            "/admin/api/permission-holders.csv",
+            get(access_review_csv::get),
+        )
         .route("/auth/oidc/login", get(oidc::login))
         .route("/auth/oidc/callback", get(oidc::callback))
         .route("/admin", get(admin::root))

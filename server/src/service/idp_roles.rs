@@ -130,6 +130,7 @@ async fn apply(
             role_id: Set(role.role.id.clone()),
             source: Set(RoleSource::Idp.as_str().to_string()),
             created_at: Set(now),
+            granted_by: Set(None),
         })
         .exec(db)
         .await?;

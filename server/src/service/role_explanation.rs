@@ -4,7 +4,8 @@
 //! overrides (preserved, or revocations paused) — and each role the
 //! provider's groups would give that the overrides withhold. Computed from
 //! the roles held, the groups the provider last reported and the overrides,
-//! the same inputs a sync uses. Needs `users:read`, or to be the user.
+//! the same inputs a sync uses; a role granted by hand says by whom and
+//! when. Needs `users:read`, or to be the user.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -40,6 +41,17 @@ pub struct Source {
     /// The group, for [`SourceKind::IdpGroup`].
     pub group: Option<String>,
     pub granted_at: DateTime<Utc>,
+    /// Who granted it, for [`SourceKind::Manual`]: `None` when the system
+    /// did (`bootstrap-superuser`) or the grant predates the record.
+    pub granted_by: Option<Granter>,
+}
+
+/// The person who granted a role by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Granter {
+    pub user_id: String,
+    /// `None` once that user is deleted (`[Deleted User]`).
+    pub username: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +88,7 @@ pub async fn explain(work: &Work, user_id: &str) -> Result<Explanation> {
         .filter(user_role::Column::UserId.eq(user_id))
         .all(db)
         .await?;
+    let granters = users::usernames(db, held.iter().filter_map(|h| h.granted_by.clone())).await?;
     let mut explained = Vec::new();
     for role in roles::list(db).await? {
         let Some(row) = held.iter().find(|h| h.role_id == role.role.id) else {
@@ -86,11 +99,18 @@ pub async fn explain(work: &Work, user_id: &str) -> Result<Explanation> {
             kind,
             group,
             granted_at: at,
+            granted_by: None,
         };
         let mut sources = Vec::new();
         let manual = row.source == RoleSource::Manual.as_str();
         if manual {
-            sources.push(source(SourceKind::Manual, None));
+            sources.push(Source {
+                granted_by: row.granted_by.as_ref().map(|id| Granter {
+                    user_id: id.clone(),
+                    username: granters.get(id).cloned(),
+                }),
+                ..source(SourceKind::Manual, None)
+            });
         }
         // The provider's reasons, also for a role held by hand: they would
         // keep it if the manual grant went.

@@ -28,7 +28,7 @@ use crate::error::{DomainError, Result};
 mod read;
 mod render;
 
-pub use render::{Renderer, Row};
+pub use render::{Renderer, Row, inert};
 
 /// The header row.
 pub const COLUMNS: [&str; 6] = [

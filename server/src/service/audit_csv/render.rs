@@ -149,6 +149,16 @@ fn risky(cell: &[u8]) -> bool {
     )
 }
 
+/// `cell`, with a leading `'` when a spreadsheet would run it as a formula
+/// (for other CSV exports).
+pub fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    if risky(cell.as_bytes()) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// Writes rows as CSV, reusing its buffers from row to row.
 pub struct Renderer {
     out: csv::Writer<Vec<u8>>,

@@ -62,7 +62,8 @@ pub async fn set_roles(work: &Work, key: &UserKey, names: &[RoleName]) -> Result
         .filter(user_role::Column::RoleId.is_not_in(keep))
         .exec(txn)
         .await?;
-    assign_roles(txn, &target.id, &added, RoleSource::Manual, now).await?;
+    let by = work.actor().user_id();
+    assign_roles(txn, &target.id, &added, RoleSource::Manual, by, now).await?;
     user::Entity::update_many()
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(target.id.as_str()))
@@ -80,12 +81,14 @@ pub async fn set_roles(work: &Work, key: &UserKey, names: &[RoleName]) -> Result
     Ok(updated)
 }
 
-/// Grants the user `granted` (roles they do not hold yet), marked `source`.
+/// Grants the user `granted` (roles they do not hold yet), marked `source`,
+/// by the user `by` (`None`: the system).
 pub(super) async fn assign_roles(
     txn: &DatabaseTransaction,
     user_id: &str,
     granted: &[RoleWithPermissions],
     source: RoleSource,
+    by: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     if granted.is_empty() {
@@ -96,6 +99,7 @@ pub(super) async fn assign_roles(
         role_id: Set(r.role.id.clone()),
         source: Set(source.as_str().to_string()),
         created_at: Set(now),
+        granted_by: Set(by.map(str::to_string)),
     });
     user_role::Entity::insert_many(rows).exec(txn).await?;
     Ok(())

@@ -111,7 +111,8 @@ async fn insert(
     let now = work.now();
     let txn = work.db().await?;
     let id = insert_row(txn, &new, status, password_hash, now).await?;
-    assign_roles(txn, &id, &granted, RoleSource::Manual, now).await?;
+    let by = work.actor().user_id();
+    assign_roles(txn, &id, &granted, RoleSource::Manual, by, now).await?;
     let roles = role_names(&granted);
     let mut events = vec![
         AuditEvent::new("user.created")

@@ -14,6 +14,28 @@ use crate::service::policy;
 use crate::service::roles;
 use crate::service::work::Work;
 
+/// The usernames of the users among `ids` who are not deleted, by id (a
+/// deleted one is missing: show `[Deleted User]`).
+pub async fn usernames(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = String>,
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut ids: Vec<String> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .filter(user::Column::DeletedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect())
+}
+
 /// Finds a user who has not been deleted.
 pub async fn find(db: &impl ConnectionTrait, key: &UserKey) -> Result<user::Model> {
     named(key)
