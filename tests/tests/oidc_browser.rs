@@ -1,0 +1,187 @@
+//! OIDC login (SPEC §8) in a real headless Chromium, on both backends: the
+//! browser starts at Roster's `/auth/oidc/login`, fills the provider's
+//! (npm `oidc-provider`) own login and consent pages, comes back through the
+//! callback, and lands in the admin app signed in as the provisioned user,
+//! an administrator by the group their provider puts them in. Roster is
+//! served as `localhost` and the provider as `127.0.0.1`: two sites, as in a
+//! real deployment, so Chromium's cross-site cookie rules (the login's state
+//! cookie must come back with the provider's redirect) are part of what
+//! passes. What the reqwest tests of `oidc_login.rs` cover (refusals,
+//! replays, syncs) is not repeated here. Its screenshot is
+//! `test-output/screenshots/<backend>-oidc-login.png`.
+#![expect(clippy::expect_used, reason = "tests fail loudly")]
+
+use std::io::{BufRead, BufReader};
+use std::process::Child;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use roster_tests::browser::{Driver, Window, app_is_built};
+use roster_tests::oidc::{CLIENT_ID, CLIENT_SECRET, Provider};
+use roster_tests::{Backend, TestDb, free_port, on_both_backends};
+use serde_json::{Value, json};
+
+/// `roster serve` on 127.0.0.1 whose public address, and so its OIDC
+/// redirect URI, is `http://localhost:<port>`.
+struct Roster {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Roster {
+    fn start(db: &TestDb, env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let base = format!("http://localhost:{port}");
+        let mut command = db
+            .roster()
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("ROSTER_PUBLIC_URL", &base);
+        for (key, value) in env {
+            command = command.env(key, value);
+        }
+        let mut child = command.spawn();
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let lines = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                lines.lock().expect("log").push(line);
+            }
+        });
+        let roster = Self { child, base, log };
+        let start = Instant::now();
+        while !roster.logged("listening on http://") {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "roster did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        roster
+    }
+
+    fn logged(&self, needle: &str) -> bool {
+        self.log
+            .lock()
+            .expect("log")
+            .iter()
+            .any(|l| l.contains(needle))
+    }
+}
+
+impl Drop for Roster {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "roster's log:\n{}",
+                self.log.lock().expect("log").join("\n")
+            );
+        }
+    }
+}
+
+/// Waits until `css` matches something, shown or not (a hidden input).
+async fn wait_present(w: &Window, css: &str) {
+    let start = Instant::now();
+    while !w.has(css).await {
+        if start.elapsed() > Duration::from_secs(15) {
+            let url = w.client.current_url().await.expect("url");
+            panic!("no {css} at {url}; the page says:\n{}", w.body_text().await);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn an_oidc_login_in_chromium_signs_an_admin_into_the_app(backend: Backend) {
+    assert!(
+        app_is_built(),
+        "the admin app is not built: run `trunk build --release` (.ci/run does)"
+    );
+    let db = TestDb::bootstrapped(backend).await;
+    let port = Provider::port();
+    let issuer = Provider::issuer_at(port);
+    let roster = Roster::start(
+        &db,
+        &[
+            ("OIDC_ISSUER_URL", issuer.as_str()),
+            ("OIDC_CLIENT_ID", CLIENT_ID),
+            ("OIDC_CLIENT_SECRET", CLIENT_SECRET),
+            ("OIDC_SCOPES", "openid email profile groups"),
+            ("OIDC_AUTO_PROVISION_USERS", "on"),
+            ("OIDC_GROUP_ROLE_MAP", "admins=admin,staff=editor"),
+            ("OIDC_GROUP_ROLE_DEFAULTS", "viewer"),
+        ],
+    );
+    let base = roster.base.clone();
+    let kim = json!({ "kim": {
+        "email": "kim@example.com", "email_verified": true,
+        "name": "Kim Lee", "preferred_username": "kim", "groups": ["admins"],
+    } });
+    let provider = Provider::start(port, &format!("{base}/auth/oidc/callback"), &kim);
+    let driver = Driver::start();
+    let w = driver.window().await;
+
+    // Roster sends the browser to the provider, whose login page takes
+    // any password, then asks for consent.
+    w.goto(&format!("{base}/auth/oidc/login?return_to=/admin/"))
+        .await;
+    w.fill("input[name=login]", "kim").await;
+    let at = w.client.current_url().await.expect("url").to_string();
+    assert!(at.starts_with(&provider.issuer), "{at}");
+    w.fill("input[name=password]", "anything").await;
+    w.click("button[type=submit]").await;
+    wait_present(&w, "input[name=prompt][value=consent]").await;
+    w.click("button[type=submit]").await;
+
+    // Back at Roster, signed in: the app opens an administrator's home,
+    // the users, where kim is listed as an admin.
+    let path = w.wait_path("/admin/users").await;
+    let at = w.client.current_url().await.expect("url").to_string();
+    assert!(at.starts_with(&base), "{at}");
+    assert_eq!(path, "/admin/users");
+    w.wait_text("#signed-in-as", "kim").await;
+    w.wait("nav a[href='/admin/users']").await;
+    w.wait_text("tr[data-user=kim]", "admin").await;
+    w.wait("tr[data-user=admin]").await;
+    w.screenshot(&format!("{}-oidc-login", backend.name()))
+        .await;
+
+    // The browser's session is kim's, an admin by the provider's group
+    // (and a viewer by default), as the API says.
+    let session = w
+        .client
+        .get_named_cookie("roster_session")
+        .await
+        .expect("a session cookie in the browser");
+    let me: Value = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .header("cookie", format!("roster_session={}", session.value()))
+        .header("x-roster-csrf", "1")
+        .json(&json!({
+            "query": "{ viewer { authentication user { username email displayName roles } } }"
+        }))
+        .send()
+        .await
+        .expect("graphql")
+        .json()
+        .await
+        .expect("json");
+    let viewer = &me["data"]["viewer"];
+    assert_eq!(viewer["authentication"], "SESSION", "{me}");
+    assert_eq!(viewer["user"]["username"], "kim", "{me}");
+    assert_eq!(viewer["user"]["email"], "kim@example.com");
+    assert_eq!(viewer["user"]["displayName"], "Kim Lee");
+    assert_eq!(viewer["user"]["roles"], json!(["admin", "viewer"]));
+    assert_eq!(
+        db.strings("SELECT event_type FROM audit_events WHERE event_type = 'user.provisioned'")
+            .await
+            .len(),
+        1
+    );
+    w.close().await;
+}
+
+on_both_backends!(an_oidc_login_in_chromium_signs_an_admin_into_the_app);
