@@ -36,6 +36,19 @@ impl Server {
         Self::start_at(db, &format!("127.0.0.1:{port}"), &all)
     }
 
+    /// Starts `roster serve` on a free port of 127.0.0.1 whose public
+    /// address is `http://<host>:<port>` (e.g. `localhost`: another site
+    /// than a peer on `127.0.0.1`, for a browser); `base` is that address.
+    pub fn start_public_as(db: &TestDb, host: &str, env: &[(&str, &str)]) -> Self {
+        let port = crate::free_port();
+        let public = format!("http://{host}:{port}");
+        let mut all = env.to_vec();
+        all.push(("ROSTER_PUBLIC_URL", public.as_str()));
+        let mut server = Self::start_at(db, &format!("127.0.0.1:{port}"), &all);
+        server.base = public;
+        server
+    }
+
     fn start_at(db: &TestDb, bind: &str, env: &[(&str, &str)]) -> Self {
         let mut cmd = db.roster().args(["serve", "--bind", bind]);
         for (k, v) in env {

@@ -11,77 +11,13 @@
 //! `test-output/screenshots/<backend>-oidc-login.png`.
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
-use std::io::{BufRead, BufReader};
-use std::process::Child;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use roster_tests::browser::{Driver, Window, app_is_built};
 use roster_tests::oidc::{CLIENT_ID, CLIENT_SECRET, Provider};
-use roster_tests::{Backend, TestDb, free_port, on_both_backends};
+use roster_tests::server::Server;
+use roster_tests::{Backend, TestDb, on_both_backends};
 use serde_json::{Value, json};
-
-/// `roster serve` on 127.0.0.1 whose public address, and so its OIDC
-/// redirect URI, is `http://localhost:<port>`.
-struct Roster {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Roster {
-    fn start(db: &TestDb, env: &[(&str, &str)]) -> Self {
-        let port = free_port();
-        let base = format!("http://localhost:{port}");
-        let mut command = db
-            .roster()
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .env("ROSTER_PUBLIC_URL", &base);
-        for (key, value) in env {
-            command = command.env(key, value);
-        }
-        let mut child = command.spawn();
-        let stderr = child.stderr.take().expect("stderr");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let lines = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                lines.lock().expect("log").push(line);
-            }
-        });
-        let roster = Self { child, base, log };
-        let start = Instant::now();
-        while !roster.logged("listening on http://") {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "roster did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        roster
-    }
-
-    fn logged(&self, needle: &str) -> bool {
-        self.log
-            .lock()
-            .expect("log")
-            .iter()
-            .any(|l| l.contains(needle))
-    }
-}
-
-impl Drop for Roster {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!(
-                "roster's log:\n{}",
-                self.log.lock().expect("log").join("\n")
-            );
-        }
-    }
-}
 
 /// Waits until `css` matches something, shown or not (a hidden input).
 async fn wait_present(w: &Window, css: &str) {
@@ -103,8 +39,9 @@ async fn an_oidc_login_in_chromium_signs_an_admin_into_the_app(backend: Backend)
     let db = TestDb::bootstrapped(backend).await;
     let port = Provider::port();
     let issuer = Provider::issuer_at(port);
-    let roster = Roster::start(
+    let roster = Server::start_public_as(
         &db,
+        "localhost",
         &[
             ("OIDC_ISSUER_URL", issuer.as_str()),
             ("OIDC_CLIENT_ID", CLIENT_ID),
