@@ -20,7 +20,11 @@
 //! CSV download against the database's own export, and mutations/s with
 //! the audit sealer on and off (`audit.rs`).
 //!
-//! Usage: `cargo xtask bench -- [--seconds N] [--rounds N] [--postgres] [--users | --ui | --audit]`
+//! With `--oidc` (issue 13): `viewer` requests/s with the identity
+//! provider's JWT against a personal access token, and an OIDC login's
+//! time broken down, against npm `oidc-provider` (`oidc.rs`).
+//!
+//! Usage: `cargo xtask bench -- [--seconds N] [--rounds N] [--postgres] [--users | --ui | --audit | --oidc]`
 //! (or `cargo run --release -p roster-bench -- …`; `--help` lists the options).
 
 use std::collections::HashMap;
@@ -40,6 +44,7 @@ use roster::service::work::{Mode, Work};
 use serde_json::{Value, json};
 
 mod audit;
+mod oidc;
 mod ui;
 
 const PASSWORD: &str = "Vivid-Orbit-Tangle-42";
@@ -73,6 +78,11 @@ struct Options {
     /// Instead: the admin app's load size and time in headless Chromium (issue 5).
     #[arg(long)]
     ui: bool,
+    /// Instead: requests/s with the identity provider's JWT against a
+    /// personal access token, and the time of an OIDC login broken down
+    /// (issue 13; needs `cargo xtask setup`'s node peers).
+    #[arg(long, conflicts_with_all = ["ui", "audit", "users"])]
+    oidc: bool,
 }
 
 fn cores() -> usize {
@@ -538,6 +548,11 @@ async fn main() -> Result<()> {
 
     if opts.users {
         let result = users_bench(&db).await;
+        drop_database(&db).await;
+        return result;
+    }
+    if opts.oidc {
+        let result = oidc::run(&db, seconds, opts.rounds).await;
         drop_database(&db).await;
         return result;
     }

@@ -14,6 +14,11 @@
 //! allow; syncs their provider roles and starts a session like a password
 //! login (`user.login` with `method: oidc`). Every refusal writes nothing
 //! but its `user.login_failed` event.
+//!
+//! `roster_oidc_login_step_seconds{step}` times a callback's two parts:
+//! `token_exchange` (the code exchanged, the ID token verified, userinfo
+//! fetched when needed: the provider's share) and `account` (the identity
+//! found, linked or provisioned, roles synced, the session started).
 
 use std::time::Duration;
 
@@ -345,7 +350,11 @@ async fn attempt(work: &mut Work, callback: Callback) -> Attempt<Finished> {
     }
     // The provider is asked before the work's transaction begins again: no
     // lock (SQLite's write lock) is held while it answers.
+    let asked = std::time::Instant::now();
     let claims = verified_claims(app, &pending, callback.code).await?;
+    metrics::histogram!("roster_oidc_login_step_seconds", "step" => "token_exchange")
+        .record(asked.elapsed().as_secs_f64());
+    let account_started = std::time::Instant::now();
     let db = work.db().await?;
     let p = provider(app)?;
     let asserted = Asserted {
@@ -401,6 +410,8 @@ async fn attempt(work: &mut Work, callback: Callback) -> Attempt<Finished> {
             .resource("user", &user_id)
             .details(json!({ "session_id": session.session.id, "method": "oidc" })),
     );
+    metrics::histogram!("roster_oidc_login_step_seconds", "step" => "account")
+        .record(account_started.elapsed().as_secs_f64());
     Ok(Finished {
         logged_in: LoggedIn {
             who,
