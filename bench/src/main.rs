@@ -416,6 +416,24 @@ async fn latencies(call: &Call, n: usize) -> Result<(Duration, Duration)> {
 }
 
 /// Logs the benchmark's superuser in and returns the session cookie.
+/// A personal access token (`users:read`, `orgs:read`) made with the
+/// session `cookie`.
+async fn personal_token(base: &str, cookie: &str) -> Result<String> {
+    let created: Value = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .header("x-roster-csrf", "1")
+        .header("cookie", cookie)
+        .json(&json!({ "query": "mutation { createToken(name: \"bench\", scopes: [\"users:read\", \"orgs:read\"]) { secret } }" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(created["data"]["createToken"]["secret"]
+        .as_str()
+        .with_context(|| format!("no token: {created}"))?
+        .to_string())
+}
+
 async fn session_cookie(client: &reqwest::Client, base: &str) -> Result<String> {
     let login = client
         .post(format!("{base}/graphql"))
@@ -571,19 +589,7 @@ async fn main() -> Result<()> {
     }
     let client = reqwest::Client::new();
     let cookie = session_cookie(&client, &base).await?;
-    let created: Value = client
-        .post(format!("{base}/graphql"))
-        .header("x-roster-csrf", "1")
-        .header("cookie", &cookie)
-        .json(&json!({ "query": "mutation { createToken(name: \"bench\", scopes: [\"users:read\", \"orgs:read\"]) { secret } }" }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = created["data"]["createToken"]["secret"]
-        .as_str()
-        .context("no token")?
-        .to_string();
+    let token = personal_token(&base, &cookie).await?;
 
     // (a) and (b) alternate for a few rounds: on a shared machine the speed
     // of the cores drifts by more than the margin being measured, so each

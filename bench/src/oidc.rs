@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use roster_tests::oidc::{CLIENT_ID, CLIENT_SECRET, Provider, browser};
 use serde_json::{Value, json};
 
-use super::{Database, load, start_servers_with, viewer_call};
+use super::{Database, load, personal_token, start_servers_with, viewer_call};
 
 /// The audience of the provider's tokens for Roster's API.
 const API: &str = "urn:roster:api";
@@ -82,20 +82,7 @@ pub async fn run(db: &Database, seconds: u64, rounds: u64) -> Result<()> {
     }
 
     // (h) the same user's personal access token and provider token.
-    let client = reqwest::Client::new();
-    let created: Value = client
-        .post(format!("{base}/graphql"))
-        .header("x-roster-csrf", "1")
-        .header("cookie", &cookie)
-        .json(&json!({ "query": "mutation { createToken(name: \"bench\", scopes: [\"users:read\", \"orgs:read\"]) { secret } }" }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let pat = created["data"]["createToken"]["secret"]
-        .as_str()
-        .with_context(|| format!("no token: {created}"))?
-        .to_string();
+    let pat = personal_token(&base, &cookie).await?;
     let workers = 16;
     let mut ratios = Vec::new();
     for round in 1..=rounds {

@@ -5,7 +5,8 @@
 // true, "name": …, "preferred_username": …, "groups": […] } }. The dev
 // login form takes any password; its consent form grants what is asked.
 // Prints "listening" once it serves. The client `roster-cli` gets JWT
-// access tokens for any `resource` it names. SPARSE_ID_TOKEN=1 leaves the
+// access tokens for any `resource` it names (with TOKEN_CLAIMS=1, carrying
+// the account's claims). SPARSE_ID_TOKEN=1 leaves the
 // scopes' claims out of the ID token.
 import fs from 'node:fs';
 import Provider from 'oidc-provider';
@@ -42,6 +43,14 @@ const provider = new Provider(issuer, {
   // SPARSE_ID_TOKEN=1: then the ID token carries only `sub` and the rest
   // comes from the userinfo endpoint (OpenID Connect Core 5.4).
   conformIdTokenClaims: process.env.SPARSE_ID_TOKEN === '1',
+  // TOKEN_CLAIMS=1: JWT access tokens carry the account's claims (email,
+  // names, groups), as many providers' do; else only `sub` and the
+  // token's own claims.
+  async extraTokenClaims(_ctx, token) {
+    if (process.env.TOKEN_CLAIMS !== '1' || !token.accountId) return undefined;
+    const accounts = JSON.parse(fs.readFileSync(accountsFile, 'utf8'));
+    return accounts[token.accountId];
+  },
   cookies: { keys: ['roster-test-cookie-key'] },
   features: {
     devInteractions: { enabled: true },

@@ -173,6 +173,31 @@ impl FakeIdp {
         self.shared().forgery = forgery;
     }
 
+    /// A browser signing in to the Roster at `base` through this provider,
+    /// which answers at once: Roster's answer to the callback (a redirect
+    /// into the app, or a refusal page).
+    pub async fn sign_in(&self, base: &str) -> reqwest::Response {
+        let browser = crate::oidc::browser();
+        let location = |r: &reqwest::Response| {
+            r.headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .expect("location")
+                .to_string()
+        };
+        let to_idp = browser
+            .get(format!("{base}/auth/oidc/login"))
+            .send()
+            .await
+            .expect("login");
+        let back = browser
+            .get(location(&to_idp))
+            .send()
+            .await
+            .expect("authorize");
+        browser.get(location(&back)).send().await.expect("callback")
+    }
+
     /// A new signing key replaces the published one (key rotation).
     pub fn rotate(&self) {
         let mut s = self.shared();

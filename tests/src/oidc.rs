@@ -15,6 +15,17 @@ use serde_json::Value;
 pub const CLIENT_ID: &str = "roster";
 pub const CLIENT_SECRET: &str = "roster-test-secret";
 
+/// How the provider shapes its tokens.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// The ID token carries only `sub`: email, names and groups come from
+    /// the userinfo endpoint.
+    pub sparse_id_token: bool,
+    /// JWT access tokens carry the account's claims (email, names, groups),
+    /// as many providers' do; else only `sub` and the token's own.
+    pub token_claims: bool,
+}
+
 pub struct Provider {
     child: Child,
     pub issuer: String,
@@ -37,18 +48,11 @@ impl Provider {
     /// Starts the provider on `port`, accepting `redirect_uri`, with
     /// `accounts` (`{ "<sub>": { "email": …, "groups": […] } }`).
     pub fn start(port: u16, redirect_uri: &str, accounts: &Value) -> Self {
-        Self::start_with(port, redirect_uri, accounts, false)
+        Self::start_with(port, redirect_uri, accounts, Options::default())
     }
 
-    /// As [`start`](Self::start); with `sparse_id_token`, the ID token
-    /// carries only `sub`, and email, names and groups come from the
-    /// userinfo endpoint.
-    pub fn start_with(
-        port: u16,
-        redirect_uri: &str,
-        accounts: &Value,
-        sparse_id_token: bool,
-    ) -> Self {
+    /// As [`start`](Self::start), with [`Options`].
+    pub fn start_with(port: u16, redirect_uri: &str, accounts: &Value, options: Options) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("accounts.json");
         std::fs::write(&file, accounts.to_string()).expect("accounts");
@@ -59,7 +63,11 @@ impl Provider {
             .arg(&file)
             .arg(redirect_uri)
             .current_dir(&peers)
-            .env("SPARSE_ID_TOKEN", if sparse_id_token { "1" } else { "0" })
+            .env(
+                "SPARSE_ID_TOKEN",
+                if options.sparse_id_token { "1" } else { "0" },
+            )
+            .env("TOKEN_CLAIMS", if options.token_claims { "1" } else { "0" })
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -1,22 +1,26 @@
 //! The identity provider's JWT access tokens as bearer credentials (SPEC
 //! §8, issue 13), through the real binary on both backends.
 //!
-//! Against a real provider (npm `oidc-provider`): a script signs in as a
-//! user already linked to a Roster account and calls the API with the
-//! provider's access token for Roster's audience; a token for another
-//! audience is refused.
+//! Against a real provider (npm `oidc-provider`): a script's first token
+//! signs its person in (provisioned with their group's role, once), the
+//! browser login then finds the same account, the token calls the API and
+//! changes state without a CSRF header, and a token for another audience
+//! is refused; a token that carries only `sub`, for a person not yet
+//! known, is refused because the provider's userinfo endpoint will not
+//! answer it, writing nothing but the refusal, and works once the person
+//! signed in through the browser.
 //!
 //! Against a provider the test controls (`roster_tests::fake_idp`): every
 //! check one by one — issuer, audience, expiry and `nbf` with 60 s of clock
 //! skew, `alg: none`, HS256 signed with the public key, a tampered payload,
-//! an identity linked to nobody, a deactivated user —, and key rotation
+//! a new person without an email, a deactivated user —, and key rotation
 //! (a token signed with a new key is accepted after one fetch of the keys;
 //! made-up key ids do not make Roster fetch the keys again, and so does a
 //! login whose ID token is signed with a new key).
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use roster_tests::fake_idp::{FakeIdp, Forgery};
-use roster_tests::oidc::{CLIENT_ID, CLIENT_SECRET, Provider, browser};
+use roster_tests::oidc::{CLIENT_ID, CLIENT_SECRET, Options, Provider, browser};
 use roster_tests::server::{Client, Server};
 use roster_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestDb, on_both_backends};
 use serde_json::{Value, json};
@@ -25,12 +29,13 @@ const VIEWER: &str = "{ viewer { authentication user { id username roles } } }";
 
 const API: &str = "urn:roster:api";
 
-async fn a_scripts_access_token_from_the_provider_calls_the_api(backend: Backend) {
-    let db = TestDb::bootstrapped(backend).await;
+/// A Roster trusting a real provider whose JWT access tokens for `API`
+/// carry the account's claims (`token_claims`) or only `sub`.
+fn real_pair(db: &TestDb, accounts: &Value, token_claims: bool) -> (Server, Provider) {
     let port = Provider::port();
     let issuer = Provider::issuer_at(port);
     let server = Server::start(
-        &db,
+        db,
         &[
             ("OIDC_ISSUER_URL", issuer.as_str()),
             ("OIDC_CLIENT_ID", CLIENT_ID),
@@ -41,45 +46,36 @@ async fn a_scripts_access_token_from_the_provider_calls_the_api(backend: Backend
             ("OIDC_GROUP_ROLE_MAP", "admins=admin"),
         ],
     );
+    let provider = Provider::start_with(
+        port,
+        &format!("{}/auth/oidc/callback", server.base),
+        accounts,
+        Options {
+            token_claims,
+            ..Options::default()
+        },
+    );
+    (server, provider)
+}
+
+async fn count(db: &TestDb, event: &str) -> usize {
+    db.strings(&format!(
+        "SELECT id FROM audit_events WHERE event_type = '{event}'"
+    ))
+    .await
+    .len()
+}
+
+async fn a_scripts_access_token_from_the_provider_calls_the_api(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
     let accounts = json!({
         "kim": { "email": "kim@example.com", "email_verified": true,
                  "preferred_username": "kim", "groups": ["admins"] },
-        "lou": { "email": "lou@example.com", "email_verified": true,
-                 "preferred_username": "lou", "groups": [] },
     });
-    let provider = Provider::start(
-        port,
-        &format!("{}/auth/oidc/callback", server.base),
-        &accounts,
-    );
+    let (server, provider) = real_pair(&db, &accounts, true);
 
-    // Before kim ever signed in to Roster, her token names nobody here.
-    let early = provider.access_token("kim", API).await;
-    let reply = server
-        .client()
-        .with_bearer(&early)
-        .query(VIEWER, json!({}))
-        .await;
-    assert_eq!(reply.code(), "UNAUTHENTICATED");
-    assert!(
-        reply.message().contains("sign in through SSO once"),
-        "{}",
-        reply.message()
-    );
-    assert!(
-        db.strings("SELECT id FROM users WHERE username = 'kim'")
-            .await
-            .is_empty()
-    );
-
-    // Her first sign-in provisions and links her account.
-    let browser = browser();
-    let start = format!("{}/auth/oidc/login", server.base);
-    let callback = provider.sign_in(&browser, &start, "kim").await;
-    let done = browser.get(&callback).send().await.expect("callback");
-    assert_eq!(done.status(), 303);
-
-    // The same kind of token now acts as kim, with her roles.
+    // Kim never signed in to Roster: her first token signs her in as a
+    // first login would, provisioning her account with her group's role.
     let token = provider.access_token("kim", API).await;
     assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
     let me = server
@@ -90,6 +86,27 @@ async fn a_scripts_access_token_from_the_provider_calls_the_api(backend: Backend
     assert_eq!(me.data("viewer.authentication"), "IDP_TOKEN");
     assert_eq!(me.data("viewer.user.username"), "kim");
     assert_eq!(me.data("viewer.user.roles"), json!(["admin"]));
+    assert_eq!(count(&db, "user.provisioned").await, 1);
+    assert_eq!(count(&db, "identity.linked").await, 1);
+    // Again, and with a new token: the same account, nothing new.
+    let again = provider.access_token("kim", API).await;
+    for t in [&token, &again] {
+        let me = server
+            .client()
+            .with_bearer(t)
+            .query(VIEWER, json!({}))
+            .await;
+        assert_eq!(me.data("viewer.user.username"), "kim");
+    }
+    assert_eq!(count(&db, "user.provisioned").await, 1);
+
+    // Her browser login finds the same account.
+    let browser = browser();
+    let start = format!("{}/auth/oidc/login", server.base);
+    let callback = provider.sign_in(&browser, &start, "kim").await;
+    let done = browser.get(&callback).send().await.expect("callback");
+    assert_eq!(done.status(), 303);
+    assert_eq!(count(&db, "user.provisioned").await, 1);
     let users = server
         .client()
         .with_bearer(&token)
@@ -119,6 +136,62 @@ async fn a_scripts_access_token_from_the_provider_calls_the_api(backend: Backend
     assert_eq!(reply.message(), "Invalid or expired token");
 }
 
+async fn a_sparse_token_of_a_new_person_needs_the_userinfo_endpoint(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    let accounts = json!({
+        "lou": { "email": "lou@example.com", "email_verified": true,
+                 "preferred_username": "lou", "groups": [] },
+    });
+    let (server, provider) = real_pair(&db, &accounts, false);
+    // The token carries only `sub`; the provider's userinfo endpoint will
+    // not answer a token issued for another audience: refused, and nothing
+    // written but the refusal.
+    let users = db.strings("SELECT id FROM users").await.len();
+    let token = provider.access_token("lou", API).await;
+    let reply = server
+        .client()
+        .with_bearer(&token)
+        .query(VIEWER, json!({}))
+        .await;
+    assert_eq!(reply.code(), "UNAUTHENTICATED", "{:?}", reply.body);
+    assert!(
+        reply
+            .message()
+            .contains("would not give the user information"),
+        "{}",
+        reply.message()
+    );
+    assert_eq!(db.strings("SELECT id FROM users").await.len(), users);
+    let failed = db
+        .strings("SELECT details FROM audit_events WHERE event_type = 'user.login_failed'")
+        .await;
+    assert_eq!(failed.len(), 1);
+    let details: Value = serde_json::from_str(&failed[0]).expect("json");
+    assert_eq!(details["method"], "oidc_token");
+    assert_eq!(details["reason"], "userinfo_refused");
+
+    // Once lou signed in through the browser, the same token works: her
+    // identity is linked, nothing more is needed from the provider.
+    let browser = browser();
+    let start = format!("{}/auth/oidc/login", server.base);
+    let callback = provider.sign_in(&browser, &start, "lou").await;
+    assert_eq!(
+        browser
+            .get(&callback)
+            .send()
+            .await
+            .expect("callback")
+            .status(),
+        303
+    );
+    let me = server
+        .client()
+        .with_bearer(&token)
+        .query(VIEWER, json!({}))
+        .await;
+    assert_eq!(me.data("viewer.user.username"), "lou");
+}
+
 /// A Roster server trusting `idp`, with `OIDC_AUDIENCE=roster-api`.
 fn server_for(db: &TestDb, idp: &FakeIdp) -> Server {
     Server::start(
@@ -133,29 +206,15 @@ fn server_for(db: &TestDb, idp: &FakeIdp) -> Server {
     )
 }
 
-/// Signs mallory in through the fake provider's flow: the HTTP status of
-/// Roster's callback.
-async fn sign_in(server: &Server) -> u16 {
-    let browser = browser();
-    let location = |r: &reqwest::Response| {
-        r.headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .expect("location")
-            .to_string()
-    };
-    let to_idp = browser
-        .get(format!("{}/auth/oidc/login", server.base))
-        .send()
-        .await
-        .expect("login");
-    let back = browser
-        .get(location(&to_idp))
-        .send()
-        .await
-        .expect("authorize");
-    let done = browser.get(location(&back)).send().await.expect("callback");
-    done.status().as_u16()
+/// A fresh database, a provider the test controls and a Roster trusting
+/// it, after mallory's first sign-in provisioned her.
+async fn mallory_signed_in(backend: Backend) -> (TestDb, FakeIdp, Server) {
+    let db = TestDb::bootstrapped(backend).await;
+    let idp = FakeIdp::start(roster_tests::free_port(), "roster").await;
+    let server = server_for(&db, &idp);
+    idp.forge(Forgery::None);
+    assert_eq!(idp.sign_in(&server.base).await.status(), 303);
+    (db, idp, server)
 }
 
 fn claims(idp: &FakeIdp, sub: &str, exp_in: i64) -> Value {
@@ -177,12 +236,7 @@ async fn refused(api: &Client, token: String, why: &str) {
 }
 
 async fn every_check_of_an_access_token(backend: Backend) {
-    let db = TestDb::bootstrapped(backend).await;
-    let port = roster_tests::free_port();
-    let idp = FakeIdp::start(port, "roster").await;
-    let server = server_for(&db, &idp);
-    idp.forge(Forgery::None);
-    assert_eq!(sign_in(&server).await, 303);
+    let (db, idp, server) = mallory_signed_in(backend).await;
 
     let api = server.client();
     let accepted = |token: String| accepted(&api, token);
@@ -228,18 +282,27 @@ async fn every_check_of_an_access_token(backend: Backend) {
     };
     refused(forged_payload, "tampered payload").await;
 
-    // A valid token of an identity linked to nobody says so.
+    // A valid token of a new person without an email (and no userinfo
+    // endpoint to ask) cannot provision anyone, and says why.
     let reply = server
         .client()
         .with_bearer(&idp.sign(&claims(&idp, "nobody", 300)))
         .query(VIEWER, json!({}))
         .await;
     assert_eq!(reply.code(), "UNAUTHENTICATED");
-    assert!(
-        reply.message().contains("No account is linked"),
-        "{}",
-        reply.message()
+    assert_eq!(
+        reply.message(),
+        "The identity provider sent no email address"
     );
+    // With one, it does.
+    let mut newcomer = claims(&idp, "newcomer", 300);
+    newcomer["email"] = json!("newcomer@example.com");
+    let me = server
+        .client()
+        .with_bearer(&idp.sign(&newcomer))
+        .query(VIEWER, json!({}))
+        .await;
+    assert_eq!(me.data("viewer.user.username"), "newcomer");
 
     // Key rotation: a token signed with the new key works after one fetch.
     let fetches = idp.jwks_fetches();
@@ -274,15 +337,10 @@ async fn every_check_of_an_access_token(backend: Backend) {
 }
 
 async fn a_login_signed_with_a_new_key_fetches_the_keys(backend: Backend) {
-    let db = TestDb::bootstrapped(backend).await;
-    let port = roster_tests::free_port();
-    let idp = FakeIdp::start(port, "roster").await;
-    let server = server_for(&db, &idp);
-    idp.forge(Forgery::None);
-    assert_eq!(sign_in(&server).await, 303);
+    let (db, idp, server) = mallory_signed_in(backend).await;
     let fetches = idp.jwks_fetches();
     idp.rotate();
-    assert_eq!(sign_in(&server).await, 303);
+    assert_eq!(idp.sign_in(&server.base).await.status(), 303);
     assert_eq!(idp.jwks_fetches(), fetches + 1);
     let logins = db
         .strings("SELECT COUNT(*) FROM audit_events WHERE event_type = 'user.login'")
@@ -292,6 +350,7 @@ async fn a_login_signed_with_a_new_key_fetches_the_keys(backend: Backend) {
 
 on_both_backends!(
     a_scripts_access_token_from_the_provider_calls_the_api,
+    a_sparse_token_of_a_new_person_needs_the_userinfo_endpoint,
     every_check_of_an_access_token,
     a_login_signed_with_a_new_key_fetches_the_keys,
 );

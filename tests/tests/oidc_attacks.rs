@@ -8,7 +8,6 @@
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use roster_tests::fake_idp::{FakeIdp, Forgery};
-use roster_tests::oidc::browser;
 use roster_tests::server::Server;
 use roster_tests::{Backend, TestDb, on_both_backends};
 
@@ -28,27 +27,9 @@ async fn forged_id_tokens_are_refused(backend: Backend) {
     let users = db.strings("SELECT id FROM users").await.len();
     let login = |forgery| {
         idp.forge(forgery);
-        let base = server.base.clone();
+        let (idp, base) = (&idp, server.base.clone());
         async move {
-            let browser = browser();
-            let to_idp = browser
-                .get(format!("{base}/auth/oidc/login"))
-                .send()
-                .await
-                .expect("login");
-            let location = |r: &reqwest::Response| {
-                r.headers()
-                    .get("location")
-                    .and_then(|l| l.to_str().ok())
-                    .expect("location")
-                    .to_string()
-            };
-            let back = browser
-                .get(location(&to_idp))
-                .send()
-                .await
-                .expect("authorize");
-            let done = browser.get(location(&back)).send().await.expect("callback");
+            let done = idp.sign_in(&base).await;
             let status = done.status().as_u16();
             (status, done.text().await.expect("page"))
         }

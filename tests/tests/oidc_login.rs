@@ -7,9 +7,9 @@
 //! refused with nothing written but the refusal's audit event.
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
-use roster_tests::oidc::{CLIENT_ID, CLIENT_SECRET, Provider, browser};
+use roster_tests::oidc::{CLIENT_ID, CLIENT_SECRET, Options, Provider, browser};
 use roster_tests::server::Server;
-use roster_tests::{Backend, TestDb, USER_PASSWORD, on_both_backends};
+use roster_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestDb, USER_PASSWORD, on_both_backends};
 use serde_json::{Value, json};
 
 fn kim(groups: &[&str], verified: bool) -> Value {
@@ -46,7 +46,10 @@ fn pair_with(db: &TestDb, provision: bool, accounts: &Value, sparse: bool) -> (S
         port,
         &format!("{}/auth/oidc/callback", server.base),
         accounts,
-        sparse,
+        Options {
+            sparse_id_token: sparse,
+            ..Options::default()
+        },
     );
     (server, provider)
 }
@@ -55,7 +58,7 @@ async fn viewer(browser: &reqwest::Client, base: &str) -> Value {
     browser
         .post(format!("{base}/graphql"))
         .header("x-roster-csrf", "1")
-        .json(&json!({ "query": "{ viewer { authentication user { username displayName roles } } }" }))
+        .json(&json!({ "query": "{ viewer { authentication user { id username displayName roles } } }" }))
         .send()
         .await
         .expect("graphql")
@@ -180,6 +183,67 @@ async fn the_first_login_provisions_and_the_next_syncs(backend: Backend) {
         1,
         "the same user"
     );
+
+    // Later logins honour the overrides an administrator sets (seed 002
+    // "Override storage"); roles granted by hand are never touched.
+    let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let kim_id = me["data"]["viewer"]["user"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let overrides = |input: Value| {
+        let (admin, kim_id) = (admin.clone(), kim_id.clone());
+        async move {
+            admin
+                .query(
+                    "mutation($id: ID!, $i: RoleOverridesInput!) { setRoleOverrides(userId: $id, input: $i) { id } }",
+                    json!({ "id": kim_id, "i": input }),
+                )
+                .await
+                .data("setRoleOverrides.id");
+        }
+    };
+    let login_with = |groups: &'static [&'static str]| {
+        let (provider, start, base) = (&provider, start.clone(), server.base.clone());
+        async move {
+            provider.set_accounts(&kim(groups, true));
+            let browser = roster_tests::oidc::browser();
+            let callback = provider.sign_in(&browser, &start, "kim").await;
+            let done = browser.get(&callback).send().await.expect("callback");
+            assert_eq!(done.status(), 303);
+            let me = viewer(&browser, &base).await;
+            me["data"]["viewer"]["user"]["roles"].clone()
+        }
+    };
+    // Preserved: admin stays though the provider no longer gives it.
+    overrides(json!({ "preserved": ["admin"] })).await;
+    assert_eq!(
+        login_with(&["staff"]).await,
+        json!(["admin", "editor", "viewer"])
+    );
+    // Suppressed: the provider's editor is withheld, and revoked.
+    overrides(json!({ "suppressed": ["editor"] })).await;
+    assert_eq!(
+        login_with(&["staff", "admins"]).await,
+        json!(["admin", "viewer"])
+    );
+    // Revocations paused: the provider gives nothing, nothing is revoked;
+    // additions still apply.
+    overrides(json!({ "enabled": true })).await;
+    assert_eq!(login_with(&[]).await, json!(["admin", "viewer"]));
+    assert_eq!(
+        login_with(&["staff"]).await,
+        json!(["admin", "editor", "viewer"])
+    );
+    // Cleared: the next login follows the provider again.
+    admin
+        .query(
+            "mutation($id: ID!) { clearRoleOverrides(userId: $id) { id } }",
+            json!({ "id": kim_id }),
+        )
+        .await
+        .data("clearRoleOverrides.id");
+    assert_eq!(login_with(&[]).await, json!(["viewer"]));
 }
 
 async fn refusals_write_nothing(backend: Backend) {

@@ -5,7 +5,6 @@
 //! (404) when `USER_MGMT_CORE` is off, like the GraphQL field.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -49,20 +48,10 @@ pub async fn get(
         Ok(body) => body,
         Err(e) => return e.into_response(),
     };
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    let disposition = format!(
-        "attachment; filename=\"permission_holders_{}_{}.csv\"",
+    let file_name = format!(
+        "permission_holders_{}_{}.csv",
         permission.as_str().replace(':', "_"),
         app.clock.now().format("%Y%m%d")
     );
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    super::audit_csv::download(body.into(), &file_name)
 }

@@ -90,16 +90,18 @@ pub async fn get(
         Ok(stream) => stream,
         Err(e) => return e.into_response(),
     };
-    let mut response = Body::from_stream(stream).into_response();
+    download(Body::from_stream(stream), &audit_csv::file_name(&state.app))
+}
+
+/// `body` as a CSV file download named `file_name`, never cached.
+pub(super) fn download(body: Body, file_name: &str) -> Response {
+    let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        audit_csv::file_name(&state.app)
-    );
+    let disposition = format!("attachment; filename=\"{file_name}\"");
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }

@@ -12,18 +12,28 @@
 //! signature check and no query — and, like every credential, stops
 //! working at once when its user is deactivated.
 //!
-//! The identity must already be linked (a first sign-in through SSO links
-//! it, or provisions the user): a bearer request provisions nobody and does
-//! not sync roles.
+//! A token whose identity no account is linked to yet signs its person in
+//! the way a first browser login does (seed 002 "Identity claim
+//! enrichment"): its claims, enriched from the userinfo endpoint (asked
+//! with the token itself) when they lack the email, groups or a name, link
+//! an account by a verified email or provision one under the same flags,
+//! and the provider's roles are synced (`service::oidc_accounts`); a
+//! refusal answers `UNAUTHENTICATED` with its reason, audited as
+//! `user.login_failed` with `method: oidc_token`. Later tokens of a linked
+//! identity change nothing: roles follow the provider at each browser login
+//! and `syncUserRoles`.
 
 use jsonwebtoken::{Algorithm, Validation};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde::Deserialize;
+use serde_json::Value;
 
+use super::actor::Actor;
 use super::actor::{Authenticated, Client, actor_for};
 use super::credentials::Credential;
 pub use super::credentials::IdpToken;
+use super::oidc_accounts::{self, Claims};
 use super::tokens::digest;
+use super::work::{Mode, Work};
 use crate::app::App;
 use crate::config::OidcProvider;
 use crate::domain::{Channel, UserStatus};
@@ -46,26 +56,23 @@ const ASYMMETRIC: [Algorithm; 9] = [
     Algorithm::EdDSA,
 ];
 
-/// The message of a token linked to no account.
-pub const NOT_LINKED: &str =
-    "No account is linked to this identity; sign in through SSO once to link it";
-
 /// Whether a bearer secret is a JWT (three base64url parts, a JSON header)
 /// rather than a personal access token.
 pub fn looks_like_jwt(secret: &str) -> bool {
     secret.starts_with("eyJ") && secret.split('.').count() == 3
 }
 
-#[derive(Deserialize)]
+/// A verified token's claims: `sub` and `exp`, and all of them.
 struct AccessClaims {
     sub: String,
     exp: i64,
+    all: Value,
 }
 
 /// Who the access token `jwt` belongs to; `None` when it is not a valid
 /// token of the configured provider, or its user is not active. A valid
-/// token of an identity linked to nobody is an `UNAUTHENTICATED` error that
-/// says so.
+/// token of a new identity signs its person in first (see above); a
+/// refusal is an `UNAUTHENTICATED` error that says why.
 pub async fn authenticate(
     app: &App,
     jwt: &str,
@@ -86,13 +93,18 @@ pub async fn authenticate(
         metrics::counter!("roster_idp_token_refusals_total").increment(1);
         return Ok(None);
     };
-    let identity = external_identity::Entity::find()
-        .filter(external_identity::Column::Issuer.eq(p.issuer_url.as_str()))
-        .filter(external_identity::Column::Subject.eq(claims.sub.as_str()))
-        .one(&app.db)
-        .await?
-        .ok_or_else(|| DomainError::Unauthenticated(NOT_LINKED.into()))?;
-    let owner = user::Entity::find_by_id(identity.user_id.as_str())
+    let user_id = match linked_user(app, p, &claims.sub).await? {
+        Some(id) => id,
+        None => match first_sight(app, p, jwt, &claims, client).await {
+            Ok(user) => user.id,
+            // Another request with a token of the same person won the race.
+            Err(DomainError::Conflict { .. }) => linked_user(app, p, &claims.sub)
+                .await?
+                .ok_or_else(|| DomainError::Unauthenticated("Invalid or expired token".into()))?,
+            Err(e) => return Err(e),
+        },
+    };
+    let owner = user::Entity::find_by_id(user_id.as_str())
         .filter(user::Column::DeletedAt.is_null())
         .one(&app.db)
         .await?;
@@ -144,8 +156,20 @@ async fn verify(app: &App, p: &OidcProvider, jwt: &str) -> Result<Option<AccessC
         if candidate.alg.is_some_and(|alg| alg != header.alg) {
             continue;
         }
-        match jsonwebtoken::decode::<AccessClaims>(jwt, &candidate.key, &validation) {
-            Ok(data) => return Ok(Some(data.claims)),
+        match jsonwebtoken::decode::<Value>(jwt, &candidate.key, &validation) {
+            Ok(data) => {
+                let (Some(sub), Some(exp)) = (
+                    data.claims.get("sub").and_then(Value::as_str),
+                    data.claims.get("exp").and_then(Value::as_i64),
+                ) else {
+                    return refused(&"sub or exp is not of the expected type");
+                };
+                return Ok(Some(AccessClaims {
+                    sub: sub.to_string(),
+                    exp,
+                    all: data.claims,
+                }));
+            }
             Err(e) => last_error = Some(e),
         }
     }
@@ -153,4 +177,46 @@ async fn verify(app: &App, p: &OidcProvider, jwt: &str) -> Result<Option<AccessC
         Some(e) => refused(&e),
         None => refused(&"no key of the provider fits the token"),
     }
+}
+
+/// The user linked to the provider's `subject`, if any.
+async fn linked_user(app: &App, p: &OidcProvider, subject: &str) -> Result<Option<String>> {
+    Ok(external_identity::Entity::find()
+        .filter(external_identity::Column::Issuer.eq(p.issuer_url.as_str()))
+        .filter(external_identity::Column::Subject.eq(subject))
+        .one(&app.db)
+        .await?
+        .map(|identity| identity.user_id))
+}
+
+/// The first token of an identity: its person signed in as at a first
+/// browser login, in a unit of work of its own (the provider is asked
+/// before it writes anything).
+async fn first_sight(
+    app: &App,
+    p: &OidcProvider,
+    jwt: &str,
+    claims: &AccessClaims,
+    client: &Client,
+) -> Result<user::Model> {
+    let meta = app.oidc.metadata(p).await?;
+    let userinfo = p
+        .userinfo_endpoint
+        .clone()
+        .or_else(|| meta.userinfo_endpoint().map(|u| u.url().to_string()));
+    let actor = Actor::anonymous(client.ip.clone(), client.user_agent.clone());
+    let mut all = claims.all.clone();
+    let subject = claims.sub.clone();
+    Work::run(app, actor, Mode::Write, async |w| {
+        let outcome = async {
+            if let Some(url) = userinfo.filter(|_| oidc_accounts::sparse(p, &all)) {
+                let http = super::oidc_discovery::http()?;
+                oidc_accounts::enrich(&http, &url, jwt, &subject, &mut all).await?;
+            }
+            oidc_accounts::account(w, p, &Claims::new(subject, all)).await
+        }
+        .await;
+        oidc_accounts::settle(w, "oidc_token", outcome)
+    })
+    .await
 }

@@ -25,6 +25,7 @@ pub mod invitations;
 pub mod live_tokens;
 pub mod mailer;
 pub mod oidc;
+pub mod oidc_accounts;
 pub mod oidc_discovery;
 pub mod organizations;
 pub mod password_reset;

@@ -34,54 +34,19 @@ use serde_json::{Value, json};
 use super::actor::actor_for;
 use super::audit::AuditEvent;
 use super::auth::LoggedIn;
-use super::identities::{self, Asserted};
+use super::oidc_accounts::{Attempt, Claims, account, enrich, refusal, settle, sparse};
 use super::oidc_discovery::Keys;
+use super::sessions;
 use super::tokens::digest;
-use super::users::{self, NewUser, UserKey};
 use super::work::Work;
-use super::{idp_roles, sessions};
 use crate::app::App;
 use crate::config::OidcProvider;
-use crate::domain::{Channel, DisplayName, Email, UserStatus, Username};
+use crate::domain::Channel;
 use crate::entity::{oidc_login, user};
 use crate::error::{DomainError, Result};
 
 /// How long a login may take at the provider.
 const PENDING: Duration = Duration::from_secs(10 * 60);
-
-/// Why a callback did not sign anyone in.
-enum Failure {
-    /// Refused: the person sees `message`; `user.login_failed` records
-    /// `reason`.
-    Refused {
-        reason: &'static str,
-        message: String,
-    },
-    /// Anything else (the provider unreachable, a database error).
-    Error(DomainError),
-}
-
-impl From<DomainError> for Failure {
-    fn from(e: DomainError) -> Self {
-        Self::Error(e)
-    }
-}
-
-impl From<sea_orm::DbErr> for Failure {
-    fn from(e: sea_orm::DbErr) -> Self {
-        Self::Error(e.into())
-    }
-}
-
-/// A step of a callback.
-type Attempt<T> = std::result::Result<T, Failure>;
-
-fn refusal(reason: &'static str, message: impl Into<String>) -> Failure {
-    Failure::Refused {
-        reason,
-        message: message.into(),
-    }
-}
 
 fn provider(app: &App) -> Result<&OidcProvider> {
     app.config
@@ -192,14 +157,6 @@ pub struct Finished {
     pub return_to: String,
 }
 
-/// The claims of a verified ID token.
-struct Claims {
-    subject: String,
-    email: Option<String>,
-    email_verified: bool,
-    all: Value,
-}
-
 /// Exchanges the code and verifies the ID token.
 async fn verified_claims(app: &App, pending: &oidc_login::Model, code: String) -> Attempt<Claims> {
     let p = provider(app)?;
@@ -257,63 +214,15 @@ async fn verified_claims(app: &App, pending: &oidc_login::Model, code: String) -
         })
         .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
         .unwrap_or(Value::Null);
-    let lacks = |all: &Value, claim: &str| all.get(claim).is_none_or(Value::is_null);
-    let sparse = lacks(&all, "email")
-        || lacks(&all, &p.groups_claim)
-        || (lacks(&all, "name") && lacks(&all, "preferred_username"));
     let userinfo = p
         .userinfo_endpoint
         .clone()
         .or_else(|| meta.userinfo_endpoint().map(|u| u.url().to_string()));
-    if sparse && let Some(url) = userinfo {
+    if let Some(url) = userinfo.filter(|_| sparse(p, &all)) {
         let access = openidconnect::OAuth2TokenResponse::access_token(&response);
-        let extra = fetch_userinfo(&http, &url, access.secret(), &subject).await?;
-        if let (Some(all), Value::Object(extra)) = (all.as_object_mut(), extra) {
-            for (claim, value) in extra {
-                all.entry(claim).or_insert(value);
-            }
-        }
+        enrich(&http, &url, access.secret(), &subject, &mut all).await?;
     }
-    Ok(Claims {
-        email: all.get("email").and_then(Value::as_str).map(str::to_string),
-        email_verified: all
-            .get("email_verified")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        subject,
-        all,
-    })
-}
-
-/// The provider's userinfo claims for `access_token` (SPEC §8 claim
-/// enrichment): they must be about `subject`, else the login is refused.
-async fn fetch_userinfo(
-    http: &openidconnect::reqwest::Client,
-    url: &str,
-    access_token: &str,
-    subject: &str,
-) -> Attempt<Value> {
-    let failed = |e: &dyn std::fmt::Display| {
-        DomainError::Internal(anyhow::anyhow!("OIDC userinfo at {url}: {e}"))
-    };
-    let body = http
-        .get(url)
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .and_then(openidconnect::reqwest::Response::error_for_status)
-        .map_err(|e| failed(&e))?
-        .bytes()
-        .await
-        .map_err(|e| failed(&e))?;
-    let claims: Value = serde_json::from_slice(&body).map_err(|e| failed(&e))?;
-    if claims.get("sub").and_then(Value::as_str) != Some(subject) {
-        return Err(refusal(
-            "userinfo_subject",
-            "The identity provider's user information is about someone else",
-        ));
-    }
-    Ok(claims)
+    Ok(Claims::new(subject, all))
 }
 
 /// Finishes a login from the provider's callback. A refusal answers
@@ -321,19 +230,8 @@ async fn fetch_userinfo(
 /// `user.login_failed` event: every refusal comes before the login writes
 /// anything (the spent pending login is already committed).
 pub async fn finish(work: &mut Work, callback: Callback) -> Result<Finished> {
-    match attempt(work, callback).await {
-        Ok(finished) => Ok(finished),
-        Err(Failure::Error(e)) => Err(e),
-        Err(Failure::Refused { reason, message }) => {
-            work.record(
-                AuditEvent::new("user.login_failed")
-                    .details(json!({ "method": "oidc", "reason": reason })),
-            );
-            work.keep_on_error();
-            metrics::counter!("roster_login_failures_total").increment(1);
-            Err(DomainError::Unauthenticated(message))
-        }
-    }
+    let outcome = attempt(work, callback).await;
+    settle(work, "oidc", outcome)
 }
 
 async fn attempt(work: &mut Work, callback: Callback) -> Attempt<Finished> {
@@ -356,36 +254,7 @@ async fn attempt(work: &mut Work, callback: Callback) -> Attempt<Finished> {
         .record(asked.elapsed().as_secs_f64());
     let account_started = std::time::Instant::now();
     let db = work.db().await?;
-    let p = provider(app)?;
-    let asserted = Asserted {
-        issuer: p.issuer_url.clone(),
-        subject: claims.subject.clone(),
-        email: claims.email.clone(),
-        claims: claims.all.clone(),
-    };
-    let user = match identities::find(work, &asserted.issuer, &asserted.subject).await? {
-        Some(identity) => users::find(db, &UserKey::Id(identity.user_id))
-            .await
-            .map_err(|_| {
-                refusal(
-                    "account_deleted",
-                    "The account linked to this identity was deleted",
-                )
-            })?,
-        None => link_or_provision(work, p, &claims).await?,
-    };
-    if user.status != UserStatus::Active {
-        return Err(refusal(
-            "account_inactive",
-            format!(
-                "The account {} is {}; ask an administrator",
-                user.username, user.status
-            ),
-        ));
-    }
-    identities::record(work, &user.id, &asserted).await?;
-    let groups = identities::groups(&claims.all, &p.groups_claim);
-    idp_roles::sync_from(work, &user.id, &groups).await?;
+    let user = account(work, provider(app)?, &claims).await?;
     let client = work.actor().client();
     let now = work.now();
     let session = sessions::create(db, &app.config.auth, &user.id, &client, now).await?;
@@ -447,116 +316,6 @@ async fn take_pending(work: &mut Work, state: &str) -> Attempt<oidc_login::Model
     }
     work.checkpoint().await?;
     Ok(pending)
-}
-
-/// An unknown identity: link a local account with the same verified email
-/// when allowed, else provision a new one when allowed, else refuse.
-async fn link_or_provision(work: &Work, p: &OidcProvider, claims: &Claims) -> Attempt<user::Model> {
-    let app = work.app();
-    let db = work.db().await?;
-    if let Some(email) = &claims.email {
-        let existing = user::Entity::find()
-            .filter(user::Column::Email.eq(email.to_lowercase()))
-            .filter(user::Column::DeletedAt.is_null())
-            .one(db)
-            .await?;
-        if let Some(existing) = existing {
-            if p.link_by_email && claims.email_verified {
-                return Ok(existing);
-            }
-            return Err(refusal(
-                "email_not_linked",
-                if claims.email_verified {
-                    "An account with this email exists, and linking accounts by email is off; ask an administrator"
-                } else {
-                    "An account with this email exists, but the identity provider has not verified the email"
-                },
-            ));
-        }
-    }
-    let flags = &app.config.flags;
-    if !(flags.core && flags.oidc_auto_provision) {
-        return Err(refusal(
-            "provisioning_off",
-            "No account matches this identity, and accounts are not created at login; ask an administrator",
-        ));
-    }
-    let email = claims
-        .email
-        .as_deref()
-        .ok_or_else(|| refusal("no_email", "The identity provider sent no email address"))?;
-    let email = Email::parse(email).map_err(|_| {
-        refusal(
-            "bad_email",
-            "The identity provider's email address is not valid",
-        )
-    })?;
-    let display = p
-        .display_name_claim
-        .as_deref()
-        .and_then(|c| claims.all.get(c))
-        .or_else(|| claims.all.get("name"))
-        .or_else(|| claims.all.get("preferred_username"))
-        .and_then(Value::as_str)
-        .and_then(|n| DisplayName::parse(n).ok().flatten());
-    let base = claims
-        .all
-        .get("preferred_username")
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("user"));
-    let username = unique_username(db, base).await?;
-    Ok(users::provision(
-        work,
-        NewUser {
-            username,
-            email,
-            display_name: display,
-            roles: Vec::new(),
-            password: None,
-        },
-    )
-    .await?)
-}
-
-/// A free username from `base`: cleaned, then `base2`, `base3`, …
-async fn unique_username(db: &impl sea_orm::ConnectionTrait, base: &str) -> Result<Username> {
-    let cleaned: String = base
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let cleaned = if cleaned.len() < 3 {
-        format!("{cleaned}_user")
-    } else {
-        cleaned
-    };
-    for n in 1..1000 {
-        let candidate = if n == 1 {
-            cleaned.clone()
-        } else {
-            format!("{cleaned}{n}")
-        };
-        let Ok(name) = Username::parse(&candidate) else {
-            continue;
-        };
-        let taken = user::Entity::find()
-            .filter(user::Column::Username.eq(name.as_str()))
-            .one(db)
-            .await?
-            .is_some();
-        if !taken {
-            return Ok(name);
-        }
-    }
-    Err(DomainError::Internal(anyhow::anyhow!(
-        "no free username from {base:?}"
-    )))
 }
 
 /// Whether OIDC login is configured.
