@@ -70,6 +70,9 @@ fn start(db: &TestDb) -> (SmtpSink, Server) {
             ("SMTP_PORT", port.as_str()),
             ("SMTP_TLS", "none"),
             ("EMAIL_FROM", "Roster <roster@example.com>"),
+            // Long enough that "right away again" is within it on a busy
+            // machine (the default second was not, under a parallel build).
+            ("LOGIN_RETRY_DELAY_MS", "3000"),
         ],
     );
     (sink, server)
@@ -105,7 +108,8 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     admin
         .wait_text(".alert-danger", "Too many attempts; try again in")
         .await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // The refused attempt doubled the delay: 6 s from then.
+    tokio::time::sleep(std::time::Duration::from_millis(6100)).await;
 
     // The superuser logs in for the first time: the welcome, then the users.
     log_in(&admin, &base, "admin", ADMIN_PASSWORD).await;

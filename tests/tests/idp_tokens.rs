@@ -170,8 +170,9 @@ async fn a_sparse_token_of_a_new_person_needs_the_userinfo_endpoint(backend: Bac
     assert_eq!(details["method"], "oidc_token");
     assert_eq!(details["reason"], "userinfo_refused");
 
-    // Once lou signed in through the browser, the same token works: her
-    // identity is linked, nothing more is needed from the provider.
+    // Once lou signed in through the browser, her tokens work: her
+    // identity is linked, nothing more is needed from the provider. (The
+    // refused one stays refused for a minute, from memory: no new event.)
     let browser = browser();
     let start = format!("{}/auth/oidc/login", server.base);
     let callback = provider.sign_in(&browser, &start, "lou").await;
@@ -184,12 +185,20 @@ async fn a_sparse_token_of_a_new_person_needs_the_userinfo_endpoint(backend: Bac
             .status(),
         303
     );
-    let me = server
+    let again = server
         .client()
         .with_bearer(&token)
         .query(VIEWER, json!({}))
         .await;
+    assert_eq!(again.code(), "UNAUTHENTICATED");
+    let fresh = provider.access_token("lou", API).await;
+    let me = server
+        .client()
+        .with_bearer(&fresh)
+        .query(VIEWER, json!({}))
+        .await;
     assert_eq!(me.data("viewer.user.username"), "lou");
+    assert_eq!(count(&db, "user.login_failed").await, 1);
 }
 
 /// A Roster server trusting `idp`, with `OIDC_AUDIENCE=roster-api`.
@@ -262,6 +271,21 @@ async fn every_check_of_an_access_token(backend: Backend) {
     let mut other_iss = claims(&idp, "mallory", 300);
     other_iss["iss"] = json!("https://evil.example");
     refused(idp.sign(&other_iss), "another issuer").await;
+    // An ID token (it carries a nonce, or says it is one) never opens the
+    // API, whatever its audience; nor does a token of another type.
+    let mut id_token = claims(&idp, "mallory", 300);
+    id_token["nonce"] = json!("n-0S6_WzA2Mj");
+    refused(idp.sign(&id_token), "an ID token").await;
+    let mut keycloak_id = claims(&idp, "mallory", 300);
+    keycloak_id["typ"] = json!("ID");
+    refused(idp.sign(&keycloak_id), "an ID token, Keycloak style").await;
+    let header = |typ: &str| json!({ "alg": "RS256", "typ": typ, "kid": "k1" });
+    refused(
+        idp.sign_with_header(&header("logout+jwt"), &claims(&idp, "mallory", 300)),
+        "a logout token",
+    )
+    .await;
+    accepted(idp.sign_with_header(&header("JWT"), &claims(&idp, "mallory", 300))).await;
     let mut no_exp = claims(&idp, "mallory", 300);
     no_exp.as_object_mut().expect("object").remove("exp");
     refused(idp.sign(&no_exp), "no expiry").await;
@@ -293,6 +317,27 @@ async fn every_check_of_an_access_token(backend: Backend) {
     assert_eq!(
         reply.message(),
         "The identity provider sent no email address"
+    );
+    // The same token again is refused from memory: no second audit event.
+    let nobody = idp.sign(&claims(&idp, "nobody", 301));
+    for _ in 0..2 {
+        let reply = server
+            .client()
+            .with_bearer(&nobody)
+            .query(VIEWER, json!({}))
+            .await;
+        assert_eq!(
+            reply.message(),
+            "The identity provider sent no email address"
+        );
+    }
+    let refusals = db
+        .strings("SELECT details FROM audit_events WHERE event_type = 'user.login_failed'")
+        .await;
+    assert_eq!(refusals.len(), 2, "one per token: {refusals:?}");
+    assert!(
+        refusals.iter().all(|d| d.contains("oidc_token")),
+        "{refusals:?}"
     );
     // With one, it does.
     let mut newcomer = claims(&idp, "newcomer", 300);

@@ -88,6 +88,11 @@ pub async fn authenticate(
     {
         return Ok(Some((who, token)));
     }
+    // A token whose person could not be signed in a moment ago is refused
+    // again without asking the provider or writing another audit event.
+    if let Some(message) = app.oidc.refused_before(&key) {
+        return Err(DomainError::Unauthenticated(message));
+    }
     let generation = app.credentials.generation();
     let Some(claims) = verify(app, p, jwt).await? else {
         metrics::counter!("roster_idp_token_refusals_total").increment(1);
@@ -97,10 +102,20 @@ pub async fn authenticate(
         Some(id) => id,
         None => match first_sight(app, p, jwt, &claims, client).await {
             Ok(user) => user.id,
-            // Another request with a token of the same person won the race.
-            Err(DomainError::Conflict { .. }) => linked_user(app, p, &claims.sub)
-                .await?
-                .ok_or_else(|| DomainError::Unauthenticated("Invalid or expired token".into()))?,
+            Err(e @ DomainError::Conflict { .. }) => {
+                // Another request with a token of the same person won the
+                // race; any other conflict stands.
+                match linked_user(app, p, &claims.sub).await? {
+                    Some(id) => id,
+                    None => return Err(e),
+                }
+            }
+            Err(DomainError::Unauthenticated(message)) => {
+                let until = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or(now);
+                let left = (until - now).to_std().unwrap_or_default();
+                app.oidc.remember_refusal(key, message.clone(), left);
+                return Err(DomainError::Unauthenticated(message));
+            }
             Err(e) => return Err(e),
         },
     };
@@ -151,6 +166,16 @@ async fn verify(app: &App, p: &OidcProvider, jwt: &str) -> Result<Option<AccessC
     validation.set_issuer(&[issuer]);
     validation.set_audience(&[p.audience.as_str()]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    // An access token, not an ID token: an ID token Roster's own client
+    // received has the same issuer and (by default) audience, and must
+    // not open the API (RFC 9068 §4).
+    let typ = header.typ.as_deref().map(str::to_ascii_lowercase);
+    if typ
+        .as_deref()
+        .is_some_and(|t| !matches!(t, "jwt" | "at+jwt" | "application/at+jwt"))
+    {
+        return refused(&format!("a token of type {typ:?} is not an access token"));
+    }
     let mut last_error = None;
     for candidate in keys.for_kid(kid) {
         if candidate.alg.is_some_and(|alg| alg != header.alg) {
@@ -164,6 +189,13 @@ async fn verify(app: &App, p: &OidcProvider, jwt: &str) -> Result<Option<AccessC
                 ) else {
                     return refused(&"sub or exp is not of the expected type");
                 };
+                let id_token = ["nonce", "at_hash", "c_hash"]
+                    .iter()
+                    .any(|c| data.claims.get(*c).is_some())
+                    || data.claims.get("typ").and_then(Value::as_str) == Some("ID");
+                if id_token {
+                    return refused(&"an ID token is not an access token");
+                }
                 return Ok(Some(AccessClaims {
                     sub: sub.to_string(),
                     exp,

@@ -8,10 +8,14 @@
 //!   at most once per [`REFRESH_AT_MOST_EVERY`] — a stream of made-up key
 //!   ids costs the provider one request per interval, not one per token;
 //! - when the set is older than [`KEYS_MAX_AGE`], so a key the provider
-//!   withdrew stops being trusted.
+//!   withdrew stops being trusted (by one request, at most every
+//!   [`REFRESH_AT_MOST_EVERY`], the others going on with the old keys).
+//!
+//! A failed discovery is not tried again for [`RETRY_DISCOVERY_AFTER`].
 //!
 //! One fetch runs at a time; requests that wait for it use its result.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -73,10 +77,14 @@ impl Keys {
             let Ok(key) = jsonwebtoken::DecodingKey::from_jwk(&parsed) else {
                 continue;
             };
-            let alg = parsed
-                .common
-                .key_algorithm
-                .and_then(|a| a.to_string().parse().ok());
+            // A key for another purpose (`alg: RSA-OAEP`) never verifies.
+            let alg = match parsed.common.key_algorithm {
+                None => None,
+                Some(declared) => match declared.to_string().parse() {
+                    Ok(alg) => Some(alg),
+                    Err(_) => continue,
+                },
+            };
             access.push(AccessKey {
                 kid: jwk.key_id().map(|k| k.as_str().to_string()),
                 key,
@@ -98,14 +106,10 @@ impl Keys {
             .filter(move |k| kid.is_none() || k.kid.as_deref() == kid)
     }
 
-    /// Whether the set names `kid` (a token without one matches any key).
+    /// Whether a key that verifies access tokens has the id `kid` (a
+    /// token without one matches any key).
     pub fn knows(&self, kid: Option<&str>) -> bool {
-        kid.is_none_or(|kid| {
-            self.set
-                .keys()
-                .iter()
-                .any(|k| k.key_id().is_some_and(|id| id.as_str() == kid))
-        })
+        kid.is_none_or(|kid| self.access.iter().any(|k| k.kid.as_deref() == Some(kid)))
     }
 }
 
@@ -116,7 +120,23 @@ pub struct Discovery {
     keys: RwLock<Option<Arc<Keys>>>,
     /// Held while the keys are fetched; the time of the last fetch.
     fetching: Mutex<Option<Instant>>,
+    /// When discovery last failed: it is not tried again for
+    /// [`RETRY_DISCOVERY_AFTER`], so a provider that is down is not asked
+    /// once per request.
+    discovery_failed: std::sync::Mutex<Option<Instant>>,
+    /// Access tokens whose person could not be signed in, by digest: the
+    /// refusal's message and until when it stands (`service::idp_tokens`).
+    refusals: std::sync::Mutex<HashMap<String, (String, Instant)>>,
 }
+
+/// How long a refused first token is refused again without asking anyone.
+pub const REMEMBER_REFUSALS: Duration = Duration::from_secs(60);
+
+/// Refusals remembered at most; past this the memory starts over.
+const MAX_REFUSALS: usize = 10_000;
+
+/// How long after a failed discovery it is tried again.
+pub const RETRY_DISCOVERY_AFTER: Duration = Duration::from_secs(10);
 
 /// The HTTP client for the provider: no redirects (they would open the
 /// client to SSRF), a 10-second timeout.
@@ -130,10 +150,25 @@ pub fn http() -> Result<openidconnect::reqwest::Client> {
 
 impl Discovery {
     /// The provider's metadata, fetched on first use; a failed fetch is
-    /// tried again at the next use. Its `jwks` are those of discovery
-    /// time: use [`keys`](Self::keys).
+    /// tried again [`RETRY_DISCOVERY_AFTER`] later. Its `jwks` are those of
+    /// discovery time: use [`keys`](Self::keys).
     pub async fn metadata(&self, p: &OidcProvider) -> Result<&CoreProviderMetadata> {
-        self.metadata
+        if let Some(meta) = self.metadata.get() {
+            return Ok(meta);
+        }
+        let failed_at = *self
+            .discovery_failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if failed_at.is_some_and(|at| at.elapsed() < RETRY_DISCOVERY_AFTER) {
+            return Err(DomainError::Internal(anyhow::anyhow!(
+                "OIDC discovery at {} failed moments ago; it is tried again after {} s",
+                p.issuer_url,
+                RETRY_DISCOVERY_AFTER.as_secs()
+            )));
+        }
+        let discovered = self
+            .metadata
             .get_or_try_init(|| async {
                 let issuer = IssuerUrl::new(p.issuer_url.clone())
                     .map_err(|e| DomainError::Internal(anyhow::anyhow!("OIDC_ISSUER_URL: {e}")))?;
@@ -146,7 +181,44 @@ impl Discovery {
                         ))
                     })
             })
-            .await
+            .await;
+        if discovered.is_err() {
+            *self
+                .discovery_failed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
+        }
+        discovered
+    }
+
+    fn refusals(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {
+        self.refusals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Remembers that the token of digest `key` was refused with `message`,
+    /// for [`REMEMBER_REFUSALS`] or until the token expires (`left`).
+    pub fn remember_refusal(&self, key: String, message: String, left: Duration) {
+        let mut refusals = self.refusals();
+        if refusals.len() >= MAX_REFUSALS {
+            refusals.clear();
+        }
+        refusals.insert(key, (message, Instant::now() + left.min(REMEMBER_REFUSALS)));
+    }
+
+    /// The message of a refusal of the token of digest `key` that still
+    /// stands.
+    pub fn refused_before(&self, key: &str) -> Option<String> {
+        let mut refusals = self.refusals();
+        match refusals.get(key) {
+            Some((message, until)) if Instant::now() < *until => Some(message.clone()),
+            Some(_) => {
+                refusals.remove(key);
+                None
+            }
+            None => None,
+        }
     }
 
     fn current(&self) -> Option<Arc<Keys>> {
@@ -166,19 +238,30 @@ impl Discovery {
     }
 
     /// The provider's current keys: those of discovery at first, fetched
-    /// again once they are [`KEYS_MAX_AGE`] old (if that fetch fails, the
-    /// old keys serve until the next try).
+    /// again once they are [`KEYS_MAX_AGE`] old. That fetch is tried by one
+    /// request at a time, at most every [`REFRESH_AT_MOST_EVERY`], while
+    /// the others go on with the old keys; if it fails, the old keys serve
+    /// until a later try succeeds (fail-open for availability: a provider
+    /// that is down does not stop sign-ins with the keys it last published).
     pub async fn keys(&self, p: &OidcProvider) -> Result<Arc<Keys>> {
         match self.current() {
             Some(keys) if keys.fetched.elapsed() < KEYS_MAX_AGE => Ok(keys),
-            Some(old) => match self.fetch(p, Some(&old), Duration::ZERO).await {
-                Ok(Some(keys)) => Ok(keys),
-                Ok(None) => Ok(old),
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not fetch the identity provider's keys again; the old ones serve meanwhile");
-                    Ok(old)
+            Some(old) => {
+                let Ok(mut last) = self.fetching.try_lock() else {
+                    return Ok(old);
+                };
+                if last.is_some_and(|at| at.elapsed() < REFRESH_AT_MOST_EVERY) {
+                    return Ok(old);
                 }
-            },
+                *last = Some(Instant::now());
+                match self.download(p).await {
+                    Ok(keys) => Ok(self.store(keys)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not fetch the identity provider's keys again; the old ones serve meanwhile");
+                        Ok(old)
+                    }
+                }
+            }
             None => {
                 let meta = self.metadata(p).await?;
                 // Discovery's keys do not count as a fetch: a token with a
@@ -201,28 +284,24 @@ impl Discovery {
         p: &OidcProvider,
         stale: &Arc<Keys>,
     ) -> Result<Option<Arc<Keys>>> {
-        self.fetch(p, Some(stale), REFRESH_AT_MOST_EVERY).await
-    }
-
-    async fn fetch(
-        &self,
-        p: &OidcProvider,
-        stale: Option<&Arc<Keys>>,
-        at_most_every: Duration,
-    ) -> Result<Option<Arc<Keys>>> {
-        let meta = self.metadata(p).await?;
         let mut last = self.fetching.lock().await;
-        if let (Some(current), Some(stale)) = (self.current(), stale)
+        if let Some(current) = self.current()
             && !Arc::ptr_eq(&current, stale)
         {
             return Ok(Some(current));
         }
-        if last.is_some_and(|at| at.elapsed() < at_most_every) {
+        if last.is_some_and(|at| at.elapsed() < REFRESH_AT_MOST_EVERY) {
             metrics::counter!("roster_oidc_key_fetches_total", "outcome" => "throttled")
                 .increment(1);
             return Ok(None);
         }
         *last = Some(Instant::now());
+        Ok(Some(self.store(self.download(p).await?)))
+    }
+
+    /// The provider's keys, fetched now.
+    async fn download(&self, p: &OidcProvider) -> Result<Keys> {
+        let meta = self.metadata(p).await?;
         let set = CoreJsonWebKeySet::fetch_async(meta.jwks_uri(), &http()?)
             .await
             .map_err(|e| {
@@ -238,7 +317,7 @@ impl Discovery {
             keys = set.keys().len(),
             "fetched the identity provider's keys"
         );
-        Ok(Some(self.store(Keys::new(set))))
+        Ok(Keys::new(set))
     }
 }
 
