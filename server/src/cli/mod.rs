@@ -15,6 +15,7 @@ mod input;
 mod orgs;
 mod output;
 mod provision;
+mod rls;
 
 pub use failure::Failure;
 use failure::user_exists;
@@ -125,6 +126,21 @@ pub enum Command {
     /// Install pg_trgm and the trigram indexes user and organization search
     /// use (Postgres only; idempotent).
     PreparePostgres,
+    /// Turn on Postgres row-level security for the application tables of
+    /// RLS_TABLES (owner column RLS_OWNER_COLUMN); idempotent. Exit 4 when
+    /// a privilege is missing.
+    EnableRls {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drop the owner policies and turn row-level security off again (the
+    /// seed's manual rollback).
+    DisableRls {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The audit log: export, verify, seal.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -390,6 +406,8 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::EnableRls { json } => rls::run(app, true, json).await,
+        Command::DisableRls { json } => rls::run(app, false, json).await,
         Command::Org(command) => orgs::run(app, command).await,
         Command::Audit(command) => audit::run(app, command).await,
         Command::Serve { .. } | Command::Migrate | Command::ExportSchema { .. } => Ok(()),

@@ -19,7 +19,8 @@
 //! - `audit.rs`: the audit log's lines, hash chain and retention
 //!   ([`AuditConfig`]);
 //! - `oidc.rs`: the identity provider and the group → role mapping
-//!   ([`OidcConfig`]).
+//!   ([`OidcConfig`]);
+//! - `rls.rs`: the tables row-level security manages ([`RlsConfig`]).
 
 mod audit;
 mod auth;
@@ -27,6 +28,7 @@ mod email;
 mod flags;
 mod oidc;
 mod passwords;
+mod rls;
 mod vars;
 
 use std::collections::HashMap;
@@ -39,6 +41,7 @@ pub use email::{EmailConfig, SmtpTls};
 pub use flags::Flags;
 pub use oidc::{OidcConfig, OidcProvider};
 pub use passwords::{Argon2Config, PasswordProfile};
+pub use rls::RlsConfig;
 use vars::Vars;
 pub use vars::parse_flag;
 
@@ -78,6 +81,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub audit: AuditConfig,
     pub oidc: OidcConfig,
+    pub rls: RlsConfig,
 }
 
 /// A variable that is set to something Roster cannot use.
@@ -127,6 +131,7 @@ impl Config {
         let database_url = database_url(&v)?;
         let audit = AuditConfig::from_vars(&v)?;
         let oidc = OidcConfig::from_vars(&v)?;
+        let rls = RlsConfig::from_vars(&v)?;
         Ok(Self {
             database_url,
             bind,
@@ -139,6 +144,7 @@ impl Config {
             auth,
             audit,
             oidc,
+            rls,
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod context;
 mod database;
 pub mod error;
 mod organizations;
+mod rls;
 mod role_overrides;
 mod roles;
 mod server;
@@ -37,6 +38,7 @@ pub struct QueryRoot(
     organizations::OrganizationQuery,
     audit::AuditQuery,
     access_review::AccessReviewQuery,
+    rls::RlsQuery,
 );
 
 /// Every mutation.
@@ -49,6 +51,7 @@ pub struct MutationRoot(
     database::DatabaseMutation,
     organizations::OrganizationMutation,
     role_overrides::RoleOverridesMutation,
+    rls::RlsMutation,
 );
 
 /// Every subscription (served over graphql-ws at `/graphql/ws`).

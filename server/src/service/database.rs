@@ -50,7 +50,7 @@ impl Step {
     }
 }
 
-fn sqlstate(err: &DbErr) -> Option<String> {
+pub(super) fn sqlstate(err: &DbErr) -> Option<String> {
     let runtime = match err {
         DbErr::Exec(e) | DbErr::Query(e) | DbErr::Conn(e) => e,
         _ => return None,

@@ -32,6 +32,7 @@ pub mod password_reset;
 pub mod passwords;
 pub mod policy;
 pub mod quotas;
+pub mod rls;
 pub mod role_explanation;
 pub mod roles;
 pub mod sessions;
