@@ -301,22 +301,35 @@ async fn apply(work: &Work) -> Result<Vec<TableReport>> {
                 }
             }
         }
-        let (rls_enabled, forced, _) = state(txn, table, column)
-            .await?
-            .unwrap_or((false, false, true));
-        reports.push(TableReport {
-            table: table.clone(),
-            exists: true,
-            owner_column: true,
-            rls_enabled,
-            forced,
-            policies,
-            privilege_missing: failures.iter().any(privilege),
-            message: failures.first().map(message_of),
-            altered,
-        });
+        reports.push(outcome(txn, table, column, policies, &failures, altered).await?);
     }
     Ok(reports)
+}
+
+/// An existing table's report after a run: its state as the catalog now
+/// says, the policies' changes, and the first refusal's message.
+async fn outcome(
+    txn: &DatabaseTransaction,
+    table: &str,
+    column: &str,
+    policies: Vec<(&'static str, Change)>,
+    failures: &[DbErr],
+    altered: bool,
+) -> Result<TableReport> {
+    let (rls_enabled, forced, owner_column) = state(txn, table, column)
+        .await?
+        .unwrap_or((false, false, false));
+    Ok(TableReport {
+        table: table.to_string(),
+        exists: true,
+        owner_column,
+        rls_enabled,
+        forced,
+        policies,
+        privilege_missing: failures.iter().any(privilege),
+        message: failures.first().map(message_of),
+        altered,
+    })
 }
 
 /// The seed's manual rollback as a command (needs `system:manage`;
@@ -330,7 +343,7 @@ pub async fn disable(work: &Work) -> Result<Vec<TableReport>> {
     let txn = work.db().await?;
     let mut reports = Vec::new();
     for table in &config.tables {
-        let Some((enabled, forced, has_owner)) = state(txn, table, column).await? else {
+        let Some((enabled, forced, _)) = state(txn, table, column).await? else {
             reports.push(skipped(table, false, column));
             continue;
         };
@@ -350,38 +363,22 @@ pub async fn disable(work: &Work) -> Result<Vec<TableReport>> {
                 }
             }
         }
-        if forced
-            && let Some(e) = attempt(
+        let mut altered = false;
+        for (on, verb) in [(forced, "NO FORCE"), (enabled, "DISABLE")] {
+            if !on {
+                continue;
+            }
+            match attempt(
                 txn,
-                &format!("ALTER TABLE {name} NO FORCE ROW LEVEL SECURITY"),
+                &format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY"),
             )
             .await?
-        {
-            failures.push(e);
+            {
+                None => altered = true,
+                Some(e) => failures.push(e),
+            }
         }
-        if enabled
-            && let Some(e) = attempt(
-                txn,
-                &format!("ALTER TABLE {name} DISABLE ROW LEVEL SECURITY"),
-            )
-            .await?
-        {
-            failures.push(e);
-        }
-        let (rls_enabled, forced, _) = state(txn, table, column)
-            .await?
-            .unwrap_or((false, false, has_owner));
-        reports.push(TableReport {
-            table: table.clone(),
-            exists: true,
-            owner_column: has_owner,
-            rls_enabled,
-            forced,
-            policies,
-            privilege_missing: failures.iter().any(privilege),
-            message: failures.first().map(message_of),
-            altered: enabled || forced,
-        });
+        reports.push(outcome(txn, table, column, policies, &failures, altered).await?);
     }
     let report: Vec<Value> = reports.iter().map(TableReport::to_json).collect();
     work.record(AuditEvent::new("rls.disabled").details(json!({ "tables": report })));
