@@ -9,7 +9,6 @@ use super::context::{core_enabled, gql, mutate};
 use super::types::User;
 use crate::domain;
 use crate::domain::role_overrides::IdpRoleChanges;
-use crate::service::audit_log::DELETED_USER;
 use crate::service::users::{UserKey, overrides};
 use crate::service::{idp_roles, role_explanation};
 
@@ -198,9 +197,7 @@ impl From<role_explanation::Explanation> for RoleExplanation {
                             group: s.group,
                             granted_at: s.granted_at,
                             granted_by_id: s.granted_by.as_ref().map(|g| ID(g.user_id.clone())),
-                            granted_by: s
-                                .granted_by
-                                .map(|g| g.username.unwrap_or_else(|| DELETED_USER.to_string())),
+                            granted_by: s.granted_by.map(|g| g.name),
                         })
                         .collect(),
                 })

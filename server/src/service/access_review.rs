@@ -209,13 +209,12 @@ pub async fn csv(work: &Work, permission: Permission) -> Result<Vec<u8>> {
     loop {
         let rows = page(db, &granting, CSV_PAGE, after.take()).await?;
         let granters =
-            super::users::usernames(db, rows.iter().filter_map(|(h, _)| h.granted_by.clone()))
-                .await?;
+            super::users::names(db, rows.iter().filter_map(|(h, _)| h.granted_by.clone())).await?;
         for (h, _) in &rows {
             let granted_by = h.granted_by.as_ref().map_or("", |id| {
                 granters
                     .get(id)
-                    .map_or(super::audit_log::DELETED_USER, String::as_str)
+                    .map_or(super::users::DELETED_USER, String::as_str)
             });
             let granted_at = h
                 .granted_at

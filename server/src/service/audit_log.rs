@@ -4,23 +4,21 @@
 //! events recorded while someone pages never shift a page. A user who was
 //! deleted shows as [`DELETED_USER`] (the id is kept).
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 
 use super::directory::MAX_PAGE;
 use super::policy;
 use super::work::Work;
-use crate::entity::{audit_event, user};
+use crate::entity::audit_event;
 use crate::error::{DomainError, Result};
 
 /// How a deleted user is shown, as actor or as resource.
-pub const DELETED_USER: &str = "[Deleted User]";
+pub use super::users::DELETED_USER;
 
 /// Which events to list; every field narrows.
 #[derive(Debug, Clone, Default)]
@@ -223,15 +221,12 @@ pub(super) fn select(filter: &AuditFilter) -> Result<Select<audit_event::Entity>
     Ok(query)
 }
 
-/// Ids looked up per query when naming users on Postgres (see `named`).
-const POSTGRES_NAME_CHUNK: usize = 400;
-
 /// Names the users a page mentions, a few queries per page.
 pub(super) async fn named(
     db: &impl ConnectionTrait,
     events: Vec<audit_event::Model>,
 ) -> Result<Vec<EventView>> {
-    let mut ids: Vec<String> = events
+    let ids: Vec<String> = events
         .iter()
         .filter_map(|e| e.actor_id.clone())
         .chain(
@@ -241,38 +236,7 @@ pub(super) async fn named(
                 .filter_map(|e| e.resource_id.clone()),
         )
         .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    // On Postgres in chunks: a statement with thousands of parameters is a
-    // message large enough that, over TCP, it stalls on Nagle's algorithm
-    // and delayed acknowledgements (sqlx 0.9 does not set TCP_NODELAY):
-    // 40 ms a query. SQLite answers one query fastest.
-    let chunk = match db.get_database_backend() {
-        DbBackend::Postgres => POSTGRES_NAME_CHUNK,
-        _ => ids.len().max(1),
-    };
-    let mut users: HashMap<String, String> = HashMap::new();
-    for chunk in ids.chunks(chunk) {
-        let found = user::Entity::find()
-            .select_only()
-            .columns([
-                user::Column::Id,
-                user::Column::Username,
-                user::Column::DeletedAt,
-            ])
-            .filter(user::Column::Id.is_in(chunk.iter().cloned()))
-            .into_tuple::<(String, String, Option<chrono::DateTime<Utc>>)>()
-            .all(db)
-            .await?;
-        users.extend(found.into_iter().map(|(id, username, deleted_at)| {
-            let name = if deleted_at.is_some() {
-                DELETED_USER.to_string()
-            } else {
-                username
-            };
-            (id, name)
-        }));
-    }
+    let users = super::users::names(db, ids).await?;
     Ok(events
         .into_iter()
         .map(|event| {

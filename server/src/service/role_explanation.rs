@@ -50,8 +50,8 @@ pub struct Source {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Granter {
     pub user_id: String,
-    /// `None` once that user is deleted (`[Deleted User]`).
-    pub username: Option<String>,
+    /// Their username, or `[Deleted User]` once deleted.
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +88,7 @@ pub async fn explain(work: &Work, user_id: &str) -> Result<Explanation> {
         .filter(user_role::Column::UserId.eq(user_id))
         .all(db)
         .await?;
-    let granters = users::usernames(db, held.iter().filter_map(|h| h.granted_by.clone())).await?;
+    let granters = users::names(db, held.iter().filter_map(|h| h.granted_by.clone())).await?;
     let mut explained = Vec::new();
     for role in roles::list(db).await? {
         let Some(row) = held.iter().find(|h| h.role_id == role.role.id) else {
@@ -107,7 +107,10 @@ pub async fn explain(work: &Work, user_id: &str) -> Result<Explanation> {
             sources.push(Source {
                 granted_by: row.granted_by.as_ref().map(|id| Granter {
                     user_id: id.clone(),
-                    username: granters.get(id).cloned(),
+                    name: granters
+                        .get(id)
+                        .cloned()
+                        .unwrap_or_else(|| users::DELETED_USER.to_string()),
                 }),
                 ..source(SourceKind::Manual, None)
             });

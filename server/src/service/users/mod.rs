@@ -35,7 +35,7 @@ pub use create::{bootstrap_superuser, create, needs_bootstrap, needs_bootstrap_c
 pub use lifecycle::{activate, deactivate, delete, revoke_sessions};
 pub(crate) use lifecycle::{ensure_not_last_superuser, require_status};
 pub(crate) use lookup::find_for_admin;
-pub use lookup::{find, find_including_deleted, get, require_manage_id, usernames};
+pub use lookup::{DELETED_USER, find, find_including_deleted, get, names, require_manage_id};
 pub(crate) use password::replace_password;
 pub use password::{INVALID_RESET_TOKEN, set_password};
 pub use profile::update;
