@@ -73,10 +73,49 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
 }
 
+/// The role Roster connects as in tests on Postgres: it owns each test's
+/// database and the tables Roster's migrations create, and is neither a
+/// superuser nor exempt from row-level security, as a production
+/// deployment's role: under `FORCE ROW LEVEL SECURITY` (the startup hook
+/// turns it on for Roster's own tables) every test on Postgres runs Roster
+/// bound by the policies.
+pub const POSTGRES_OWNER: &str = "roster_test_owner";
+
+/// `url` (of the Postgres server, with or without a database) with `role`
+/// as its user.
+pub fn url_as(url: &str, role: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let host = rest.rsplit('@').next().expect("host");
+    format!("{scheme}://{role}@{host}")
+}
+
+/// Creates [`POSTGRES_OWNER`] once (tests race to).
+async fn ensure_owner_role(admin: &DatabaseConnection) {
+    let create = format!(
+        "DO $$ BEGIN \
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{POSTGRES_OWNER}') THEN \
+             CREATE ROLE {POSTGRES_OWNER} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; \
+           END IF; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; \
+         END $$"
+    );
+    let mut tries = 0;
+    while let Err(e) = admin.execute_unprepared(&create).await {
+        tries += 1;
+        assert!(tries < 5, "create role {POSTGRES_OWNER}: {e}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// A database that exists for one test and is removed afterwards.
 pub struct TestDb {
     pub backend: Backend,
+    /// What Roster connects with: on Postgres as [`POSTGRES_OWNER`].
     pub url: String,
+    /// What the test looks behind Roster's back with ([`Self::connect`],
+    /// [`Self::strings`], [`Self::exec`]): on Postgres as the superuser,
+    /// whom row-level security does not bind.
+    pub admin_url: String,
     pub dir: tempfile::TempDir,
     pg_name: Option<String>,
 }
@@ -87,9 +126,11 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let path = dir.path().join("roster.db");
+                let url = format!("sqlite://{}?mode=rwc", path.display());
                 Self {
                     backend,
-                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    admin_url: url.clone(),
+                    url,
                     dir,
                     pg_name: None,
                 }
@@ -97,14 +138,19 @@ impl TestDb {
             Backend::Postgres => {
                 let name = format!("roster_t_{}", ulid::Ulid::new().to_string().to_lowercase());
                 let admin = connect_url(&format!("{}/postgres", postgres_admin_url())).await;
+                ensure_owner_role(&admin).await;
                 admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .execute_unprepared(&format!(
+                        "CREATE DATABASE \"{name}\" OWNER {POSTGRES_OWNER}"
+                    ))
                     .await
                     .expect("create test database");
                 admin.close().await.ok();
+                let server = postgres_admin_url();
                 Self {
                     backend,
-                    url: format!("{}/{name}", postgres_admin_url()),
+                    url: format!("{}/{name}", url_as(&server, POSTGRES_OWNER)),
+                    admin_url: format!("{server}/{name}"),
                     dir,
                     pg_name: Some(name),
                 }
@@ -112,9 +158,10 @@ impl TestDb {
         }
     }
 
-    /// A direct connection, for looking behind the binary's back.
+    /// A direct connection, for looking behind the binary's back (on
+    /// Postgres as the superuser: row-level security does not hide rows).
     pub async fn connect(&self) -> DatabaseConnection {
-        connect_url(&self.url).await
+        connect_url(&self.admin_url).await
     }
 
     /// Runs one SQL query and returns the first column of each row as text.

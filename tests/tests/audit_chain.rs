@@ -369,7 +369,8 @@ async fn the_chain_record_is_checked(backend: Backend) {
 async fn events_from_before_the_chain_are_adopted(backend: Backend) {
     use roster_migration::MigratorTrait;
     let db = TestDb::new(backend).await;
-    let conn = db.connect().await;
+    // Migrated as Roster migrates: as the role it connects with.
+    let conn = roster_tests::connect_url(&db.url).await;
     roster_migration::Migrator::up(&conn, Some(4))
         .await
         .expect("the migrations before the chain");

@@ -13,7 +13,9 @@
 use roster::service::work::{Mode, Work};
 use roster::service::{Actor, Principal, rls};
 use roster_tests::server::Server;
-use roster_tests::{ADMIN_PASSWORD, Backend, TestDb, connect_url, postgres_admin_url};
+use roster_tests::{
+    ADMIN_PASSWORD, Backend, POSTGRES_OWNER, TestDb, connect_url, postgres_admin_url, url_as,
+};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use serde_json::{Value, json};
 
@@ -36,13 +38,10 @@ impl AppRole {
         ))
         .await;
         let database = db.url.rsplit('/').next().expect("database name");
-        let server = postgres_admin_url();
-        let (scheme, rest) = server.split_once("://").expect("url");
-        let host = rest.rsplit('@').next().expect("host");
         Self {
-            url: format!("{scheme}://{name}@{host}/{database}"),
+            url: format!("{}/{database}", url_as(&postgres_admin_url(), &name)),
             name,
-            db_url: db.url.clone(),
+            db_url: db.admin_url.clone(),
         }
     }
 
@@ -94,10 +93,13 @@ impl Drop for AppRole {
     }
 }
 
+/// The application's tables, owned (as Roster's are) by the role Roster
+/// connects as.
 async fn app_tables(db: &TestDb, tables: &[&str]) {
     for table in tables {
         db.exec(&format!(
-            "CREATE TABLE {table} (id serial PRIMARY KEY, owner_user_id text NOT NULL, body text)"
+            "CREATE TABLE {table} (id serial PRIMARY KEY, owner_user_id text NOT NULL, body text); \
+             ALTER TABLE {table} OWNER TO {POSTGRES_OWNER}"
         ))
         .await;
         db.exec(&format!(
@@ -114,12 +116,23 @@ async fn as_user(
     user: Option<&str>,
     sql: &str,
 ) -> Result<Vec<String>, String> {
+    scoped(conn, user, None, sql).await
+}
+
+/// [`as_user`], with `roster.scope` set to `scope` too.
+async fn scoped(
+    conn: &DatabaseConnection,
+    user: Option<&str>,
+    scope: Option<&str>,
+    sql: &str,
+) -> Result<Vec<String>, String> {
     let txn = conn.begin().await.map_err(|e| e.to_string())?;
-    if let Some(user) = user {
+    for (setting, value) in [("app.user_id", user), ("roster.scope", scope)] {
+        let Some(value) = value else { continue };
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT set_config('app.user_id', $1, true)",
-            [user.into()],
+            "SELECT set_config($1, $2, true)",
+            [setting.into(), value.into()],
         ))
         .await
         .map_err(|e| e.to_string())?;
@@ -164,8 +177,10 @@ async fn owners_see_and_change_only_their_rows() {
     db.exec(&format!("ALTER TABLE items OWNER TO {}", role.name))
         .await;
 
+    // Run, as the seed has it, by someone who owns every table.
     let enable = || {
         db.roster()
+            .env("DATABASE_URL", &db.admin_url)
             .env("RLS_TABLES", "notes, items, gone")
             .args(["enable-rls", "--json"])
     };
@@ -265,6 +280,7 @@ async fn owners_see_and_change_only_their_rows() {
     // The manual rollback, as a command: the state before, exactly.
     let off = db
         .roster()
+        .env("DATABASE_URL", &db.admin_url)
         .env("RLS_TABLES", "notes, items, gone")
         .args(["disable-rls", "--json"])
         .run()
@@ -276,12 +292,18 @@ async fn owners_see_and_change_only_their_rows() {
         json!({ "select": "dropped", "insert": "dropped", "update": "dropped", "delete": "dropped" })
     );
     assert_eq!(
-        db.strings("SELECT relname || ':' || relrowsecurity || ':' || relforcerowsecurity FROM pg_class WHERE relname IN ('notes', 'items') ORDER BY relname")
+        db.strings("SELECT relname || ':' || relrowsecurity || ':' || relforcerowsecurity FROM pg_class WHERE relname IN ('notes', 'items', 'sessions', 'personal_access_tokens', 'user_quotas') ORDER BY relname")
             .await,
-        ["items:false:false", "notes:false:false"]
+        [
+            "items:false:false",
+            "notes:false:false",
+            "personal_access_tokens:false:false",
+            "sessions:false:false",
+            "user_quotas:false:false"
+        ]
     );
     assert!(
-        db.strings("SELECT policyname FROM pg_policies WHERE tablename IN ('notes', 'items')")
+        db.strings("SELECT policyname FROM pg_policies WHERE schemaname = 'public'")
             .await
             .is_empty()
     );
@@ -382,7 +404,8 @@ async fn a_missing_privilege_is_a_warning_and_exit_4() {
         .run()
         .await;
     assert_eq!(out.code, 4, "{}", out.stderr);
-    let notes = report(&out.stdout)[0].clone();
+    let all = report(&out.stdout);
+    let notes = table(&all, "notes").clone();
     assert_eq!(notes["rls_enabled"], false);
     assert_eq!(notes["policies"]["select"], "failed");
     assert!(
@@ -454,7 +477,7 @@ async fn the_startup_hook_follows_the_flags() {
     let (admin, _) = server.client().login("admin", ADMIN_PASSWORD).await;
     let status = admin
         .query(
-            "{ databaseStatus { backend serverVersion pgTrgm tables { table exists ownerColumn rlsEnabled forced policies { select insert update delete } } } }",
+            "{ databaseStatus { backend serverVersion pgTrgm tables { table roster exists ownerColumn rlsEnabled forced policies { select insert update delete } } } }",
             json!({}),
         )
         .await
@@ -465,11 +488,22 @@ async fn the_startup_hook_follows_the_flags() {
             .as_str()
             .is_some_and(|v| !v.is_empty())
     );
+    let present = json!({ "select": "PRESENT", "insert": "PRESENT", "update": "PRESENT", "delete": "PRESENT" });
+    let tables = status["tables"].as_array().expect("tables");
+    let names: Vec<&str> = tables.iter().filter_map(|t| t["table"].as_str()).collect();
     assert_eq!(
-        status["tables"][0],
-        json!({ "table": "notes", "exists": true, "ownerColumn": true, "rlsEnabled": true, "forced": true,
-                "policies": { "select": "PRESENT", "insert": "PRESENT", "update": "PRESENT", "delete": "PRESENT" } })
+        names,
+        ["sessions", "personal_access_tokens", "user_quotas", "notes"],
+        "Roster's own tables, then RLS_TABLES"
     );
+    for t in tables {
+        let roster = t["table"] != "notes";
+        assert_eq!(
+            *t,
+            json!({ "table": t["table"], "roster": roster, "exists": true, "ownerColumn": true,
+                    "rlsEnabled": true, "forced": true, "policies": present }),
+        );
+    }
     let again = admin
         .query(
             "mutation { enableRls { table policies { select } } }",
@@ -478,8 +512,15 @@ async fn the_startup_hook_follows_the_flags() {
         .await
         .data("enableRls");
     assert_eq!(
-        again,
-        json!([{ "table": "notes", "policies": { "select": "PRESENT" } }])
+        again[3],
+        json!({ "table": "notes", "policies": { "select": "PRESENT" } })
+    );
+    assert!(
+        again
+            .as_array()
+            .expect("tables")
+            .iter()
+            .all(|t| t["policies"]["select"] == "PRESENT")
     );
 }
 
@@ -509,4 +550,183 @@ async fn sqlite_says_rls_needs_postgres() {
         .await
         .data("databaseStatus");
     assert_eq!(status, json!({ "backend": "sqlite", "tables": [] }));
+}
+
+const ALICE_PASSWORD: &str = "Correct-Horse-Battery-9";
+
+/// Roster's own owner-scoped tables (sessions, personal access tokens,
+/// quotas) are under row-level security from the first start (the startup
+/// hook, on by default), binding the role Roster connects as (it owns them:
+/// `FORCE`); Roster still logs users in, authenticates tokens, and lets an
+/// administrator list and revoke another user's sessions and tokens and set
+/// their quota (the policies' branch, opened by Roster's policy only), and
+/// a user who may not is refused as on SQLite, not told "not found".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roster_tables_bind_roster_and_administration_still_works() {
+    let db = TestDb::bootstrapped(Backend::Postgres).await;
+    db.provision("alice@example.com", "viewer", ALICE_PASSWORD)
+        .await
+        .ok();
+    let server = Server::start(&db, &[]);
+    assert_eq!(
+        db.strings(
+            "SELECT relname || ':' || relrowsecurity || ':' || relforcerowsecurity FROM pg_class \
+             WHERE relname IN ('sessions', 'personal_access_tokens', 'user_quotas') ORDER BY relname"
+        )
+        .await,
+        [
+            "personal_access_tokens:true:true",
+            "sessions:true:true",
+            "user_quotas:true:true"
+        ]
+    );
+    // Roster's role is bound: not a superuser, not exempt.
+    let owner = connect_url(&db.url).await;
+    let role = owner
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT (rolsuper OR rolbypassrls)::text FROM pg_roles WHERE rolname = current_user",
+        ))
+        .await
+        .expect("role")
+        .expect("a row");
+    assert_eq!(
+        role.try_get_by_index::<String>(0).ok().as_deref(),
+        Some("false")
+    );
+
+    let (admin, _) = server.client().login("admin", ADMIN_PASSWORD).await;
+    let (alice, _) = server.client().login("alice", ALICE_PASSWORD).await;
+    let alice_id = db
+        .strings("SELECT id FROM users WHERE username = 'alice'")
+        .await
+        .remove(0);
+    let created = alice
+        .query(
+            "mutation { createToken(name: \"ci\", scopes: [\"orgs:read\"]) { secret token { id } } }",
+            json!({}),
+        )
+        .await
+        .data("createToken");
+    let secret = created["secret"].as_str().expect("secret");
+    let token_id = created["token"]["id"].as_str().expect("id");
+    let bearer = server.client().with_bearer(secret);
+    let me = bearer
+        .query("{ viewer { user { username } } }", json!({}))
+        .await
+        .data("viewer");
+    assert_eq!(me["user"]["username"], "alice", "the token authenticates");
+    let mine = alice
+        .query("{ mySessions { id } myTokens { id } }", json!({}))
+        .await;
+    assert_eq!(mine.data("mySessions").as_array().map(Vec::len), Some(1));
+    assert_eq!(mine.data("myTokens")[0]["id"], token_id);
+    let alice_session = mine.data("mySessions")[0]["id"].clone();
+
+    // An administrator sees and changes alice's rows.
+    let seen = admin
+        .query(
+            "query($u: ID!) { tokens(userId: $u) { id } user(id: $u) { sessions { id } quotas { limit overridden } } }",
+            json!({ "u": alice_id }),
+        )
+        .await;
+    assert_eq!(seen.data("tokens")[0]["id"], token_id);
+    assert_eq!(seen.data("user")["sessions"][0]["id"], alice_session);
+    let quota = admin
+        .query(
+            "mutation($u: ID!) { setUserQuota(id: $u, resource: TOKENS, limit: 3) { quotas { limit overridden } } }",
+            json!({ "u": alice_id }),
+        )
+        .await
+        .data("setUserQuota");
+    assert_eq!(
+        quota["quotas"][0],
+        json!({ "limit": 3, "overridden": true })
+    );
+    let own_quota = alice
+        .query(
+            "query($u: ID!) { user(id: $u) { quotas { limit used } } }",
+            json!({ "u": alice_id }),
+        )
+        .await
+        .data("user");
+    assert_eq!(own_quota["quotas"][0], json!({ "limit": 3, "used": 1 }));
+
+    // alice may not end the administrator's session: refused, as on SQLite.
+    let admin_session = admin
+        .query("{ mySessions { id } }", json!({}))
+        .await
+        .data("mySessions")[0]["id"]
+        .clone();
+    let refused = alice
+        .query(
+            "mutation($s: ID!) { revokeSession(id: $s) }",
+            json!({ "s": admin_session }),
+        )
+        .await;
+    assert_eq!(refused.code(), "FORBIDDEN");
+    let refused = alice
+        .query(
+            "query($u: ID!) { tokens(userId: $u) { id } }",
+            json!({ "u": db.strings("SELECT id FROM users WHERE username = 'admin'").await[0] }),
+        )
+        .await;
+    assert_eq!(refused.code(), "FORBIDDEN");
+
+    for (mutation, id) in [
+        ("revokeToken", json!(token_id)),
+        ("revokeSession", alice_session),
+    ] {
+        let done = admin
+            .query(
+                &format!("mutation($id: ID!) {{ {mutation}(id: $id) }}"),
+                json!({ "id": id }),
+            )
+            .await
+            .data(mutation);
+        assert_eq!(done, true, "{mutation}");
+    }
+    let reply = bearer
+        .query("{ viewer { user { username } } }", json!({}))
+        .await;
+    assert_eq!(reply.code(), "UNAUTHENTICATED", "alice's token is revoked");
+    let reply = alice
+        .query("{ viewer { user { username } } }", json!({}))
+        .await;
+    assert_eq!(
+        reply.data("viewer"),
+        Value::Null,
+        "alice's session is revoked"
+    );
+
+    // Behind Roster's back, as Roster's role: only the branch Roster opens
+    // shows another user's rows, and `read` changes none.
+    let admin_id = db
+        .strings("SELECT id FROM users WHERE username = 'admin'")
+        .await
+        .remove(0);
+    let owners = "SELECT DISTINCT user_id FROM sessions ORDER BY user_id";
+    let read = |user, scope| scoped(&owner, user, scope, owners);
+    assert_eq!(read(None, None).await, Ok(vec![]), "no user, no rows");
+    assert_eq!(
+        read(Some(alice_id.as_str()), None).await,
+        Ok(vec![alice_id.clone()])
+    );
+    let mut everyone = vec![alice_id.clone(), admin_id.clone()];
+    everyone.sort();
+    assert_eq!(read(None, Some("read")).await, Ok(everyone.clone()));
+    assert_eq!(read(None, Some("all")).await, Ok(everyone));
+    let touch = "UPDATE sessions SET user_agent = 'edited' RETURNING user_id";
+    assert_eq!(
+        scoped(&owner, Some(alice_id.as_str()), Some("read"), touch).await,
+        Ok(vec![alice_id.clone()]),
+        "reading every row changes only one's own"
+    );
+    let forged = format!(
+        "INSERT INTO user_quotas (user_id, resource, max_count, updated_at) \
+         VALUES ('{admin_id}', 'tokens', 99, now()) RETURNING user_id"
+    );
+    let refused = scoped(&owner, Some(alice_id.as_str()), Some("read"), &forged).await;
+    assert!(refused.is_err(), "{refused:?}");
+    owner.close().await.ok();
 }

@@ -31,6 +31,9 @@ pub struct OwnerPolicies {
 #[derive(SimpleObject, Debug, Clone)]
 pub struct RlsTable {
     pub table: String,
+    /// One of Roster's own tables (sessions, personal access tokens,
+    /// quotas; owner column `user_id`), else one of `RLS_TABLES`.
+    pub roster: bool,
     pub exists: bool,
     /// The table has the owner column (`RLS_OWNER_COLUMN`).
     pub owner_column: bool,
@@ -58,6 +61,7 @@ impl From<TableReport> for RlsTable {
                 delete: of("delete"),
             },
             table: r.table,
+            roster: r.roster,
             exists: r.exists,
             owner_column: r.owner_column,
             rls_enabled: r.rls_enabled,
@@ -75,7 +79,8 @@ pub struct DatabaseStatus {
     pub server_version: String,
     /// The trigram extension search uses (Postgres).
     pub pg_trgm: bool,
-    /// The tables row-level security manages (Postgres; `RLS_TABLES`).
+    /// The tables row-level security manages (Postgres): Roster's own, then
+    /// `RLS_TABLES`.
     pub tables: Vec<RlsTable>,
 }
 

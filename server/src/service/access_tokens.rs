@@ -19,7 +19,7 @@ use super::live_tokens::live;
 use super::policy::{self, Principal};
 use super::quotas::{self, Resource};
 use super::tokens::{digest, new_secret};
-use super::work::Work;
+use super::work::{self, Work};
 use crate::app::App;
 use crate::domain::{Channel, Permission, UserStatus, new_id};
 use crate::entity::{personal_access_token as pat, user};
@@ -192,13 +192,17 @@ pub async fn list(work: &Work, user_id: &str) -> Result<Vec<TokenView>> {
 /// Revokes a token: the actor's own, or, with `tokens:manage`, one of a user
 /// who is not more powerful.
 pub async fn revoke(work: &Work, token_id: &str) -> Result<()> {
-    let txn = work.db().await?;
-    let token = pat::Entity::find_by_id(token_id.to_string())
-        .filter(pat::Column::RevokedAt.is_null())
-        .one(txn)
+    let token = work
+        .read_any(async |txn| {
+            Ok(pat::Entity::find_by_id(token_id.to_string())
+                .filter(pat::Column::RevokedAt.is_null())
+                .one(txn)
+                .await?)
+        })
         .await?
         .ok_or_else(|| DomainError::not_found("Token not found"))?;
     require_manage(work, &token.user_id, "apikey.revoke").await?;
+    let txn = work.db().await?;
     pat::Entity::update_many()
         .col_expr(pat::Column::RevokedAt, Expr::value(work.now()))
         .filter(pat::Column::Id.eq(token.id.as_str()))
@@ -233,35 +237,42 @@ pub async fn authenticate(
         return Ok(Some((who, token)));
     }
     let generation = app.credentials.generation();
-    let found = pat::Entity::find()
-        .filter(pat::Column::TokenHash.eq(key.as_str()))
-        .filter(pat::Column::RevokedAt.is_null())
-        .find_also_related(user::Entity)
-        .one(&app.db)
-        .await?;
-    let Some((mut token, Some(owner))) = found else {
+    let found = work::lookup(app, async |db| {
+        let found = pat::Entity::find()
+            .filter(pat::Column::TokenHash.eq(key.as_str()))
+            .filter(pat::Column::RevokedAt.is_null())
+            .find_also_related(user::Entity)
+            .one(db)
+            .await?;
+        let Some((mut token, Some(owner))) = found else {
+            return Ok(None);
+        };
+        if token.expires_at.is_some_and(|at| at <= now) || owner.status != UserStatus::Active {
+            return Ok(None);
+        }
+        if token
+            .last_used_at
+            .is_none_or(|at| (now - at).num_seconds() >= TOUCH_INTERVAL_SECS)
+        {
+            pat::Entity::update_many()
+                .col_expr(pat::Column::LastUsedAt, Expr::value(now))
+                .filter(pat::Column::Id.eq(token.id.as_str()))
+                .exec(db)
+                .await?;
+            token.last_used_at = Some(now);
+        }
+        let view = TokenView::from(token.clone());
+        let scopes: BTreeSet<Permission> =
+            Permission::from_stored(view.scopes.iter().map(String::as_str))
+                .into_iter()
+                .collect();
+        let who = actor::actor_for(db, owner, Channel::Api, client, Some(&scopes)).await?;
+        Ok(Some((who, token)))
+    })
+    .await?;
+    let Some((who, token)) = found else {
         return Ok(None);
     };
-    if token.expires_at.is_some_and(|at| at <= now) || owner.status != UserStatus::Active {
-        return Ok(None);
-    }
-    if token
-        .last_used_at
-        .is_none_or(|at| (now - at).num_seconds() >= TOUCH_INTERVAL_SECS)
-    {
-        pat::Entity::update_many()
-            .col_expr(pat::Column::LastUsedAt, Expr::value(now))
-            .filter(pat::Column::Id.eq(token.id.as_str()))
-            .exec(&app.db)
-            .await?;
-        token.last_used_at = Some(now);
-    }
-    let view = TokenView::from(token.clone());
-    let scopes: BTreeSet<Permission> =
-        Permission::from_stored(view.scopes.iter().map(String::as_str))
-            .into_iter()
-            .collect();
-    let who = actor::actor_for(&app.db, owner, Channel::Api, client, Some(&scopes)).await?;
     app.credentials
         .put(key, generation, &who, Credential::Token(token.clone()));
     Ok(Some((who, token)))

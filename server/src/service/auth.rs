@@ -99,6 +99,7 @@ pub async fn login(work: &Work, login: &str, password: &PlainPassword) -> Result
     if had_failures {
         throttle::clear(txn, Scope::Account, &account).await?;
     }
+    work.proven(&user.id).await?;
     let session = sessions::create(txn, limits, &user.id, &client, now).await?;
     user::Entity::update_many()
         .col_expr(user::Column::LastLoginAt, Expr::value(now))

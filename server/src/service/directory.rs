@@ -256,7 +256,7 @@ async fn with_roles(db: &impl ConnectionTrait, users: Vec<user::Model>) -> Resul
 /// One user (not deleted), for someone who may read that account
 /// (`users:read`, or the user themself).
 pub async fn one(work: &Work, user_id: &str) -> Result<UserView> {
-    policy::require_user_reader(work, user_id)?;
+    policy::require_user_reader(work, user_id).await?;
     super::users::get(work.db().await?, user_id).await
 }
 

@@ -257,6 +257,7 @@ async fn attempt(work: &mut Work, callback: Callback) -> Attempt<Finished> {
     let user = account(work, provider(app)?, &claims).await?;
     let client = work.actor().client();
     let now = work.now();
+    work.proven(&user.id).await?;
     let session = sessions::create(db, &app.config.auth, &user.id, &client, now).await?;
     user::Entity::update_many()
         .col_expr(

@@ -95,6 +95,7 @@ pub async fn reset(work: &Work, secret: &str, password: &str, confirmation: &str
     let actor = super::actor::actor_for(txn, target.clone(), Channel::Api, &client, None)
         .await?
         .actor;
+    work.proven(&target.id).await?;
     users::replace_password(work, &actor, &target, hash, None, Some(&token.id)).await?;
     Ok(())
 }

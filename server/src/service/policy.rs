@@ -11,6 +11,12 @@
 //! escalation); nobody manages someone more powerful (acting on another
 //! user's account needs every permission that user holds); the CLI operator
 //! may do anything, an anonymous caller nothing.
+//!
+//! A decision that grants access to another user's account also widens
+//! what the unit of work sees of that user's rows under row-level security
+//! (`Reach` in `service::work`): reading their account opens the read
+//! branch, managing it or their tokens the write branch too. Nothing else
+//! widens it.
 
 use std::collections::BTreeSet;
 
@@ -18,7 +24,7 @@ use serde_json::json;
 
 pub use super::actor::{Actor, Principal};
 use super::audit::AuditEvent;
-use super::work::Work;
+use super::work::{Reach, Work};
 use crate::domain::{Permission, PermissionError};
 use crate::error::{DomainError, Result};
 
@@ -61,8 +67,18 @@ pub fn require_user_manager(work: &Work) -> Result<()> {
 
 /// Reading a user's account (their profile, quotas): `users:read`, or being
 /// that user.
-pub fn require_user_reader(work: &Work, user_id: &str) -> Result<()> {
-    require(work, Permission::UsersRead, Some(user_id))
+pub async fn require_user_reader(work: &Work, user_id: &str) -> Result<()> {
+    require(work, Permission::UsersRead, Some(user_id))?;
+    reach_other(work, user_id, Reach::Read).await
+}
+
+/// Once access to the account of `target_id` is granted, and it is another
+/// user's: the work sees that user's rows (`reach`) from now on.
+async fn reach_other(work: &Work, target_id: &str, reach: Reach) -> Result<()> {
+    if work.actor().user_id() == Some(target_id) {
+        return Ok(());
+    }
+    work.widen(reach).await
 }
 
 /// Listing and searching users: `users:read`.
@@ -133,14 +149,16 @@ pub async fn require_user_manager_of(
 ) -> Result<()> {
     let owner = allow_self.then_some(target_id);
     require(work, Permission::UsersManage, owner)?;
-    require_superset_of(work, target_id, action).await
+    require_superset_of(work, target_id, action).await?;
+    reach_other(work, target_id, Reach::All).await
 }
 
 /// Listing or revoking the personal access tokens of `owner_id`: one's own,
 /// or with `tokens:manage` those of a user who is not more powerful.
 pub async fn require_token_manager_of(work: &Work, owner_id: &str, action: &str) -> Result<()> {
     require(work, Permission::TokensManage, Some(owner_id))?;
-    require_superset_of(work, owner_id, action).await
+    require_superset_of(work, owner_id, action).await?;
+    reach_other(work, owner_id, Reach::All).await
 }
 
 /// Nobody manages someone more powerful: acting on another user's account
@@ -298,11 +316,15 @@ mod tests {
     #[tokio::test]
     async fn reading_an_account_is_for_readers_and_its_owner() {
         let (_dir, app) = app(true).await;
-        let own = |w: &Work| require_user_reader(w, "01JPOLICY00000000000000000");
-        let other = |w: &Work| require_user_reader(w, "01JOTHER000000000000000000");
-        assert!(decide(&app, holding(&[]), own).await.0.is_ok());
-        assert!(decide(&app, holding(&[]), other).await.0.is_err());
-        assert!(decide(&app, holding(&[UsersRead]), other).await.0.is_ok());
+        async fn reads(app: &App, actor: Actor, user_id: &str) -> bool {
+            let work = Work::new(app, actor, Mode::Read);
+            let outcome = require_user_reader(&work, user_id).await;
+            work.finish(outcome).await.is_ok()
+        }
+        let (own, other) = ("01JPOLICY00000000000000000", "01JOTHER000000000000000000");
+        assert!(reads(&app, holding(&[]), own).await);
+        assert!(!reads(&app, holding(&[]), other).await);
+        assert!(reads(&app, holding(&[UsersRead]), other).await);
     }
 
     #[tokio::test]

@@ -47,7 +47,7 @@ pub struct Usage {
 /// A user's limits with usage, for someone who may read that account
 /// (`users:read`, or the user themself).
 pub async fn usage_for(work: &Work, user_id: &str) -> Result<Vec<Usage>> {
-    super::policy::require_user_reader(work, user_id)?;
+    super::policy::require_user_reader(work, user_id).await?;
     usage(work, user_id).await
 }
 

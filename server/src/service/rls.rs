@@ -1,8 +1,9 @@
-//! Postgres row-level security for the application tables whose rows
-//! belong to a user (SPEC §10, seed 002 "Postgres Row-Level Security"):
-//! [`enable`] turns it on for each table of `RLS_TABLES` with the owner
-//! column `RLS_OWNER_COLUMN`, [`disable`] is the seed's manual rollback,
-//! and [`status`] what the database page shows.
+//! Postgres row-level security for the tables whose rows belong to a user
+//! (SPEC §10, seed 002 "Postgres Row-Level Security"): Roster's own
+//! ([`ROSTER_TABLES`], owner column `user_id`) and the application's
+//! (`RLS_TABLES`, owner column `RLS_OWNER_COLUMN`). [`enable`] turns it on
+//! for each, [`disable`] is the seed's manual rollback, and [`status`] what
+//! the database page shows.
 //!
 //! For each table, [`enable`] runs `ENABLE ROW LEVEL SECURITY` and `FORCE
 //! ROW LEVEL SECURITY` (so the table's owner is bound too, not only other
@@ -21,9 +22,13 @@
 //! the rest still happens. One `rls.enabled` (or `rls.disabled`) audit event
 //! carries the report, committed with the changes.
 //!
-//! Not yet here (issue 14): Roster's own owner-scoped tables (personal
-//! access tokens, sessions, quotas), which need a policy branch for
-//! authentication lookups and for administrators.
+//! Roster's own tables have a second branch in each policy, for Roster's
+//! administration: `current_setting('roster.scope', true)` is `read` or
+//! `all` (select) or `all` (insert, update, delete). A unit of work sets it,
+//! local to its transaction, only once the policy granted access to another
+//! user's account, and a credential lookup for the time of its one
+//! transaction (`service::work`'s `Reach`). The application's tables have
+//! no such branch: Roster never reads them.
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement};
 use serde_json::{Value, json};
@@ -32,6 +37,74 @@ use super::audit::AuditEvent;
 use super::policy;
 use super::work::Work;
 use crate::error::{DomainError, Result};
+
+/// Roster's own tables whose rows belong to one user (by `user_id`).
+pub const ROSTER_TABLES: [&str; 3] = ["sessions", "personal_access_tokens", "user_quotas"];
+const ROSTER_OWNER_COLUMN: &str = "user_id";
+
+/// A table row-level security manages.
+struct Managed<'a> {
+    table: &'a str,
+    column: &'a str,
+    /// One of [`ROSTER_TABLES`] (its policies have Roster's branch).
+    roster: bool,
+}
+
+/// Roster's own tables, then the configured application tables (one that
+/// names a table of Roster's is Roster's).
+fn managed(app: &crate::app::App) -> Vec<Managed<'_>> {
+    let config = &app.config.rls;
+    let roster = ROSTER_TABLES.iter().map(|table| Managed {
+        table,
+        column: ROSTER_OWNER_COLUMN,
+        roster: true,
+    });
+    let application = config
+        .tables
+        .iter()
+        .filter(|t| !ROSTER_TABLES.contains(&t.as_str()))
+        .map(|table| Managed {
+            table,
+            column: &config.owner_column,
+            roster: false,
+        });
+    roster.chain(application).collect()
+}
+
+impl Managed<'_> {
+    /// The policy's test for `command`: the row's owner is the work's user,
+    /// or (Roster's tables) the work reaches every owner's rows.
+    fn test(&self, command: &str) -> String {
+        let owner = format!(
+            "(\"{}\")::text = current_setting('app.user_id', true)",
+            self.column
+        );
+        if !self.roster {
+            return owner;
+        }
+        let reach = if command == "SELECT" {
+            "current_setting('roster.scope', true) IN ('read', 'all')"
+        } else {
+            "current_setting('roster.scope', true) = 'all'"
+        };
+        format!("{owner} OR {reach}")
+    }
+
+    fn report(&self) -> TableReport {
+        TableReport {
+            table: self.table.to_string(),
+            roster: self.roster,
+            exists: false,
+            owner_column: false,
+            rls_enabled: false,
+            forced: false,
+            policies: Vec::new(),
+            message: None,
+            privilege_missing: false,
+            altered: false,
+        }
+    }
+}
 
 /// The owner policies: name, command, and where the owner test goes.
 const POLICIES: [(&str, &str, Clause); 4] = [
@@ -78,6 +151,8 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableReport {
     pub table: String,
+    /// One of Roster's own tables (else one of `RLS_TABLES`).
+    pub roster: bool,
     pub exists: bool,
     pub owner_column: bool,
     pub rls_enabled: bool,
@@ -93,8 +168,9 @@ pub struct TableReport {
 }
 
 impl TableReport {
-    /// `{table, exists, owner_column, rls_enabled, forced, policies:
-    /// {select, insert, update, delete}, message}`.
+    /// `{table, kind, exists, owner_column, rls_enabled, forced, policies:
+    /// {select, insert, update, delete}, message}`, `kind` being `roster`
+    /// or `application`.
     pub fn to_json(&self) -> Value {
         let policies: serde_json::Map<String, Value> = self
             .policies
@@ -103,6 +179,7 @@ impl TableReport {
             .collect();
         json!({
             "table": self.table,
+            "kind": if self.roster { "roster" } else { "application" },
             "exists": self.exists,
             "owner_column": self.owner_column,
             "rls_enabled": self.rls_enabled,
@@ -200,24 +277,19 @@ fn message_of(err: &DbErr) -> String {
 }
 
 /// A table that is missing, or lacks its owner column.
-fn skipped(table: &str, exists: bool, owner_column: &str) -> TableReport {
+fn skipped(managed: &Managed<'_>, exists: bool) -> TableReport {
     TableReport {
-        table: table.to_string(),
         exists,
-        owner_column: false,
-        rls_enabled: false,
-        forced: false,
         policies: POLICIES
             .iter()
             .map(|(_, command, _)| (kind(command), Change::Skipped))
             .collect(),
         message: Some(if exists {
-            format!("the table has no column {owner_column}")
+            format!("the table has no column {}", managed.column)
         } else {
             "no such table".into()
         }),
-        privilege_missing: false,
-        altered: false,
+        ..managed.report()
     }
 }
 
@@ -250,17 +322,16 @@ fn eventful(reports: &[TableReport]) -> bool {
 async fn apply(work: &Work) -> Result<Vec<TableReport>> {
     policy::require_system_manager(work)?;
     require_postgres(work)?;
-    let config = &work.app().config.rls;
-    let column = config.owner_column.as_str();
     let txn = work.db().await?;
     let mut reports = Vec::new();
-    for table in &config.tables {
-        let Some((enabled, forced, has_owner)) = state(txn, table, column).await? else {
-            reports.push(skipped(table, false, column));
+    for managed in managed(work.app()) {
+        let table = managed.table;
+        let Some((enabled, forced, has_owner)) = state(txn, table, managed.column).await? else {
+            reports.push(skipped(&managed, false));
             continue;
         };
         if !has_owner {
-            reports.push(skipped(table, true, column));
+            reports.push(skipped(&managed, true));
             continue;
         }
         let name = quoted(table);
@@ -280,13 +351,13 @@ async fn apply(work: &Work) -> Result<Vec<TableReport>> {
                 Some(e) => failures.push(e),
             }
         }
-        let owner = format!("(\"{column}\")::text = current_setting('app.user_id', true)");
         let mut policies = Vec::new();
         for (policy, command, clause) in POLICIES {
             if policy_present(txn, table, policy).await? {
                 policies.push((kind(command), Change::Present));
                 continue;
             }
+            let owner = managed.test(command);
             let test = match clause {
                 Clause::Using => format!("USING ({owner})"),
                 Clause::Check => format!("WITH CHECK ({owner})"),
@@ -301,7 +372,7 @@ async fn apply(work: &Work) -> Result<Vec<TableReport>> {
                 }
             }
         }
-        reports.push(outcome(txn, table, column, policies, &failures, altered).await?);
+        reports.push(outcome(txn, &managed, policies, &failures, altered).await?);
     }
     Ok(reports)
 }
@@ -310,17 +381,15 @@ async fn apply(work: &Work) -> Result<Vec<TableReport>> {
 /// says, the policies' changes, and the first refusal's message.
 async fn outcome(
     txn: &DatabaseTransaction,
-    table: &str,
-    column: &str,
+    managed: &Managed<'_>,
     policies: Vec<(&'static str, Change)>,
     failures: &[DbErr],
     altered: bool,
 ) -> Result<TableReport> {
-    let (rls_enabled, forced, owner_column) = state(txn, table, column)
+    let (rls_enabled, forced, owner_column) = state(txn, managed.table, managed.column)
         .await?
         .unwrap_or((false, false, false));
     Ok(TableReport {
-        table: table.to_string(),
         exists: true,
         owner_column,
         rls_enabled,
@@ -329,6 +398,7 @@ async fn outcome(
         privilege_missing: failures.iter().any(privilege),
         message: failures.first().map(message_of),
         altered,
+        ..managed.report()
     })
 }
 
@@ -338,13 +408,12 @@ async fn outcome(
 pub async fn disable(work: &Work) -> Result<Vec<TableReport>> {
     policy::require_system_manager(work)?;
     require_postgres(work)?;
-    let config = &work.app().config.rls;
-    let column = config.owner_column.as_str();
     let txn = work.db().await?;
     let mut reports = Vec::new();
-    for table in &config.tables {
-        let Some((enabled, forced, _)) = state(txn, table, column).await? else {
-            reports.push(skipped(table, false, column));
+    for managed in managed(work.app()) {
+        let table = managed.table;
+        let Some((enabled, forced, _)) = state(txn, table, managed.column).await? else {
+            reports.push(skipped(&managed, false));
             continue;
         };
         let name = quoted(table);
@@ -378,7 +447,7 @@ pub async fn disable(work: &Work) -> Result<Vec<TableReport>> {
                 Some(e) => failures.push(e),
             }
         }
-        reports.push(outcome(txn, table, column, policies, &failures, altered).await?);
+        reports.push(outcome(txn, &managed, policies, &failures, altered).await?);
     }
     let report: Vec<Value> = reports.iter().map(TableReport::to_json).collect();
     work.record(AuditEvent::new("rls.disabled").details(json!({ "tables": report })));
@@ -432,12 +501,11 @@ pub async fn status(work: &Work) -> Result<DatabaseStatus> {
         ),
         None => (String::new(), false),
     };
-    let config = &work.app().config.rls;
-    let column = config.owner_column.as_str();
     let mut tables = Vec::new();
-    for table in &config.tables {
-        let Some((rls_enabled, forced, has_owner)) = state(db, table, column).await? else {
-            let mut missing = skipped(table, false, column);
+    for managed in managed(work.app()) {
+        let table = managed.table;
+        let Some((rls_enabled, forced, has_owner)) = state(db, table, managed.column).await? else {
+            let mut missing = skipped(&managed, false);
             missing.policies = POLICIES
                 .iter()
                 .map(|(_, c, _)| (kind(c), Change::Absent))
@@ -455,15 +523,12 @@ pub async fn status(work: &Work) -> Result<DatabaseStatus> {
             policies.push((kind(command), change));
         }
         tables.push(TableReport {
-            table: table.clone(),
             exists: true,
             owner_column: has_owner,
             rls_enabled,
             forced,
             policies,
-            message: None,
-            privilege_missing: false,
-            altered: false,
+            ..managed.report()
         });
     }
     Ok(DatabaseStatus {

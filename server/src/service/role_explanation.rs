@@ -77,7 +77,7 @@ pub struct Explanation {
 }
 
 pub async fn explain(work: &Work, user_id: &str) -> Result<Explanation> {
-    policy::require_user_reader(work, user_id)?;
+    policy::require_user_reader(work, user_id).await?;
     let db = work.db().await?;
     let user = users::find(db, &UserKey::Id(user_id.to_string())).await?;
     let overrides = RoleOverrides::from_claims(&user.claims).unwrap_or_default();

@@ -14,7 +14,7 @@ use super::actor::{self, Authenticated, Client};
 use super::audit::AuditEvent;
 use super::credentials::Credential;
 use super::tokens::{digest, new_secret};
-use super::work::Work;
+use super::work::{self, Work};
 use crate::app::App;
 use crate::config::AuthConfig;
 use crate::domain::{Channel, UserStatus, new_id};
@@ -113,39 +113,46 @@ pub async fn authenticate(
         return Ok(Some((who, session)));
     }
     let generation = app.credentials.generation();
-    let found = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(key.as_str()))
-        .filter(session::Column::RevokedAt.is_null())
-        .find_also_related(user::Entity)
-        .one(&app.db)
-        .await?;
-    let Some((mut session, Some(user))) = found else {
+    let found = work::lookup(app, async |db| {
+        let found = session::Entity::find()
+            .filter(session::Column::TokenHash.eq(key.as_str()))
+            .filter(session::Column::RevokedAt.is_null())
+            .find_also_related(user::Entity)
+            .one(db)
+            .await?;
+        let Some((mut session, Some(user))) = found else {
+            return Ok(None);
+        };
+        if session.expires_at <= now
+            || session.idle_expires_at <= now
+            || user.status != UserStatus::Active
+        {
+            return Ok(None);
+        }
+        if touch(&session) {
+            let idle_expires_at =
+                (now + duration(app.config.auth.session_idle)).min(session.expires_at);
+            session::Entity::update_many()
+                .col_expr(session::Column::LastSeenAt, Expr::value(now))
+                .col_expr(session::Column::IdleExpiresAt, Expr::value(idle_expires_at))
+                .filter(session::Column::Id.eq(session.id.as_str()))
+                .exec(db)
+                .await?;
+            user::Entity::update_many()
+                .col_expr(user::Column::LastActiveAt, Expr::value(now))
+                .filter(user::Column::Id.eq(user.id.as_str()))
+                .exec(db)
+                .await?;
+            session.last_seen_at = now;
+            session.idle_expires_at = idle_expires_at;
+        }
+        let who = actor::actor_for(db, user, Channel::Api, client, None).await?;
+        Ok(Some((who, session)))
+    })
+    .await?;
+    let Some((who, session)) = found else {
         return Ok(None);
     };
-    if session.expires_at <= now
-        || session.idle_expires_at <= now
-        || user.status != UserStatus::Active
-    {
-        return Ok(None);
-    }
-    if touch(&session) {
-        let idle_expires_at =
-            (now + duration(app.config.auth.session_idle)).min(session.expires_at);
-        session::Entity::update_many()
-            .col_expr(session::Column::LastSeenAt, Expr::value(now))
-            .col_expr(session::Column::IdleExpiresAt, Expr::value(idle_expires_at))
-            .filter(session::Column::Id.eq(session.id.as_str()))
-            .exec(&app.db)
-            .await?;
-        user::Entity::update_many()
-            .col_expr(user::Column::LastActiveAt, Expr::value(now))
-            .filter(user::Column::Id.eq(user.id.as_str()))
-            .exec(&app.db)
-            .await?;
-        session.last_seen_at = now;
-        session.idle_expires_at = idle_expires_at;
-    }
-    let who = actor::actor_for(&app.db, user, Channel::Api, client, None).await?;
     app.credentials
         .put(key, generation, &who, Credential::Session(session.clone()));
     Ok(Some((who, session)))
@@ -186,13 +193,17 @@ pub async fn list_of(work: &Work, user_id: &str) -> Result<Vec<session::Model>> 
 /// (`users:manage` and the user's permissions).
 pub async fn revoke(work: &Work, session_id: &str) -> Result<()> {
     let not_found = || DomainError::not_found("Session not found");
-    let txn = work.db().await?;
-    let target = session::Entity::find_by_id(session_id.to_string())
-        .filter(session::Column::RevokedAt.is_null())
-        .one(txn)
+    let target = work
+        .read_any(async |txn| {
+            Ok(session::Entity::find_by_id(session_id.to_string())
+                .filter(session::Column::RevokedAt.is_null())
+                .one(txn)
+                .await?)
+        })
         .await?
         .ok_or_else(not_found)?;
     super::users::require_manage_id(work, &target.user_id, "session.revoke", true).await?;
+    let txn = work.db().await?;
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(work.now()))
         .filter(session::Column::Id.eq(target.id.as_str()))

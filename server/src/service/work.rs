@@ -10,7 +10,17 @@
 //!
 //! On Postgres the transaction begins with `set_config('app.user_id', <the
 //! actor's id>, true)`: local to it, so a pooled connection never carries one
-//! user's id into another's request (SPEC §10).
+//! user's id into another's request (SPEC §10). Under row-level security
+//! Roster's own owner-scoped tables (sessions, tokens, quotas) show a
+//! transaction only its user's rows, unless `roster.scope` (also local to
+//! it) opens the policies' second branch: `read` lets it read every owner's
+//! rows, `all` also change them. The work's [`Reach`] is that setting: the
+//! policy widens it after granting access to another user's account
+//! (`service::policy`), a login names the user who just proved who they are
+//! ([`Work::proven`]), the operator reaches everything from the start, and
+//! [`Work::read_any`] is the one read a check needs before it can decide
+//! (the owner of a session or token named by id). Credential lookups, which
+//! run before any unit of work knows its actor, go through [`lookup`].
 //!
 //! Password hashing stays outside the transaction where it is on a hot path
 //! (login, accepting an invitation, resetting or changing one's password):
@@ -21,10 +31,13 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbBackend,
+    Statement,
+};
 use tokio::sync::OnceCell;
 
-use super::actor::Actor;
+use super::actor::{Actor, Principal};
 use super::audit::{self, AuditEvent};
 use crate::app::App;
 use crate::error::{DomainError, Result};
@@ -44,6 +57,36 @@ pub enum Mode {
     Snapshot,
 }
 
+/// How far a unit of work sees into rows of Roster's own tables owned by
+/// other users, under row-level security (`roster.scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reach {
+    /// Its user's rows only (`app.user_id`).
+    Own,
+    /// Every owner's rows, to read.
+    Read,
+    /// Every owner's rows, to read and change.
+    All,
+}
+
+impl Reach {
+    /// The value of `roster.scope`.
+    fn setting(self) -> &'static str {
+        match self {
+            Self::Own => "",
+            Self::Read => "read",
+            Self::All => "all",
+        }
+    }
+}
+
+/// Whose rows the work's transaction sees: `app.user_id` and `roster.scope`.
+#[derive(Debug, Clone)]
+struct Scope {
+    user_id: Option<String>,
+    reach: Reach,
+}
+
 /// One unit of work; see the module documentation.
 pub struct Work {
     app: App,
@@ -51,6 +94,7 @@ pub struct Work {
     mode: Mode,
     txn: OnceCell<DatabaseTransaction>,
     pending: Mutex<Pending>,
+    scope: Mutex<Scope>,
 }
 
 /// What the work will write when it ends.
@@ -81,12 +125,23 @@ impl Work {
     /// A unit of work for `actor`. Nothing touches the database until a
     /// service asks for [`db`](Self::db).
     pub fn new(app: &App, actor: Actor, mode: Mode) -> Self {
+        // The operator may do anything (`service::policy`), on every
+        // user's rows.
+        let reach = match actor.principal {
+            Principal::Operator => Reach::All,
+            _ => Reach::Own,
+        };
+        let scope = Scope {
+            user_id: actor.user_id().map(str::to_string),
+            reach,
+        };
         Self {
             app: app.clone(),
             actor,
             mode,
             txn: OnceCell::new(),
             pending: Mutex::default(),
+            scope: Mutex::new(scope),
         }
     }
 
@@ -139,17 +194,78 @@ impl Work {
             Mode::Snapshot => crate::db::begin_snapshot(&self.app.db).await?,
             mode => crate::db::begin(&self.app.db, mode == Mode::Write).await?,
         };
-        if txn.get_database_backend() == DbBackend::Postgres
-            && let Some(id) = self.actor.user_id()
-        {
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT set_config('app.user_id', $1, true)",
-                [id.into()],
-            ))
-            .await?;
+        let scope = self.scope().clone();
+        if scope.user_id.is_some() || scope.reach != Reach::Own {
+            set_scope(&txn, &scope).await?;
         }
         Ok(txn)
+    }
+
+    fn scope(&self) -> MutexGuard<'_, Scope> {
+        // Every change under the lock is one assignment.
+        self.scope.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes the scope and, when the transaction has begun, applies it.
+    async fn rescope(&self, change: impl FnOnce(&mut Scope) -> bool) -> Result<()> {
+        let changed = {
+            let mut scope = self.scope();
+            change(&mut scope).then(|| scope.clone())
+        };
+        if let (Some(scope), Some(txn)) = (changed, self.txn.get()) {
+            set_scope(txn, &scope).await?;
+        }
+        Ok(())
+    }
+
+    /// Widens what the work sees of other users' rows to `reach`, for the
+    /// rest of it: the policy's to call, after it granted access to another
+    /// user's account (`service::policy`).
+    pub(super) async fn widen(&self, reach: Reach) -> Result<()> {
+        self.rescope(|scope| {
+            let wider = reach > scope.reach;
+            if wider {
+                scope.reach = reach;
+            }
+            wider
+        })
+        .await
+    }
+
+    /// From now on the work's rows are those of `user_id`, who just proved
+    /// who they are (a login, a password reset by its emailed token).
+    pub(super) async fn proven(&self, user_id: &str) -> Result<()> {
+        self.rescope(|scope| {
+            let other = scope.user_id.as_deref() != Some(user_id);
+            if other {
+                scope.user_id = Some(user_id.to_string());
+            }
+            other
+        })
+        .await
+    }
+
+    /// Runs `read` seeing every owner's rows, then narrows back: for the one
+    /// read a policy check needs before it can decide (the owner of a
+    /// session or token named by id). What `read` returns goes to the check,
+    /// never to the caller unchecked.
+    pub(super) async fn read_any<T>(
+        &self,
+        read: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T>,
+    ) -> Result<T> {
+        let txn = self.db().await?;
+        let scope = self.scope().clone();
+        if scope.reach >= Reach::Read || txn.get_database_backend() != DbBackend::Postgres {
+            return read(txn).await;
+        }
+        let wide = Scope {
+            reach: Reach::Read,
+            ..scope.clone()
+        };
+        set_scope(txn, &wide).await?;
+        let out = read(txn).await?;
+        set_scope(txn, &scope).await?;
+        Ok(out)
     }
 
     fn pending(&self) -> MutexGuard<'_, Pending> {
@@ -256,6 +372,48 @@ impl Work {
         self.app.audit_lines.write(&stored).await;
         Ok(())
     }
+}
+
+/// Sets `app.user_id` and `roster.scope` for the rest of `txn` (Postgres
+/// only; both local to the transaction).
+async fn set_scope(txn: &DatabaseTransaction, scope: &Scope) -> Result<()> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT set_config('app.user_id', $1, true), set_config('roster.scope', $2, true)",
+        [
+            scope.user_id.clone().unwrap_or_default().into(),
+            scope.reach.setting().into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Runs a credential lookup (a session cookie or token presented, before
+/// any unit of work knows its actor; its last-used touch included): on
+/// Postgres in a short transaction of its own that reaches every owner's
+/// rows (`roster.scope = all`), so it finds the credential under row-level
+/// security; on SQLite, which has none, straight on the pool, so that a
+/// read never waits for the write lock.
+pub async fn lookup<T>(
+    app: &App,
+    find: impl AsyncFnOnce(&DatabaseExecutor<'_>) -> Result<T>,
+) -> Result<T> {
+    if app.db.get_database_backend() != DbBackend::Postgres {
+        return find(&DatabaseExecutor::Connection(&app.db)).await;
+    }
+    let txn = crate::db::begin(&app.db, true).await?;
+    let everyone = Scope {
+        user_id: None,
+        reach: Reach::All,
+    };
+    set_scope(&txn, &everyone).await?;
+    let found = find(&DatabaseExecutor::Transaction(&txn)).await?;
+    txn.commit().await?;
+    Ok(found)
 }
 
 /// Stores events in a write transaction of their own.

@@ -175,7 +175,7 @@ fn membership_event(
 /// The organizations `user_id` belongs to, by slug (`users:read`, or that
 /// user).
 pub async fn of_user(work: &Work, user_id: &str) -> Result<Vec<OrgView>> {
-    policy::require_user_reader(work, user_id)?;
+    policy::require_user_reader(work, user_id).await?;
     let db = work.db().await?;
     let ids: Vec<String> = organization_membership::Entity::find()
         .filter(organization_membership::Column::UserId.eq(user_id))

@@ -22,7 +22,7 @@ use crate::service::work::Work;
 /// The user's overrides, none when unset (needs `users:read`, or to be the
 /// user).
 pub async fn of_user(work: &Work, user_id: &str) -> Result<Option<RoleOverrides>> {
-    policy::require_user_reader(work, user_id)?;
+    policy::require_user_reader(work, user_id).await?;
     let user = super::find(work.db().await?, &UserKey::Id(user_id.to_string())).await?;
     Ok(RoleOverrides::from_claims(&user.claims))
 }
