@@ -24,7 +24,11 @@
 //! provider's JWT against a personal access token, and an OIDC login's
 //! time broken down, against npm `oidc-provider` (`oidc.rs`).
 //!
-//! Usage: `cargo xtask bench -- [--seconds N] [--rounds N] [--postgres] [--users | --ui | --audit | --oidc]`
+//! With `--rls --postgres` (issue 14): `viewer`, `users(first: 50)` and
+//! reads of Roster's own tables with row-level security on and off, Roster
+//! running as a role the policies bind (`rls.rs`).
+//!
+//! Usage: `cargo xtask bench -- [--seconds N] [--rounds N] [--postgres] [--users | --ui | --audit | --oidc | --rls]`
 //! (or `cargo run --release -p roster-bench -- …`; `--help` lists the options).
 
 use std::collections::HashMap;
@@ -45,6 +49,7 @@ use serde_json::{Value, json};
 
 mod audit;
 mod oidc;
+mod rls;
 mod ui;
 
 const PASSWORD: &str = "Vivid-Orbit-Tangle-42";
@@ -83,6 +88,11 @@ struct Options {
     /// (issue 13; needs `cargo xtask setup`'s node peers).
     #[arg(long, conflicts_with_all = ["ui", "audit", "users"])]
     oidc: bool,
+    /// Instead: requests/s with Postgres row-level security on and off,
+    /// Roster running as a role the policies bind (issue 14; needs
+    /// `--postgres`).
+    #[arg(long, requires = "postgres", conflicts_with_all = ["ui", "audit", "users", "oidc"])]
+    rls: bool,
 }
 
 fn cores() -> usize {
@@ -571,6 +581,11 @@ async fn main() -> Result<()> {
     }
     if opts.oidc {
         let result = oidc::run(&db, seconds, opts.rounds).await;
+        drop_database(&db).await;
+        return result;
+    }
+    if opts.rls {
+        let result = rls::run(&db, seconds, opts.rounds).await;
         drop_database(&db).await;
         return result;
     }
