@@ -15,7 +15,7 @@
 //! right before it, and the median of `--rounds` is reported (target:
 //! ≥ 85 %).
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use roster::service::work::{Mode, Work};
 use roster::service::{Actor, rls};
 use serde_json::json;
@@ -45,9 +45,7 @@ pub async fn run(db: &Database, seconds: u64, rounds: u64) -> Result<()> {
         ),
     )
     .await?;
-    let (scheme, rest) = admin.split_once("://").context("a URL")?;
-    let host = rest.rsplit('@').next().context("a host")?;
-    let url = format!("{scheme}://{OWNER}@{host}/{name}");
+    let url = format!("{}/{name}", roster_tests::url_as(admin, OWNER));
 
     let (base, _bare, stop) = start_servers(&url)?;
     sea_orm::ConnectionTrait::execute_unprepared(

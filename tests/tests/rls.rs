@@ -116,23 +116,24 @@ async fn as_user(
     user: Option<&str>,
     sql: &str,
 ) -> Result<Vec<String>, String> {
-    scoped(conn, user, None, sql).await
+    let settings: Vec<(&str, &str)> = user.map(|u| ("app.user_id", u)).into_iter().collect();
+    scoped(conn, &settings, sql).await
 }
 
-/// [`as_user`], with `roster.scope` set to `scope` too.
+/// Runs `sql` in a transaction with `settings` (`app.user_id`,
+/// `roster.scope`, `roster.read_ids`, …, local to it): the first column of
+/// each row, or Postgres's error.
 async fn scoped(
     conn: &DatabaseConnection,
-    user: Option<&str>,
-    scope: Option<&str>,
+    settings: &[(&str, &str)],
     sql: &str,
 ) -> Result<Vec<String>, String> {
     let txn = conn.begin().await.map_err(|e| e.to_string())?;
-    for (setting, value) in [("app.user_id", user), ("roster.scope", scope)] {
-        let Some(value) = value else { continue };
+    for (setting, value) in settings {
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT set_config($1, $2, true)",
-            [setting.into(), value.into()],
+            [(*setting).into(), (*value).into()],
         ))
         .await
         .map_err(|e| e.to_string())?;
@@ -626,12 +627,17 @@ async fn roster_tables_bind_roster_and_administration_still_works() {
     // An administrator sees and changes alice's rows.
     let seen = admin
         .query(
-            "query($u: ID!) { tokens(userId: $u) { id } user(id: $u) { sessions { id } quotas { limit overridden } } }",
+            "query($u: ID!) { tokens(userId: $u) { id } user(id: $u) { sessions { id } quotas { used overridden } } }",
             json!({ "u": alice_id }),
         )
         .await;
     assert_eq!(seen.data("tokens")[0]["id"], token_id);
     assert_eq!(seen.data("user")["sessions"][0]["id"], alice_session);
+    assert_eq!(
+        seen.data("user")["quotas"][0],
+        json!({ "used": 1, "overridden": false }),
+        "alice's tokens counted for the administrator"
+    );
     let quota = admin
         .query(
             "mutation($u: ID!) { setUserQuota(id: $u, resource: TOKENS, limit: 3) { quotas { limit overridden } } }",
@@ -672,6 +678,21 @@ async fn roster_tables_bind_roster_and_administration_still_works() {
         )
         .await;
     assert_eq!(refused.code(), "FORBIDDEN");
+    let admin_token = admin
+        .query(
+            "mutation { createToken(name: \"ops\", scopes: [\"users:read\"]) { token { id } } }",
+            json!({}),
+        )
+        .await
+        .data("createToken")["token"]["id"]
+        .clone();
+    let refused = alice
+        .query(
+            "mutation($t: ID!) { revokeToken(id: $t) }",
+            json!({ "t": admin_token }),
+        )
+        .await;
+    assert_eq!(refused.code(), "FORBIDDEN");
 
     for (mutation, id) in [
         ("revokeToken", json!(token_id)),
@@ -699,34 +720,188 @@ async fn roster_tables_bind_roster_and_administration_still_works() {
         "alice's session is revoked"
     );
 
-    // Behind Roster's back, as Roster's role: only the branch Roster opens
-    // shows another user's rows, and `read` changes none.
-    let admin_id = db
-        .strings("SELECT id FROM users WHERE username = 'admin'")
+    owner.close().await.ok();
+}
+
+/// The policies' branch on Roster's own tables, seen from both sides: as
+/// Roster's role in plain SQL, each setting opens exactly what it says; and
+/// through units of work over one pooled connection, a user's work sees
+/// only their rows, a grant on one account opens only that account's rows,
+/// the owner lookup of a check narrows back after it, and nothing stays on
+/// the connection after a work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roster_policies_open_only_what_roster_grants() {
+    let db = TestDb::bootstrapped(Backend::Postgres).await;
+    for name in ["alice", "bob"] {
+        db.provision(&format!("{name}@example.com"), "viewer", ALICE_PASSWORD)
+            .await
+            .ok();
+    }
+    db.roster().args(["enable-rls"]).run().await.ok();
+    let id = async |name: &str| {
+        db.strings(&format!("SELECT id FROM users WHERE username = '{name}'"))
+            .await
+            .remove(0)
+    };
+    let (admin, alice, bob) = (id("admin").await, id("alice").await, id("bob").await);
+    for name in ["admin", "alice", "bob"] {
+        db.add_session(&format!("{name}@example.com")).await;
+    }
+    let sorted = |mut ids: Vec<String>| {
+        ids.sort();
+        ids
+    };
+    let everyone = sorted(vec![admin.clone(), alice.clone(), bob.clone()]);
+
+    // Through units of work, Roster's role over a pool of one connection.
+    let app = db.app(&[], 1).await;
+    let owners = "SELECT DISTINCT user_id FROM sessions ORDER BY user_id";
+    let seen = async |w: &Work| -> roster::error::Result<Vec<String>> {
+        let rows = w
+            .db()
+            .await?
+            .query_all_raw(Statement::from_string(DbBackend::Postgres, owners))
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+            .collect())
+    };
+    let mine = Work::run(&app, user(&alice), Mode::Read, async |w| seen(w).await).await;
+    assert_eq!(mine.expect("read"), std::slice::from_ref(&alice));
+    let reader = Actor {
+        principal: Principal::User {
+            id: "01READER000000000000000000".into(),
+            username: "reader".into(),
+            permissions: [roster::domain::Permission::UsersRead].into(),
+        },
+        ..user("reader")
+    };
+    let granted = Work::run(&app, reader, Mode::Read, async |w| {
+        roster::service::quotas::usage_for(w, &bob).await?;
+        seen(w).await
+    })
+    .await;
+    assert_eq!(
+        granted.expect("read"),
+        std::slice::from_ref(&bob),
+        "only bob's account was granted"
+    );
+    let bob_session = db
+        .strings(&format!("SELECT id FROM sessions WHERE user_id = '{bob}'"))
         .await
         .remove(0);
-    let owners = "SELECT DISTINCT user_id FROM sessions ORDER BY user_id";
-    let read = |user, scope| scoped(&owner, user, scope, owners);
-    assert_eq!(read(None, None).await, Ok(vec![]), "no user, no rows");
+    let after_check = Work::run(&app, user(&alice), Mode::Write, async |w| {
+        let refused = roster::service::sessions::revoke(w, &bob_session).await;
+        Ok((refused.map_err(|e| e.code()), seen(w).await?))
+    })
+    .await
+    .expect("work");
+    assert_eq!(after_check.0, Err("FORBIDDEN"), "found, then refused");
     assert_eq!(
-        read(Some(alice_id.as_str()), None).await,
-        Ok(vec![alice_id.clone()])
+        after_check.1,
+        std::slice::from_ref(&alice),
+        "the owner lookup narrowed back"
     );
-    let mut everyone = vec![alice_id.clone(), admin_id.clone()];
-    everyone.sort();
-    assert_eq!(read(None, Some("read")).await, Ok(everyone.clone()));
-    assert_eq!(read(None, Some("all")).await, Ok(everyone));
+    let operator = Work::run(&app, Actor::cli_operator(), Mode::Read, async |w| {
+        seen(w).await
+    });
+    assert_eq!(operator.await.expect("read"), everyone);
+    let bare = app
+        .db
+        .query_all_raw(Statement::from_string(DbBackend::Postgres, owners))
+        .await
+        .expect("bare read");
+    assert!(bare.is_empty(), "the pooled connection kept a scope");
+
+    // In plain SQL as Roster's role.
+    let owner = connect_url(&db.url).await;
+    let read = |settings: Vec<(&'static str, String)>| {
+        let owner = &owner;
+        async move {
+            let settings: Vec<(&str, &str)> =
+                settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            scoped(owner, &settings, owners).await
+        }
+    };
+    assert_eq!(read(vec![]).await, Ok(vec![]), "no user, no rows");
+    assert_eq!(
+        read(vec![("app.user_id", alice.clone())]).await,
+        Ok(vec![alice.clone()])
+    );
+    assert_eq!(
+        read(vec![
+            ("app.user_id", alice.clone()),
+            ("roster.read_ids", bob.clone())
+        ])
+        .await,
+        Ok(sorted(vec![alice.clone(), bob.clone()]))
+    );
+    assert_eq!(
+        read(vec![("roster.scope", "read".into())]).await,
+        Ok(everyone.clone())
+    );
     let touch = "UPDATE sessions SET user_agent = 'edited' RETURNING user_id";
+    let change = async |settings: &[(&str, &str)]| scoped(&owner, settings, touch).await;
+    let as_alice = ("app.user_id", alice.as_str());
     assert_eq!(
-        scoped(&owner, Some(alice_id.as_str()), Some("read"), touch).await,
-        Ok(vec![alice_id.clone()]),
-        "reading every row changes only one's own"
+        change(&[as_alice, ("roster.read_ids", &bob)]).await,
+        Ok(vec![alice.clone()]),
+        "reading bob's rows changes none of them"
     );
-    let forged = format!(
-        "INSERT INTO user_quotas (user_id, resource, max_count, updated_at) \
-         VALUES ('{admin_id}', 'tokens', 99, now()) RETURNING user_id"
+    assert_eq!(
+        change(&[as_alice, ("roster.scope", "read")]).await,
+        Ok(vec![alice.clone()]),
+        "nor does reading everyone's"
     );
-    let refused = scoped(&owner, Some(alice_id.as_str()), Some("read"), &forged).await;
-    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(
+        change(&[
+            as_alice,
+            ("roster.read_ids", &bob),
+            ("roster.write_ids", &bob)
+        ])
+        .await
+        .map(sorted),
+        Ok(sorted(vec![alice.clone(), bob.clone()]))
+    );
+    let quota_for = |user: &str| {
+        format!(
+            "INSERT INTO user_quotas (user_id, resource, max_count, updated_at) \
+             VALUES ('{user}', 'tokens', 9, now()) RETURNING user_id"
+        )
+    };
+    let forged = scoped(
+        &owner,
+        &[as_alice, ("roster.read_ids", &bob)],
+        &quota_for(&bob),
+    )
+    .await;
+    assert!(forged.is_err(), "{forged:?}");
+    let allowed = scoped(
+        &owner,
+        &[
+            as_alice,
+            ("roster.read_ids", &bob),
+            ("roster.write_ids", &bob),
+        ],
+        &quota_for(&bob),
+    )
+    .await;
+    assert_eq!(allowed, Ok(vec![bob.clone()]));
+    let deleted = scoped(
+        &owner,
+        &[as_alice],
+        "DELETE FROM sessions RETURNING user_id",
+    )
+    .await;
+    assert_eq!(
+        deleted,
+        Ok(vec![alice.clone()]),
+        "one deletes only one's own"
+    );
+    assert_eq!(
+        sorted(db.strings("SELECT DISTINCT user_id FROM sessions").await),
+        sorted(vec![admin.clone(), bob.clone()])
+    );
     owner.close().await.ok();
 }

@@ -12,11 +12,12 @@
 //! user's account needs every permission that user holds); the CLI operator
 //! may do anything, an anonymous caller nothing.
 //!
-//! A decision that grants access to another user's account also widens
-//! what the unit of work sees of that user's rows under row-level security
-//! (`Reach` in `service::work`): reading their account opens the read
-//! branch, managing it or their tokens the write branch too. Nothing else
-//! widens it.
+//! A decision that grants access to another user's account also opens that
+//! user's rows to the unit of work under row-level security
+//! (`Work::reach_user`): reading their account to read, managing it or
+//! their tokens to change too. Only that user's rows: a grant on one
+//! account opens no other. Permissive mode, which allows what it would
+//! deny, opens them too.
 
 use std::collections::BTreeSet;
 
@@ -24,7 +25,7 @@ use serde_json::json;
 
 pub use super::actor::{Actor, Principal};
 use super::audit::AuditEvent;
-use super::work::{Reach, Work};
+use super::work::{Access, Work};
 use crate::domain::{Permission, PermissionError};
 use crate::error::{DomainError, Result};
 
@@ -69,16 +70,16 @@ pub fn require_user_manager(work: &Work) -> Result<()> {
 /// that user.
 pub async fn require_user_reader(work: &Work, user_id: &str) -> Result<()> {
     require(work, Permission::UsersRead, Some(user_id))?;
-    reach_other(work, user_id, Reach::Read).await
+    reach_other(work, user_id, Access::Read).await
 }
 
 /// Once access to the account of `target_id` is granted, and it is another
-/// user's: the work sees that user's rows (`reach`) from now on.
-async fn reach_other(work: &Work, target_id: &str, reach: Reach) -> Result<()> {
+/// user's: the work reaches that user's rows (`access`) from now on.
+async fn reach_other(work: &Work, target_id: &str, access: Access) -> Result<()> {
     if work.actor().user_id() == Some(target_id) {
         return Ok(());
     }
-    work.widen(reach).await
+    work.reach_user(target_id, access).await
 }
 
 /// Listing and searching users: `users:read`.
@@ -150,7 +151,7 @@ pub async fn require_user_manager_of(
     let owner = allow_self.then_some(target_id);
     require(work, Permission::UsersManage, owner)?;
     require_superset_of(work, target_id, action).await?;
-    reach_other(work, target_id, Reach::All).await
+    reach_other(work, target_id, Access::Write).await
 }
 
 /// Listing or revoking the personal access tokens of `owner_id`: one's own,
@@ -158,7 +159,7 @@ pub async fn require_user_manager_of(
 pub async fn require_token_manager_of(work: &Work, owner_id: &str, action: &str) -> Result<()> {
     require(work, Permission::TokensManage, Some(owner_id))?;
     require_superset_of(work, owner_id, action).await?;
-    reach_other(work, owner_id, Reach::All).await
+    reach_other(work, owner_id, Access::Write).await
 }
 
 /// Nobody manages someone more powerful: acting on another user's account

@@ -23,12 +23,13 @@
 //! carries the report, committed with the changes.
 //!
 //! Roster's own tables have a second branch in each policy, for Roster's
-//! administration: `current_setting('roster.scope', true)` is `read` or
-//! `all` (select) or `all` (insert, update, delete). A unit of work sets it,
-//! local to its transaction, only once the policy granted access to another
-//! user's account, and a credential lookup for the time of its one
-//! transaction (`service::work`'s `Reach`). The application's tables have
-//! no such branch: Roster never reads them.
+//! administration: the row's owner is among `roster.read_ids` (select) or
+//! `roster.write_ids` (insert, update, delete), the users whose accounts
+//! Roster's policy granted the unit of work, or `roster.scope` is `read` or
+//! `all` (select) or `all` (the others): every owner's rows, for the
+//! operator, a credential lookup, and the one read a check needs before it
+//! decides (`service::work`). All are local to the transaction. The
+//! application's tables have no such branch: Roster never reads them.
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement};
 use serde_json::{Value, json};
@@ -73,21 +74,23 @@ fn managed(app: &crate::app::App) -> Vec<Managed<'_>> {
 
 impl Managed<'_> {
     /// The policy's test for `command`: the row's owner is the work's user,
-    /// or (Roster's tables) the work reaches every owner's rows.
+    /// or (Roster's tables) one the work was granted, or the work reaches
+    /// every owner's rows.
     fn test(&self, command: &str) -> String {
-        let owner = format!(
-            "(\"{}\")::text = current_setting('app.user_id', true)",
-            self.column
-        );
+        let column = format!("(\"{}\")::text", self.column);
+        let owner = format!("{column} = current_setting('app.user_id', true)");
         if !self.roster {
             return owner;
         }
-        let reach = if command == "SELECT" {
-            "current_setting('roster.scope', true) IN ('read', 'all')"
+        let (ids, scopes) = if command == "SELECT" {
+            ("roster.read_ids", "('read', 'all')")
         } else {
-            "current_setting('roster.scope', true) = 'all'"
+            ("roster.write_ids", "('all')")
         };
-        format!("{owner} OR {reach}")
+        format!(
+            "{owner} OR {column} = ANY (string_to_array(current_setting('{ids}', true), ',')) \
+             OR current_setting('roster.scope', true) IN {scopes}"
+        )
     }
 
     fn report(&self) -> TableReport {

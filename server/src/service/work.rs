@@ -12,15 +12,18 @@
 //! actor's id>, true)`: local to it, so a pooled connection never carries one
 //! user's id into another's request (SPEC §10). Under row-level security
 //! Roster's own owner-scoped tables (sessions, tokens, quotas) show a
-//! transaction only its user's rows, unless `roster.scope` (also local to
-//! it) opens the policies' second branch: `read` lets it read every owner's
-//! rows, `all` also change them. The work's [`Reach`] is that setting: the
-//! policy widens it after granting access to another user's account
-//! (`service::policy`), a login names the user who just proved who they are
-//! ([`Work::proven`]), the operator reaches everything from the start, and
-//! [`Work::read_any`] is the one read a check needs before it can decide
-//! (the owner of a session or token named by id). Credential lookups, which
-//! run before any unit of work knows its actor, go through [`lookup`].
+//! transaction only its user's rows, plus those the policies' second branch
+//! opens, through settings also local to it: `roster.read_ids` and
+//! `roster.write_ids` (the users whose rows it may read, and change), and
+//! `roster.scope` (`read` or `all`: every owner's rows). The policy adds a
+//! user to the ids once it granted access to that user's account
+//! ([`Work::reach_user`], called by `service::policy` only); a login names
+//! the user who just proved who they are ([`Work::proven`]); the operator
+//! reaches every row from the start; [`Work::read_any`] is the one read a
+//! check needs before it can decide (the owner of a session or token named
+//! by id). Credential lookups, which run before any unit of work knows its
+//! actor, go through [`lookup`]. The settings are applied in order: a
+//! change is applied before the transaction is next handed out.
 //!
 //! Password hashing stays outside the transaction where it is on a hot path
 //! (login, accepting an invitation, resetting or changing one's password):
@@ -28,6 +31,7 @@
 //! transaction begins, hash, and only then write, so a login never holds
 //! SQLite's write lock during an argon2 verification.
 
+use std::collections::BTreeSet;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -57,16 +61,23 @@ pub enum Mode {
     Snapshot,
 }
 
-/// How far a unit of work sees into rows of Roster's own tables owned by
-/// other users, under row-level security (`roster.scope`).
+/// How far a unit of work sees into every owner's rows of Roster's own
+/// tables, under row-level security (`roster.scope`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Reach {
-    /// Its user's rows only (`app.user_id`).
+enum Reach {
+    /// Its user's rows and those of the users it was granted.
     Own,
     /// Every owner's rows, to read.
     Read,
     /// Every owner's rows, to read and change.
     All,
+}
+
+/// What the policy granted on another user's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
 }
 
 impl Reach {
@@ -80,11 +91,27 @@ impl Reach {
     }
 }
 
-/// Whose rows the work's transaction sees: `app.user_id` and `roster.scope`.
+/// Whose rows the work's transaction sees: `app.user_id`, `roster.scope`,
+/// `roster.read_ids` and `roster.write_ids`.
 #[derive(Debug, Clone)]
 struct Scope {
     user_id: Option<String>,
     reach: Reach,
+    read_ids: BTreeSet<String>,
+    /// Each also in `read_ids`.
+    write_ids: BTreeSet<String>,
+    /// Counts the changes, so that the transaction is given each in order.
+    version: u64,
+}
+
+impl Scope {
+    /// What a transaction has before anything is set.
+    fn is_blank(&self) -> bool {
+        self.user_id.is_none()
+            && self.reach == Reach::Own
+            && self.read_ids.is_empty()
+            && self.write_ids.is_empty()
+    }
 }
 
 /// One unit of work; see the module documentation.
@@ -95,6 +122,8 @@ pub struct Work {
     txn: OnceCell<DatabaseTransaction>,
     pending: Mutex<Pending>,
     scope: Mutex<Scope>,
+    /// The version of the scope the transaction has; held while applying.
+    applied: tokio::sync::Mutex<Option<u64>>,
 }
 
 /// What the work will write when it ends.
@@ -134,6 +163,9 @@ impl Work {
         let scope = Scope {
             user_id: actor.user_id().map(str::to_string),
             reach,
+            read_ids: BTreeSet::new(),
+            write_ids: BTreeSet::new(),
+            version: 0,
         };
         Self {
             app: app.clone(),
@@ -142,6 +174,7 @@ impl Work {
             txn: OnceCell::new(),
             pending: Mutex::default(),
             scope: Mutex::new(scope),
+            applied: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -184,9 +217,12 @@ impl Work {
         Ok(&self.app.db)
     }
 
-    /// The work's transaction, begun on first use.
+    /// The work's transaction, begun on first use, with the work's scope
+    /// applied.
     pub async fn db(&self) -> Result<&DatabaseTransaction> {
-        self.txn.get_or_try_init(|| self.start()).await
+        let txn = self.txn.get_or_try_init(|| self.start()).await?;
+        self.sync_scope(txn).await?;
+        Ok(txn)
     }
 
     async fn start(&self) -> Result<DatabaseTransaction> {
@@ -194,40 +230,57 @@ impl Work {
             Mode::Snapshot => crate::db::begin_snapshot(&self.app.db).await?,
             mode => crate::db::begin(&self.app.db, mode == Mode::Write).await?,
         };
+        let mut applied = self.applied.lock().await;
         let scope = self.scope().clone();
-        if scope.user_id.is_some() || scope.reach != Reach::Own {
+        if !scope.is_blank() {
             set_scope(&txn, &scope).await?;
         }
+        *applied = Some(scope.version);
         Ok(txn)
     }
 
     fn scope(&self) -> MutexGuard<'_, Scope> {
-        // Every change under the lock is one assignment.
+        // Every change under the lock is complete before it is released.
         self.scope.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Gives `txn` the latest scope, if it has an older one.
+    async fn sync_scope(&self, txn: &DatabaseTransaction) -> Result<()> {
+        if txn.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let mut applied = self.applied.lock().await;
+        if *applied == Some(self.scope().version) {
+            return Ok(());
+        }
+        let scope = self.scope().clone();
+        set_scope(txn, &scope).await?;
+        *applied = Some(scope.version);
+        Ok(())
     }
 
     /// Changes the scope and, when the transaction has begun, applies it.
     async fn rescope(&self, change: impl FnOnce(&mut Scope) -> bool) -> Result<()> {
-        let changed = {
+        {
             let mut scope = self.scope();
-            change(&mut scope).then(|| scope.clone())
-        };
-        if let (Some(scope), Some(txn)) = (changed, self.txn.get()) {
-            set_scope(txn, &scope).await?;
+            if change(&mut scope) {
+                scope.version += 1;
+            }
+        }
+        if let Some(txn) = self.txn.get() {
+            self.sync_scope(txn).await?;
         }
         Ok(())
     }
 
-    /// Widens what the work sees of other users' rows to `reach`, for the
-    /// rest of it: the policy's to call, after it granted access to another
-    /// user's account (`service::policy`).
-    pub(super) async fn widen(&self, reach: Reach) -> Result<()> {
+    /// From now on the work reads (and, with [`Access::Write`], changes) the
+    /// rows of `user_id`: the policy's to call, once it granted access to
+    /// that user's account (`service::policy`).
+    pub(super) async fn reach_user(&self, user_id: &str, access: Access) -> Result<()> {
         self.rescope(|scope| {
-            let wider = reach > scope.reach;
-            if wider {
-                scope.reach = reach;
-            }
-            wider
+            let read = scope.read_ids.insert(user_id.to_string());
+            let write = access == Access::Write && scope.write_ids.insert(user_id.to_string());
+            read || write
         })
         .await
     }
@@ -248,23 +301,31 @@ impl Work {
     /// Runs `read` seeing every owner's rows, then narrows back: for the one
     /// read a policy check needs before it can decide (the owner of a
     /// session or token named by id). What `read` returns goes to the check,
-    /// never to the caller unchecked.
+    /// never to the caller unchecked. `read` uses the transaction it is
+    /// given, never the work (whose scope waits for it).
     pub(super) async fn read_any<T>(
         &self,
         read: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T>,
     ) -> Result<T> {
         let txn = self.db().await?;
+        if txn.get_database_backend() != DbBackend::Postgres {
+            return read(txn).await;
+        }
+        let mut applied = self.applied.lock().await;
         let scope = self.scope().clone();
-        if scope.reach >= Reach::Read || txn.get_database_backend() != DbBackend::Postgres {
+        if scope.reach >= Reach::Read {
+            drop(applied);
             return read(txn).await;
         }
         let wide = Scope {
             reach: Reach::Read,
             ..scope.clone()
         };
+        *applied = None;
         set_scope(txn, &wide).await?;
         let out = read(txn).await?;
         set_scope(txn, &scope).await?;
+        *applied = Some(scope.version);
         Ok(out)
     }
 
@@ -374,18 +435,23 @@ impl Work {
     }
 }
 
-/// Sets `app.user_id` and `roster.scope` for the rest of `txn` (Postgres
-/// only; both local to the transaction).
+/// Sets `app.user_id`, `roster.scope`, `roster.read_ids` and
+/// `roster.write_ids` for the rest of `txn` (Postgres only; all local to
+/// the transaction), in one statement.
 async fn set_scope(txn: &DatabaseTransaction, scope: &Scope) -> Result<()> {
     if txn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
+    let ids = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(",");
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "SELECT set_config('app.user_id', $1, true), set_config('roster.scope', $2, true)",
+        "SELECT set_config('app.user_id', $1, true), set_config('roster.scope', $2, true), \
+                set_config('roster.read_ids', $3, true), set_config('roster.write_ids', $4, true)",
         [
             scope.user_id.clone().unwrap_or_default().into(),
             scope.reach.setting().into(),
+            ids(&scope.read_ids).into(),
+            ids(&scope.write_ids).into(),
         ],
     ))
     .await?;
@@ -409,6 +475,9 @@ pub async fn lookup<T>(
     let everyone = Scope {
         user_id: None,
         reach: Reach::All,
+        read_ids: BTreeSet::new(),
+        write_ids: BTreeSet::new(),
+        version: 0,
     };
     set_scope(&txn, &everyone).await?;
     let found = find(&DatabaseExecutor::Transaction(&txn)).await?;
