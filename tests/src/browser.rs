@@ -232,6 +232,36 @@ impl Window {
         self.wait(css).await.send_keys(keys).await.expect("keys");
     }
 
+    /// The page's accessibility violations of impact `serious` or
+    /// `critical`, one line each (rule, help, elements): axe-core (npm, in
+    /// `tests/peers`, installed by `cargo xtask setup`) run in the page
+    /// through WebDriver, whose scripts the page's CSP does not block.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let axe = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("peers/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&axe)
+            .unwrap_or_else(|e| panic!("{}: {e} (run `cargo xtask setup`)", axe.display()));
+        self.client
+            .execute(&source, vec![])
+            .await
+            .expect("inject axe-core");
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                   .then(r => done(r.violations
+                     .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at '
+                          + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                   .catch(e => done(['axe-core failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        serde_json::from_value(found).expect("a list of violations")
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
     }

@@ -96,6 +96,7 @@ fn App() -> impl IntoView {
                 <Route path=path!("/admin/users/:id?") view=|| view! { <Shell><pages::users::UsersPage/></Shell> }/>
                 <Route path=path!("/admin/tokens") view=|| view! { <Shell><pages::tokens::TokensPage/></Shell> }/>
                 <Route path=path!("/admin/sessions") view=|| view! { <Shell><pages::sessions::SessionsPage/></Shell> }/>
+                <Route path=path!("/admin/database") view=|| view! { <Shell><pages::database::DatabasePage/></Shell> }/>
             </Routes>
         </Router>
     }
@@ -202,6 +203,10 @@ fn Frame(children: Children) -> impl IntoView {
                 </Show>
                 <A href="/admin/tokens">"My tokens"</A>
                 <A href="/admin/sessions">"My sessions"</A>
+                // Seed 002: the database page is for Postgres only.
+                <Show when=move || state.can("system:manage") && state.info.with(|i| i.as_ref().is_some_and(|i| i.database_backend == "POSTGRES"))>
+                    <A href="/admin/database">"Database"</A>
+                </Show>
             </nav>
             <div class="navbar-user">
                 <span id="signed-in-as">{name}</span>

@@ -192,3 +192,44 @@ pub fn short_time(iso: &str) -> String {
     }
     out
 }
+
+/// The owner policies of one table, each `CREATED`, `PRESENT`, `FAILED`, ….
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct OwnerPolicies {
+    pub select: String,
+    pub insert: String,
+    pub update: String,
+    pub delete: String,
+}
+
+/// One table under (or meant for) row-level security.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RlsTable {
+    pub table: String,
+    pub roster: bool,
+    pub exists: bool,
+    pub owner_column: bool,
+    pub rls_enabled: bool,
+    pub forced: bool,
+    pub policies: OwnerPolicies,
+    pub message: Option<String>,
+}
+
+/// The database page's view.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseStatus {
+    pub backend: String,
+    pub server_version: String,
+    pub pg_trgm: bool,
+    pub tables: Vec<RlsTable>,
+}
+
+/// One step of "Prepare Postgres".
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct PreparationStep {
+    pub name: String,
+    pub status: String,
+    pub message: Option<String>,
+}

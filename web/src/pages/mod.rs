@@ -1,3 +1,4 @@
+pub mod database;
 pub mod invitation;
 pub mod login;
 pub mod reset;
