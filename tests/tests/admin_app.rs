@@ -3,7 +3,8 @@
 //! user → the invitation email → its link → policy errors, then a good
 //! password → log in as the new user → no admin actions; a token used from a
 //! script; deactivation ends the user's session; the expired-invitation page.
-//! Screenshots of each main screen go to `test-output/screenshots/`.
+//! Screenshots of each main screen go to `test-output/screenshots/`, and
+//! axe-core checks each (no serious or critical violation).
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use fantoccini::key::Key;
@@ -45,6 +46,14 @@ async fn accept_with(w: &Window, password: &str) {
     w.wait("#password-rules li.met:nth-child(5)").await;
     w.click("#accept-invitation-form button[type=submit]").await;
     w.wait_path("/admin/login?accepted=1").await;
+}
+
+/// A screenshot of the screen, and axe-core's check of it: no serious or
+/// critical accessibility violation (issue 15).
+async fn checked(w: &Window, name: &str) {
+    w.screenshot(name).await;
+    let violations = w.accessibility_violations().await;
+    assert!(violations.is_empty(), "{name}: {violations:#?}");
 }
 
 async fn log_in(w: &Window, base: &str, login: &str, password: &str) {
@@ -98,7 +107,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     // An anonymous visit lands on the login page; a wrong password says so.
     admin.goto(&format!("{base}/admin/")).await;
     admin.wait_path("/admin/login").await;
-    admin.screenshot(&shots("01-login")).await;
+    checked(&admin, &shots("01-login")).await;
     log_in(&admin, &base, "admin", "Wrong-Password-1234").await;
     admin
         .wait_text(".alert-danger", "Invalid username or password")
@@ -117,12 +126,12 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     admin
         .wait_text("#welcome-modal", "You're logged in as admin")
         .await;
-    admin.screenshot(&shots("02-welcome")).await;
+    checked(&admin, &shots("02-welcome")).await;
     admin.click("#get-started").await;
     admin.wait_gone("#welcome-modal").await;
     admin.wait("tr[data-user=admin]").await;
     admin.wait_text("tr[data-user=admin]", "superuser").await;
-    admin.screenshot(&shots("03-users")).await;
+    checked(&admin, &shots("03-users")).await;
 
     // Seed 004's shortcuts: Ctrl+K goes to the search, Ctrl+N creates.
     let ctrl = char::from(Key::Control);
@@ -138,7 +147,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     admin.wait("#create-user-modal").await;
     admin.fill("#new-username", "jane").await;
     admin.fill("#new-email", "admin@example.com").await;
-    admin.screenshot(&shots("04-create-user")).await;
+    checked(&admin, &shots("04-create-user")).await;
     admin.click("#create-user-submit").await;
     admin
         .wait_text(
@@ -197,7 +206,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
         "Passwords do not match",
     )
     .await;
-    jane.screenshot(&shots("05-accept-invitation")).await;
+    checked(&jane, &shots("05-accept-invitation")).await;
     accept_with(&jane, JANE_PASSWORD).await;
     jane.wait_text(
         ".alert-success",
@@ -239,7 +248,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
         .unwrap_or_default();
     assert!(secret.starts_with("roster_pat_"), "{secret}");
     jane.wait_text("#tokens-table", "backup script").await;
-    jane.screenshot(&shots("06-tokens")).await;
+    checked(&jane, &shots("06-tokens")).await;
     let viewer = graphql_with_token(
         &server,
         &secret,
@@ -256,7 +265,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     );
     jane.goto(&format!("{base}/admin/sessions")).await;
     jane.wait_text(".sessions-table", "This session").await;
-    jane.screenshot(&shots("07-sessions")).await;
+    checked(&jane, &shots("07-sessions")).await;
 
     // The admin opens jane's drawer, sees her session, and deactivates her.
     admin.goto(&format!("{base}/admin/users")).await;
@@ -265,7 +274,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     admin
         .wait_text("#user-drawer .sessions-table", "Sign out")
         .await;
-    admin.screenshot(&shots("08-user-drawer")).await;
+    checked(&admin, &shots("08-user-drawer")).await;
     // The drawer has its own address: a reload (or a shared link) opens it.
     let drawer = admin.wait_path("/admin/users/").await;
     admin.goto(&format!("{base}{drawer}")).await;
@@ -279,7 +288,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     admin
         .wait_text("#deactivate-modal", "will no longer be able to log in")
         .await;
-    admin.screenshot(&shots("09-deactivate")).await;
+    checked(&admin, &shots("09-deactivate")).await;
     admin.click("#confirm-deactivate").await;
     admin.wait_text("#drawer-notice", "User deactivated").await;
     admin
@@ -330,7 +339,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
         "This invitation link has expired. Please contact your administrator to resend the invitation.",
     )
     .await;
-    jane.screenshot(&shots("10-invitation-expired")).await;
+    checked(&jane, &shots("10-invitation-expired")).await;
 
     admin.close().await;
     jane.close().await;
@@ -371,8 +380,7 @@ async fn a_forgotten_password_is_reset_in_the_browser(backend: Backend) {
         "Password is too common or easy to guess",
     )
     .await;
-    jane.screenshot(&format!("{}-11-reset-password", backend.name()))
-        .await;
+    checked(&jane, &format!("{}-11-reset-password", backend.name())).await;
     jane.fill("#password", JANE_PASSWORD).await;
     jane.fill("#password-confirm", JANE_PASSWORD).await;
     jane.click("#reset-password-form button[type=submit]").await;
@@ -404,9 +412,7 @@ async fn a_first_run_and_hidden_screens_in_the_browser(backend: Backend) {
     admin
         .wait_text("#needs-bootstrap", "roster bootstrap-superuser --email")
         .await;
-    admin
-        .screenshot(&format!("{}-12-needs-bootstrap", backend.name()))
-        .await;
+    checked(&admin, &format!("{}-12-needs-bootstrap", backend.name())).await;
     db.bootstrap().await;
     let link = db.invite("jane@example.com", &base).await;
     let jane = driver.window().await;

@@ -48,6 +48,9 @@ pub fn Modal(
     #[prop(into)] on_close: Callback<()>,
     #[prop(optional, into)] id: String,
     #[prop(optional)] wide: bool,
+    /// The id of what names the dialog, when not its title.
+    #[prop(optional, into)]
+    labelled_by: Option<String>,
     children: Children,
 ) -> impl IntoView {
     let handle = window_event_listener(leptos::ev::keydown, move |e| {
@@ -58,11 +61,18 @@ pub fn Modal(
         }
     });
     on_cleanup(move || handle.remove());
+    // The dialog is named (for screen readers) by its title, or by
+    // `labelled_by`.
+    let title_id = format!(
+        "{}-title",
+        if id.is_empty() { "modal" } else { id.as_str() }
+    );
+    let name_id = labelled_by.unwrap_or_else(|| title_id.clone());
     view! {
         <div class="modal-backdrop" on:click=move |_| { let _ = on_close.try_run(()); }></div>
-        <div class="modal" id=id role="dialog" aria-modal="true" class:modal-lg=wide>
+        <div class="modal" id=id role="dialog" aria-modal="true" aria-labelledby=name_id class:modal-lg=wide>
             <div class="modal-header">
-                <h5 class="modal-title">{title}</h5>
+                <h5 class="modal-title" id=title_id>{title}</h5>
                 <button type="button" class="btn-close" aria-label="Close" on:click=move |_| { let _ = on_close.try_run(()); }>"×"</button>
             </div>
             {children()}
@@ -83,9 +93,9 @@ pub fn Confirm(
     #[prop(into)] on_cancel: Callback<()>,
 ) -> impl IntoView {
     view! {
-        <Modal title=String::new() on_close=on_cancel id=format!("{id}-modal")>
+        <Modal title=String::new() on_close=on_cancel id=format!("{id}-modal") labelled_by=format!("{id}-question")>
             <div class="modal-body text-center">
-                <h3>{title}</h3>
+                <h3 id=format!("{id}-question")>{title}</h3>
                 <div class="text-muted">{body}</div>
             </div>
             <div class="modal-footer">

@@ -82,12 +82,12 @@ fn SetPassword(invitation: Invitation, token: String) -> impl IntoView {
                 <h2 class="card-title">"Set Your Password"</h2>
                 <ErrorAlert error=error fields=&["password", "passwordConfirm"]/>
                 <div class="mb-3">
-                    <label class="form-label">"Username"</label>
+                    <label class="form-label" for="invited-username">"Username"</label>
                     <input class="form-control" id="invited-username" disabled value=invitation.username.clone()/>
                 </div>
                 <div class="mb-3">
-                    <label class="form-label">"Email"</label>
-                    <input class="form-control" type="email" disabled value=invitation.email.clone()/>
+                    <label class="form-label" for="invited-email">"Email"</label>
+                    <input class="form-control" id="invited-email" type="email" disabled value=invitation.email.clone()/>
                 </div>
                 <div class="mb-3">
                     <label class="form-label">"Role"</label>

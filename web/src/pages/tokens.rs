@@ -136,7 +136,7 @@ fn SecretOnce(name: String, value: String, #[prop(into)] on_done: Callback<()>) 
         <div class="alert alert-success" id="token-secret" role="status">
             <p><strong>{format!("Token “{name}” created.")}</strong>" Copy it now: you will not see it again."</p>
             <div class="secret-row">
-                <input class="form-control mono" id="token-secret-value" readonly value=value on:focus=|e| {
+                <input class="form-control mono" id="token-secret-value" aria-label="The new token" readonly value=value on:focus=|e| {
                     use wasm_bindgen::JsCast;
                     if let Some(input) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) { input.select(); }
                 }/>

@@ -235,12 +235,12 @@ pub fn UsersPage() -> impl IntoView {
             <div class="filters">
                 <input class="form-control search" id="user-search" type="search" placeholder="Search username, email or name… (Ctrl+K)"
                     data-shortcut="search" prop:value=move || search_input.get() on:input=on_search/>
-                <select class="form-select" id="status-filter" on:change=move |e| { status.set(event_target_value(&e).parse().unwrap_or(0)); restart(); }>
+                <select class="form-select" id="status-filter" aria-label="Status" on:change=move |e| { status.set(event_target_value(&e).parse().unwrap_or(0)); restart(); }>
                     {STATUSES.iter().enumerate().map(|(i, (label, _, _))| view! {
                         <option value=i.to_string() selected=move || status.get() == i>{*label}</option>
                     }).collect_view()}
                 </select>
-                <select class="form-select" id="role-filter" on:change=move |e| { role.set(event_target_value(&e)); restart(); }>
+                <select class="form-select" id="role-filter" aria-label="Role" on:change=move |e| { role.set(event_target_value(&e)); restart(); }>
                     <option value="" selected=move || role.with(String::is_empty)>"All roles"</option>
                     {move || roles.get().into_iter().map(|r| {
                         let name = r.name.clone();
@@ -801,6 +801,7 @@ fn QuotasCard(
                                 <td>{q.used}</td>
                                 <td>
                                     <input class="form-control form-control-sm narrow" type="number" min="0" disabled=!editable
+                                        aria-label=format!("Limit of {}", if q.resource == "TOKENS" { "personal access tokens" } else { q.resource.as_str() })
                                         prop:value=move || value.get() on:input=move |e| value.set(event_target_value(&e))/>
                                     {if q.overridden { " (set for this user)" } else { " (default)" }}
                                 </td>
