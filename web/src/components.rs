@@ -2,6 +2,7 @@
 //! field errors and the live password rules.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::api::ApiError;
 use crate::model::PasswordRules;
@@ -53,14 +54,34 @@ pub fn Modal(
     labelled_by: Option<String>,
     children: Children,
 ) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Div>::new();
+    remember_opener();
     let handle = window_event_listener(leptos::ev::keydown, move |e| {
         if e.key() == "Escape" {
-            {
-                let _ = on_close.try_run(());
-            };
+            let _ = on_close.try_run(());
+        } else if e.key() == "Tab"
+            && let Some(el) = dialog.get_untracked()
+        {
+            trap_tab(&el, &e);
         }
     });
-    on_cleanup(move || handle.remove());
+    // Focus moves into the dialog when it opens, and back to what opened
+    // it when it closes.
+    Effect::new(move |_| {
+        if dialog.get().is_some() {
+            // After the browser has laid the dialog out: an element not
+            // yet rendered cannot take the focus.
+            request_animation_frame(move || {
+                if let Some(el) = dialog.get_untracked() {
+                    focus_first(&el);
+                }
+            });
+        }
+    });
+    on_cleanup(move || {
+        handle.remove();
+        restore_opener();
+    });
     // The dialog is named (for screen readers) by its title, or by
     // `labelled_by`.
     let title_id = format!(
@@ -70,13 +91,96 @@ pub fn Modal(
     let name_id = labelled_by.unwrap_or_else(|| title_id.clone());
     view! {
         <div class="modal-backdrop" on:click=move |_| { let _ = on_close.try_run(()); }></div>
-        <div class="modal" id=id role="dialog" aria-modal="true" aria-labelledby=name_id class:modal-lg=wide>
+        <div class="modal" id=id role="dialog" aria-modal="true" aria-labelledby=name_id class:modal-lg=wide node_ref=dialog tabindex="-1">
             <div class="modal-header">
                 <h5 class="modal-title" id=title_id>{title}</h5>
                 <button type="button" class="btn-close" aria-label="Close" on:click=move |_| { let _ = on_close.try_run(()); }>"×"</button>
             </div>
             {children()}
         </div>
+    }
+}
+
+thread_local! {
+    /// What had the focus when each open dialog opened.
+    static OPENERS: std::cell::RefCell<Vec<Option<web_sys::Element>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn document() -> Option<web_sys::Document> {
+    web_sys::window().and_then(|w| w.document())
+}
+
+fn remember_opener() {
+    let active = document().and_then(|d| d.active_element());
+    OPENERS.with(|o| o.borrow_mut().push(active));
+}
+
+fn restore_opener() {
+    let opener = OPENERS.with(|o| o.borrow_mut().pop()).flatten();
+    if let Some(el) = opener.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        && el.is_connected()
+    {
+        let _ = el.focus();
+    }
+}
+
+/// The dialog's elements that take the focus, in order.
+fn focusables(dialog: &web_sys::HtmlElement) -> Vec<web_sys::HtmlElement> {
+    let Ok(list) = dialog.query_selector_all(
+        "a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])",
+    ) else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        .collect()
+}
+
+/// Focuses the dialog's `autofocus` field, else its first control other
+/// than the close button, else the dialog.
+fn focus_first(dialog: &web_sys::HtmlElement) {
+    let inside = document()
+        .and_then(|d| d.active_element())
+        .is_some_and(|a| dialog.contains(Some(&a)) && !a.is_same_node(Some(dialog)));
+    if inside {
+        return;
+    }
+    let all = focusables(dialog);
+    let target = all
+        .iter()
+        .find(|e| e.has_attribute("autofocus"))
+        .or_else(|| {
+            all.iter()
+                .find(|e| !e.class_name().split_whitespace().any(|c| c == "btn-close"))
+        })
+        .or(all.first());
+    let _ = match target {
+        Some(el) => el.focus(),
+        None => dialog.focus(),
+    };
+}
+
+/// Keeps Tab and Shift+Tab inside the dialog.
+fn trap_tab(dialog: &web_sys::HtmlElement, e: &web_sys::KeyboardEvent) {
+    let all = focusables(dialog);
+    let (Some(first), Some(last)) = (all.first(), all.last()) else {
+        e.prevent_default();
+        return;
+    };
+    let active = document().and_then(|d| d.active_element());
+    let at = |el: &web_sys::HtmlElement| active.as_ref().is_some_and(|a| a.is_same_node(Some(el)));
+    let outside = !active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
+    let target = if e.shift_key() && (at(first) || outside) {
+        Some(last)
+    } else if !e.shift_key() && (at(last) || outside) {
+        Some(first)
+    } else {
+        None
+    };
+    if let Some(el) = target {
+        e.prevent_default();
+        let _ = el.focus();
     }
 }
 
