@@ -33,16 +33,10 @@ pub async fn run(db: &Database, seconds: u64, rounds: u64) -> Result<()> {
         bail!("--rls needs --postgres: row-level security is Postgres's");
     };
     let superuser = sea_orm::Database::connect(format!("{admin}/{name}")).await?;
+    roster_tests::ensure_login_role(&superuser, OWNER).await;
     sea_orm::ConnectionTrait::execute_unprepared(
         &superuser,
-        &format!(
-            "DO $$ BEGIN \
-               IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{OWNER}') THEN \
-                 CREATE ROLE {OWNER} LOGIN NOSUPERUSER NOBYPASSRLS; \
-               END IF; \
-             END $$; \
-             ALTER DATABASE \"{name}\" OWNER TO {OWNER}"
-        ),
+        &format!("ALTER DATABASE \"{name}\" OWNER TO {OWNER}"),
     )
     .await?;
     let url = format!("{}/{name}", roster_tests::url_as(admin, OWNER));

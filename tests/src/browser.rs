@@ -232,6 +232,15 @@ impl Window {
         self.wait(css).await.send_keys(keys).await.expect("keys");
     }
 
+    /// Signs in on the app's login page at `base` (the outcome is the
+    /// caller's to wait for).
+    pub async fn log_in(&self, base: &str, login: &str, password: &str) {
+        self.goto(&format!("{base}/admin/login")).await;
+        self.fill("#login", login).await;
+        self.fill("#password", password).await;
+        self.click("#login-form button[type=submit]").await;
+    }
+
     /// The page's accessibility violations of impact `serious` or
     /// `critical`, one line each (rule, help, elements): axe-core (npm, in
     /// `tests/peers`, installed by `cargo xtask setup`) run in the page
@@ -288,4 +297,12 @@ pub fn app_is_built() -> bool {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../web/dist/index.html")
         .exists()
+}
+
+/// Fails the test unless the admin app has been built.
+pub fn require_app() {
+    assert!(
+        app_is_built(),
+        "the admin app is not built: run `trunk build --release` (.ci/run does)"
+    );
 }

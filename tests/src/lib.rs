@@ -89,12 +89,13 @@ pub fn url_as(url: &str, role: &str) -> String {
     format!("{scheme}://{role}@{host}")
 }
 
-/// Creates [`POSTGRES_OWNER`] once (tests race to).
-async fn ensure_owner_role(admin: &DatabaseConnection) {
+/// Creates the login role `role` — not a superuser, not exempt from
+/// row-level security, no password — unless it exists (tests race to).
+pub async fn ensure_login_role(admin: &DatabaseConnection, role: &str) {
     let create = format!(
         "DO $$ BEGIN \
-           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{POSTGRES_OWNER}') THEN \
-             CREATE ROLE {POSTGRES_OWNER} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; \
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN \
+             CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; \
            END IF; \
          EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; \
          END $$"
@@ -102,7 +103,7 @@ async fn ensure_owner_role(admin: &DatabaseConnection) {
     let mut tries = 0;
     while let Err(e) = admin.execute_unprepared(&create).await {
         tries += 1;
-        assert!(tries < 5, "create role {POSTGRES_OWNER}: {e}");
+        assert!(tries < 5, "create role {role}: {e}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
@@ -138,7 +139,7 @@ impl TestDb {
             Backend::Postgres => {
                 let name = format!("roster_t_{}", ulid::Ulid::new().to_string().to_lowercase());
                 let admin = connect_url(&format!("{}/postgres", postgres_admin_url())).await;
-                ensure_owner_role(&admin).await;
+                ensure_login_role(&admin, POSTGRES_OWNER).await;
                 admin
                     .execute_unprepared(&format!(
                         "CREATE DATABASE \"{name}\" OWNER {POSTGRES_OWNER}"

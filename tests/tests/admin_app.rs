@@ -8,7 +8,7 @@
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use fantoccini::key::Key;
-use roster_tests::browser::{Driver, Window, app_is_built};
+use roster_tests::browser::{Driver, Window, require_app};
 use roster_tests::server::Server;
 use roster_tests::smtp::SmtpSink;
 use roster_tests::{ADMIN_PASSWORD, Backend, TestDb, USER_PASSWORD, on_both_backends};
@@ -56,20 +56,10 @@ async fn checked(w: &Window, name: &str) {
     assert!(violations.is_empty(), "{name}: {violations:#?}");
 }
 
-async fn log_in(w: &Window, base: &str, login: &str, password: &str) {
-    w.goto(&format!("{base}/admin/login")).await;
-    w.fill("#login", login).await;
-    w.fill("#password", password).await;
-    w.click("#login-form button[type=submit]").await;
-}
-
 /// The built app, an SMTP sink, and roster on a free port that is also its
 /// public address (so the emailed links open it).
 fn start(db: &TestDb) -> (SmtpSink, Server) {
-    assert!(
-        app_is_built(),
-        "the admin app is not built: run `trunk build --release` (.ci/run does)"
-    );
+    require_app();
     let sink = SmtpSink::start();
     let port = sink.port.to_string();
     let server = Server::start_public(
@@ -108,12 +98,12 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     admin.goto(&format!("{base}/admin/")).await;
     admin.wait_path("/admin/login").await;
     checked(&admin, &shots("01-login")).await;
-    log_in(&admin, &base, "admin", "Wrong-Password-1234").await;
+    admin.log_in(&base, "admin", "Wrong-Password-1234").await;
     admin
         .wait_text(".alert-danger", "Invalid username or password")
         .await;
     // Right away again: the failure slowed the account down, and it says so.
-    log_in(&admin, &base, "admin", ADMIN_PASSWORD).await;
+    admin.log_in(&base, "admin", ADMIN_PASSWORD).await;
     admin
         .wait_text(".alert-danger", "Too many attempts; try again in")
         .await;
@@ -121,7 +111,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     tokio::time::sleep(std::time::Duration::from_millis(6100)).await;
 
     // The superuser logs in for the first time: the welcome, then the users.
-    log_in(&admin, &base, "admin", ADMIN_PASSWORD).await;
+    admin.log_in(&base, "admin", ADMIN_PASSWORD).await;
     admin.wait("#welcome-modal").await;
     admin
         .wait_text("#welcome-modal", "You're logged in as admin")
@@ -215,7 +205,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     .await;
 
     // Jane (a viewer) logs in: her welcome, and no admin screens or actions.
-    log_in(&jane, &base, "jane", JANE_PASSWORD).await;
+    jane.log_in(&base, "jane", JANE_PASSWORD).await;
     jane.wait_text("#welcome-modal", "with viewer access").await;
     jane.click("#get-started").await;
     jane.wait_path("/admin/tokens").await;
@@ -387,7 +377,7 @@ async fn a_forgotten_password_is_reset_in_the_browser(backend: Backend) {
     jane.wait_path("/admin/login?reset=1").await;
     jane.wait_text(".alert-success", "Password changed. Please log in.")
         .await;
-    log_in(&jane, &base, "jane@example.com", JANE_PASSWORD).await;
+    jane.log_in(&base, "jane@example.com", JANE_PASSWORD).await;
     jane.wait_path("/admin/tokens").await;
     jane.wait("#signed-in-as").await;
     // The link worked once.
@@ -419,7 +409,7 @@ async fn a_first_run_and_hidden_screens_in_the_browser(backend: Backend) {
     jane.goto(&link).await;
     accept_with(&jane, JANE_PASSWORD).await;
     assert!(!jane.has("#needs-bootstrap").await);
-    log_in(&jane, &base, "jane@example.com", JANE_PASSWORD).await;
+    jane.log_in(&base, "jane@example.com", JANE_PASSWORD).await;
     jane.wait_text("#screens-off", "turned off on this server")
         .await;
     // A screen's address, loaded afresh, is not served.

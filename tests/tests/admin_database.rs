@@ -6,24 +6,18 @@
 //! tables; on SQLite the menu hides it and the page says why. axe-core
 //! finds no serious or critical accessibility violation on either.
 
-use roster_tests::browser::{Driver, app_is_built};
+use roster_tests::browser::{Driver, require_app};
 use roster_tests::server::Server;
 use roster_tests::{ADMIN_PASSWORD, Backend, TestDb, on_both_backends};
 
 async fn the_database_page_prepares_postgres_and_enables_rls(backend: Backend) {
-    assert!(
-        app_is_built(),
-        "the admin app is not built: run `trunk build --release` (.ci/run does)"
-    );
+    require_app();
     let db = TestDb::bootstrapped(backend).await;
     let server = Server::start_public(&db, &[]);
     let base = server.base.clone();
     let driver = Driver::start();
     let w = driver.window().await;
-    w.goto(&format!("{base}/admin/login")).await;
-    w.fill("#login", "admin").await;
-    w.fill("#password", ADMIN_PASSWORD).await;
-    w.click("#login-form button[type=submit]").await;
+    w.log_in(&base, "admin", ADMIN_PASSWORD).await;
     // The first login's welcome, closed.
     w.wait("#welcome-modal").await;
     w.click("#get-started").await;

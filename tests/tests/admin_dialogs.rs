@@ -4,7 +4,7 @@
 //! goes back to what opened it.
 
 use fantoccini::key::Key;
-use roster_tests::browser::{Driver, Window, app_is_built};
+use roster_tests::browser::{Driver, Window, require_app};
 use roster_tests::server::Server;
 use roster_tests::{ADMIN_PASSWORD, Backend, TestDb, on_both_backends};
 
@@ -54,19 +54,13 @@ async fn press(w: &Window, key: &str) {
 }
 
 async fn dialogs_keep_and_return_the_focus(backend: Backend) {
-    assert!(
-        app_is_built(),
-        "the admin app is not built: run `trunk build --release` (.ci/run does)"
-    );
+    require_app();
     let db = TestDb::bootstrapped(backend).await;
     let server = Server::start_public(&db, &[]);
     let base = server.base.clone();
     let driver = Driver::start();
     let w = driver.window().await;
-    w.goto(&format!("{base}/admin/login")).await;
-    w.fill("#login", "admin").await;
-    w.fill("#password", ADMIN_PASSWORD).await;
-    w.click("#login-form button[type=submit]").await;
+    w.log_in(&base, "admin", ADMIN_PASSWORD).await;
 
     // The first login's welcome: focused on arrival, closed with Escape.
     w.wait("#welcome-modal").await;

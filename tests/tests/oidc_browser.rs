@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use roster_tests::browser::{Driver, Window, app_is_built};
+use roster_tests::browser::{Driver, Window, require_app};
 use roster_tests::oidc::{CLIENT_ID, CLIENT_SECRET, Provider};
 use roster_tests::server::Server;
 use roster_tests::{Backend, TestDb, on_both_backends};
@@ -32,10 +32,7 @@ async fn wait_present(w: &Window, css: &str) {
 }
 
 async fn an_oidc_login_in_chromium_signs_an_admin_into_the_app(backend: Backend) {
-    assert!(
-        app_is_built(),
-        "the admin app is not built: run `trunk build --release` (.ci/run does)"
-    );
+    require_app();
     let db = TestDb::bootstrapped(backend).await;
     let port = Provider::port();
     let issuer = Provider::issuer_at(port);
