@@ -1,7 +1,8 @@
 //! The rules of ARCHITECTURE.md that a reader of the sources can check: no
-//! import cycle among the server's modules, no module over 600 lines, no
-//! permission named or decided outside the policy (`service::policy`), and
-//! transactions begun and ended by the unit of work only.
+//! import cycle among the server's modules, no module over 600 lines (no
+//! admin app page over 400), no permission named or decided outside the
+//! policy (`service::policy`), and transactions begun and ended by the unit
+//! of work only.
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -318,6 +319,31 @@ fn no_server_module_is_over_600_lines() {
         .map(|(name, (_, text))| (name, text.lines().count()))
         .filter(|(_, lines)| *lines > 600)
         .collect();
+    assert!(long.is_empty(), "split these: {long:?}");
+}
+
+/// The admin app's pages (`web/src/pages/**.rs`), each at most 400 lines
+/// counting everything (issue 15: one screen, or one part of one, a file).
+#[test]
+fn no_admin_app_page_is_over_400_lines() {
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, usize)>) {
+        for entry in std::fs::read_dir(dir).expect("web/src/pages") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("a page");
+                out.push((path, text.lines().count()));
+            }
+        }
+    }
+    let mut pages = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/src/pages"),
+        &mut pages,
+    );
+    assert!(pages.len() > 5, "found the pages: {pages:?}");
+    let long: Vec<_> = pages.into_iter().filter(|(_, n)| *n > 400).collect();
     assert!(long.is_empty(), "split these: {long:?}");
 }
 

@@ -1,0 +1,263 @@
+//! The user drawer: details, lifecycle actions and the cards.
+
+use leptos::prelude::*;
+use serde_json::{Value, json};
+
+use crate::api::{self, ApiError};
+use crate::components::{Confirm, ErrorAlert, Loading, RoleBadges, StatusBadge};
+use crate::model::{EmailResult, InvitationSent, Role, UserDetail, short_time};
+
+use super::cards::{EditUser, QuotasCard, RolesCard};
+use crate::pages::sessions::SessionTable;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Ask {
+    Deactivate,
+    Delete,
+}
+
+/// The user drawer: details, edit, roles, lifecycle actions, quotas and
+/// sessions.
+#[component]
+pub(super) fn UserDrawer(
+    id: String,
+    #[prop(into)] roles: Signal<Vec<Role>>,
+    #[prop(into)] on_close: Callback<()>,
+    #[prop(into)] on_changed: Callback<()>,
+) -> impl IntoView {
+    let state = crate::state();
+    let can_manage = state.can("users:manage");
+    let me = StoredValue::new(
+        state
+            .viewer
+            .with_untracked(|v| v.as_ref().map(|v| v.user.id.clone()).unwrap_or_default()),
+    );
+    let user = RwSignal::new(None::<UserDetail>);
+    let error = RwSignal::new(None::<ApiError>);
+    let notice = RwSignal::new(None::<(bool, String)>);
+    let ask = RwSignal::new(None::<Ask>);
+    let busy = RwSignal::new(false);
+    let id = StoredValue::new(id);
+
+    let loads = StoredValue::new(0u32);
+    let load = move || {
+        // After an action the drawer may already be closed.
+        let Some(user_id) = id.try_get_value() else {
+            return;
+        };
+        loads.update_value(|n| *n += 1);
+        let mine = loads.get_value();
+        let vars =
+            json!({ "id": user_id, "withSessions": can_manage || user_id == me.get_value() });
+        leptos::task::spawn_local(async move {
+            let result = api::call_field::<UserDetail>(api::USER, vars, "user").await;
+            // Only the latest load counts.
+            if loads.try_get_value() != Some(mine) {
+                return;
+            }
+            match result {
+                Ok(u) => user.set(Some(u)),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    load();
+
+    // Runs one mutation on this user, then reloads it and the list.
+    let act =
+        move |operation: &'static str, vars: Value, done: fn(&Value) -> Option<(bool, String)>| {
+            busy.set(true);
+            error.set(None);
+            notice.set(None);
+            leptos::task::spawn_local(async move {
+                match api::call::<Value>(operation, vars).await {
+                    Ok(v) => {
+                        notice.set(done(&v));
+                        {
+                            let _ = on_changed.try_run(());
+                        };
+                        load();
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                busy.set(false);
+                ask.set(None);
+            });
+        };
+    let with_id = move || json!({ "id": id.try_get_value() });
+    let saved = move |text: &str| {
+        notice.set(Some((true, text.to_string())));
+        let _ = on_changed.try_run(());
+        if id.try_get_value() == me.try_get_value() {
+            crate::refresh_viewer();
+        }
+        load();
+    };
+
+    let resend = move |_| {
+        act(api::RESEND_INVITATION, with_id(), |v| {
+            let r: InvitationSent = serde_json::from_value(v["resendInvitation"].clone()).ok()?;
+            Some(if r.invitation_sent {
+                (
+                    true,
+                    format!(
+                        "A new invitation was sent; earlier links no longer work. It expires {}.",
+                        short_time(&r.expires_at)
+                    ),
+                )
+            } else {
+                (
+                    false,
+                    format!(
+                        "The invitation email could not be sent: {}",
+                        r.email_error.unwrap_or_default()
+                    ),
+                )
+            })
+        })
+    };
+    let send_reset = move |_| {
+        act(api::SEND_PASSWORD_RESET, with_id(), |v| {
+            let r: EmailResult = serde_json::from_value(v["sendPasswordReset"].clone()).ok()?;
+            Some(if r.sent {
+                (
+                    true,
+                    "A password reset link was sent (valid for 1 hour).".to_string(),
+                )
+            } else {
+                (
+                    false,
+                    format!(
+                        "The reset email could not be sent: {}",
+                        r.email_error.unwrap_or_default()
+                    ),
+                )
+            })
+        })
+    };
+    let activate = move |_| {
+        act(api::ACTIVATE_USER, with_id(), |_| {
+            Some((true, "User activated; they can log in again.".into()))
+        })
+    };
+    let confirm = move |_| match ask.get_untracked() {
+        Some(Ask::Deactivate) => act(api::DEACTIVATE_USER, with_id(), |_| {
+            Some((
+                true,
+                "User deactivated; their sessions and tokens have ended.".into(),
+            ))
+        }),
+        Some(Ask::Delete) => {
+            let myself = id.get_value() == me.get_value();
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                match api::call::<Value>(api::DELETE_USER, with_id()).await {
+                    Ok(_) if myself => {
+                        if let Some(w) = web_sys::window() {
+                            let _ = w.location().set_href("/admin/login");
+                        }
+                    }
+                    Ok(_) => {
+                        {
+                            let _ = on_changed.try_run(());
+                        };
+                        {
+                            let _ = on_close.try_run(());
+                        };
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                busy.set(false);
+                ask.set(None);
+            });
+        }
+        None => {}
+    };
+
+    view! {
+        <div class="drawer-backdrop" on:click=move |_| { let _ = on_close.try_run(()); }></div>
+        <aside class="drawer" id="user-drawer" aria-label="User">
+            {move || match user.get() {
+                None => view! {
+                    <div class="drawer-header"><h2>"User"</h2>
+                        <button type="button" class="btn-close" aria-label="Close" on:click=move |_| { let _ = on_close.try_run(()); }>"×"</button></div>
+                    {move || if error.with(Option::is_some) { view! { <ErrorAlert error=error/> }.into_any() } else { view! { <Loading what="user"/> }.into_any() }}
+                }.into_any(),
+                Some(u) => {
+                    let status = u.status.clone();
+                    let pending = status == "PENDING_INVITATION";
+                    let active = status == "ACTIVE";
+                    let deactivated = status == "DEACTIVATED";
+                    let deleted = status == "DELETED";
+                    let name = u.username.clone();
+                    view! {
+                        <div class="drawer-header">
+                            <div>
+                                <h2 id="drawer-username">{u.username.clone()}</h2>
+                                <StatusBadge status=status.clone()/>" " <RoleBadges roles=u.roles.clone()/>
+                            </div>
+                            <button type="button" class="btn-close" aria-label="Close" on:click=move |_| { let _ = on_close.try_run(()); }>"×"</button>
+                        </div>
+                        {move || notice.get().map(|(ok, text)| view! {
+                            <div class=if ok { "alert alert-success" } else { "alert alert-warning" } id="drawer-notice" role="status">{text}</div>
+                        })}
+                        <ErrorAlert error=error fields=&["username", "email", "displayName"]/>
+                        <Show when=move || can_manage && !deleted>
+                            <div class="actions" id="user-actions">
+                                {pending.then(|| view! {
+                                    <button type="button" class="btn btn-sm btn-ghost-secondary" id="resend-invitation" data-shortcut="resend"
+                                        disabled=move || busy.get() on:click=resend>"Resend Invitation" <kbd>"Shift+R"</kbd></button>
+                                })}
+                                {active.then(|| view! {
+                                    <button type="button" class="btn btn-sm" id="send-reset" disabled=move || busy.get() on:click=send_reset>"Send Password Reset"</button>
+                                    <button type="button" class="btn btn-sm btn-warning" id="deactivate" on:click=move |_| ask.set(Some(Ask::Deactivate))>"Deactivate"</button>
+                                })}
+                                {deactivated.then(|| view! {
+                                    <button type="button" class="btn btn-sm btn-success" id="activate" disabled=move || busy.get() on:click=activate>"Activate"</button>
+                                })}
+                                <button type="button" class="btn btn-sm btn-danger" id="delete" on:click=move |_| ask.set(Some(Ask::Delete))>"Delete"</button>
+                            </div>
+                        </Show>
+                        <dl class="details">
+                            <dt>"User ID"</dt><dd class="mono">{u.id.clone()}</dd>
+                            <dt>"Created"</dt><dd>{short_time(&u.created_at)}</dd>
+                            <dt>"Updated"</dt><dd>{short_time(&u.updated_at)}</dd>
+                            <dt>"Last login"</dt><dd>{u.last_login_at.as_deref().map(short_time).unwrap_or_else(|| "Never".into())}</dd>
+                            <dt>"Last active"</dt><dd>{u.last_active_at.as_deref().map(short_time).unwrap_or_else(|| "Never".into())}</dd>
+                        </dl>
+                        <EditUser user=u.clone() editable=can_manage && !deleted on_saved=move |_| saved("Changes saved.")/>
+                        <RolesCard user=u.clone() roles=roles editable=can_manage && !deleted on_saved=move |_| saved("Roles saved.")/>
+                        <QuotasCard user=u.clone() editable=can_manage && !deleted on_saved=move |_| load()/>
+                        <section class="card-section">
+                            <h3>"Sessions"</h3>
+                            <SessionTable sessions=Signal::derive(move || user.with(|u| u.as_ref().map(|u| u.sessions.clone()).unwrap_or_default()))
+                                on_revoke=move |sid: String| act(api::REVOKE_SESSION, json!({ "id": sid }), |_| Some((true, "Session ended.".into())))/>
+                        </section>
+                        {move || ask.get().map(|a| {
+                            let name = name.clone();
+                            match a {
+                                Ask::Deactivate => view! {
+                                    <Confirm id="deactivate" title="Deactivate User?".into()
+                                        body=view! { <strong id="deactivate-username">{name}</strong>" will no longer be able to log in. You can reactivate them later." }.into_any()
+                                        action="Deactivate" button_class="btn btn-warning" busy=busy on_confirm=confirm on_cancel=move |_| ask.set(None)/>
+                                }.into_any(),
+                                Ask::Delete => {
+                                    let myself = id.get_value() == me.get_value();
+                                    view! {
+                                        <Confirm id="delete" title="Delete User?".into()
+                                            body=view! {
+                                                "This will permanently remove " <strong id="delete-username">{name}</strong>
+                                                " from the system. This action cannot be undone, but activity logs will be preserved."
+                                                {myself.then(|| view! { <p class="text-danger"><strong>"Deleting yourself will log you out immediately."</strong></p> })}
+                                            }.into_any()
+                                            action="Delete User" button_class="btn btn-danger" busy=busy on_confirm=confirm on_cancel=move |_| ask.set(None)/>
+                                    }.into_any()
+                                }
+                            }
+                        })}
+                    }.into_any()
+                }
+            }}
+        </aside>
+    }
+}
