@@ -271,6 +271,14 @@ impl Window {
         serde_json::from_value(found).expect("a list of violations")
     }
 
+    /// Takes the screenshot `name` and fails on any serious or critical
+    /// accessibility violation of the screen as it is.
+    pub async fn checked(&self, name: &str) {
+        self.screenshot(name).await;
+        let violations = self.accessibility_violations().await;
+        assert!(violations.is_empty(), "{name}: {violations:#?}");
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
     }

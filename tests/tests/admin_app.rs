@@ -48,14 +48,6 @@ async fn accept_with(w: &Window, password: &str) {
     w.wait_path("/admin/login?accepted=1").await;
 }
 
-/// A screenshot of the screen, and axe-core's check of it: no serious or
-/// critical accessibility violation (issue 15).
-async fn checked(w: &Window, name: &str) {
-    w.screenshot(name).await;
-    let violations = w.accessibility_violations().await;
-    assert!(violations.is_empty(), "{name}: {violations:#?}");
-}
-
 /// The built app, an SMTP sink, and roster on a free port that is also its
 /// public address (so the emailed links open it).
 fn start(db: &TestDb) -> (SmtpSink, Server) {
@@ -97,7 +89,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     // An anonymous visit lands on the login page; a wrong password says so.
     admin.goto(&format!("{base}/admin/")).await;
     admin.wait_path("/admin/login").await;
-    checked(&admin, &shots("01-login")).await;
+    admin.checked(&shots("01-login")).await;
     admin.log_in(&base, "admin", "Wrong-Password-1234").await;
     admin
         .wait_text(".alert-danger", "Invalid username or password")
@@ -116,12 +108,12 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     admin
         .wait_text("#welcome-modal", "You're logged in as admin")
         .await;
-    checked(&admin, &shots("02-welcome")).await;
+    admin.checked(&shots("02-welcome")).await;
     admin.click("#get-started").await;
     admin.wait_gone("#welcome-modal").await;
     admin.wait("tr[data-user=admin]").await;
     admin.wait_text("tr[data-user=admin]", "superuser").await;
-    checked(&admin, &shots("03-users")).await;
+    admin.checked(&shots("03-users")).await;
 
     // Seed 004's shortcuts: Ctrl+K goes to the search, Ctrl+N creates.
     let ctrl = char::from(Key::Control);
@@ -137,7 +129,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     admin.wait("#create-user-modal").await;
     admin.fill("#new-username", "jane").await;
     admin.fill("#new-email", "admin@example.com").await;
-    checked(&admin, &shots("04-create-user")).await;
+    admin.checked(&shots("04-create-user")).await;
     admin.click("#create-user-submit").await;
     admin
         .wait_text(
@@ -196,7 +188,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
         "Passwords do not match",
     )
     .await;
-    checked(&jane, &shots("05-accept-invitation")).await;
+    jane.checked(&shots("05-accept-invitation")).await;
     accept_with(&jane, JANE_PASSWORD).await;
     jane.wait_text(
         ".alert-success",
@@ -238,7 +230,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
         .unwrap_or_default();
     assert!(secret.starts_with("roster_pat_"), "{secret}");
     jane.wait_text("#tokens-table", "backup script").await;
-    checked(&jane, &shots("06-tokens")).await;
+    jane.checked(&shots("06-tokens")).await;
     let viewer = graphql_with_token(
         &server,
         &secret,
@@ -255,7 +247,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     );
     jane.goto(&format!("{base}/admin/sessions")).await;
     jane.wait_text(".sessions-table", "This session").await;
-    checked(&jane, &shots("07-sessions")).await;
+    jane.checked(&shots("07-sessions")).await;
 
     // The admin opens jane's drawer, sees her session, and deactivates her.
     admin.goto(&format!("{base}/admin/users")).await;
@@ -264,7 +256,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     admin
         .wait_text("#user-drawer .sessions-table", "Sign out")
         .await;
-    checked(&admin, &shots("08-user-drawer")).await;
+    admin.checked(&shots("08-user-drawer")).await;
     // The drawer has its own address: a reload (or a shared link) opens it.
     let drawer = admin.wait_path("/admin/users/").await;
     admin.goto(&format!("{base}{drawer}")).await;
@@ -278,7 +270,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
     admin
         .wait_text("#deactivate-modal", "will no longer be able to log in")
         .await;
-    checked(&admin, &shots("09-deactivate")).await;
+    admin.checked(&shots("09-deactivate")).await;
     admin.click("#confirm-deactivate").await;
     admin.wait_text("#drawer-notice", "User deactivated").await;
     admin
@@ -329,7 +321,7 @@ async fn the_admin_app_walks_the_whole_invitation_flow(backend: Backend) {
         "This invitation link has expired. Please contact your administrator to resend the invitation.",
     )
     .await;
-    checked(&jane, &shots("10-invitation-expired")).await;
+    jane.checked(&shots("10-invitation-expired")).await;
 
     admin.close().await;
     jane.close().await;
@@ -370,7 +362,8 @@ async fn a_forgotten_password_is_reset_in_the_browser(backend: Backend) {
         "Password is too common or easy to guess",
     )
     .await;
-    checked(&jane, &format!("{}-11-reset-password", backend.name())).await;
+    jane.checked(&format!("{}-11-reset-password", backend.name()))
+        .await;
     jane.fill("#password", JANE_PASSWORD).await;
     jane.fill("#password-confirm", JANE_PASSWORD).await;
     jane.click("#reset-password-form button[type=submit]").await;
@@ -402,7 +395,9 @@ async fn a_first_run_and_hidden_screens_in_the_browser(backend: Backend) {
     admin
         .wait_text("#needs-bootstrap", "roster bootstrap-superuser --email")
         .await;
-    checked(&admin, &format!("{}-12-needs-bootstrap", backend.name())).await;
+    admin
+        .checked(&format!("{}-12-needs-bootstrap", backend.name()))
+        .await;
     db.bootstrap().await;
     let link = db.invite("jane@example.com", &base).await;
     let jane = driver.window().await;

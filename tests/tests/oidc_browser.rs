@@ -76,7 +76,8 @@ async fn an_oidc_login_in_chromium_signs_an_admin_into_the_app(backend: Backend)
     let at = w.client.current_url().await.expect("url").to_string();
     assert!(at.starts_with(&base), "{at}");
     assert_eq!(path, "/admin/users");
-    w.wait_text("#signed-in-as", "kim").await;
+    // The account menu shows the display name from the provider.
+    w.wait_text("#signed-in-as", "Kim Lee").await;
     w.wait("nav a[href='/admin/users']").await;
     w.wait_text("tr[data-user=kim]", "admin").await;
     w.wait("tr[data-user=admin]").await;

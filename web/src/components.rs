@@ -322,7 +322,15 @@ pub fn NewPasswordFields(
     password: RwSignal<String>,
     confirm: RwSignal<String>,
     #[prop(into)] error: Signal<Option<ApiError>>,
+    /// Labelled "New Password" (changing one) rather than "Password".
+    #[prop(optional)]
+    new: bool,
 ) -> impl IntoView {
+    let (label, confirm_label) = if new {
+        ("New Password", "Confirm New Password")
+    } else {
+        ("Password", "Confirm Password")
+    };
     let state = crate::state();
     let rules = move || {
         state.info.with(|i| {
@@ -333,14 +341,14 @@ pub fn NewPasswordFields(
     };
     view! {
         <div class="mb-3">
-            <label class="form-label required" for="password">"Password"</label>
+            <label class="form-label required" for="password">{label}</label>
             <input class="form-control" id="password" name="password" type="password" autocomplete="new-password" required
                 prop:value=move || password.get() on:input=move |e| password.set(event_target_value(&e))/>
             <FieldErrors error=error field="password"/>
             {move || view! { <PasswordRulesList rules=rules() password=password/> }}
         </div>
         <div class="mb-3">
-            <label class="form-label required" for="password-confirm">"Confirm Password"</label>
+            <label class="form-label required" for="password-confirm">{confirm_label}</label>
             <input class="form-control" id="password-confirm" name="password_confirm" type="password" autocomplete="new-password" required
                 prop:value=move || confirm.get() on:input=move |e| confirm.set(event_target_value(&e))/>
             <FieldErrors error=error field="passwordConfirm"/>

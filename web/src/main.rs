@@ -5,6 +5,7 @@ mod api;
 mod components;
 mod model;
 mod pages;
+mod table;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect, Route, Router, Routes};
@@ -94,6 +95,8 @@ fn App() -> impl IntoView {
                 <Route path=path!("/admin") view=|| view! { <Shell><Home/></Shell> }/>
                 // One route, so opening and closing the drawer keeps the list.
                 <Route path=path!("/admin/users/:id?") view=|| view! { <Shell><pages::users::UsersPage/></Shell> }/>
+                <Route path=path!("/admin/organizations/:id?") view=|| view! { <Shell><pages::organizations::OrganizationsPage/></Shell> }/>
+                <Route path=path!("/admin/account") view=|| view! { <Shell><pages::account::AccountPage/></Shell> }/>
                 <Route path=path!("/admin/tokens") view=|| view! { <Shell><pages::tokens::TokensPage/></Shell> }/>
                 <Route path=path!("/admin/sessions") view=|| view! { <Shell><pages::sessions::SessionsPage/></Shell> }/>
                 <Route path=path!("/admin/database") view=|| view! { <Shell><pages::database::DatabasePage/></Shell> }/>
@@ -187,10 +190,17 @@ fn Frame(children: Children) -> impl IntoView {
             }
         });
     };
+    // The account menu: the display name when there is one.
     let name = move || {
         state.viewer.with(|v| {
             v.as_ref()
-                .map(|v| v.user.username.clone())
+                .map(|v| {
+                    v.user
+                        .display_name
+                        .clone()
+                        .filter(|d| !d.trim().is_empty())
+                        .unwrap_or_else(|| v.user.username.clone())
+                })
                 .unwrap_or_default()
         })
     };
@@ -201,6 +211,9 @@ fn Frame(children: Children) -> impl IntoView {
                 <Show when=move || state.can("users:read")>
                     <A href="/admin/users">"Users"</A>
                 </Show>
+                <Show when=move || state.can("orgs:read")>
+                    <A href="/admin/organizations">"Organizations"</A>
+                </Show>
                 <A href="/admin/tokens">"My tokens"</A>
                 <A href="/admin/sessions">"My sessions"</A>
                 // Seed 002: the database page is for Postgres only.
@@ -209,7 +222,7 @@ fn Frame(children: Children) -> impl IntoView {
                 </Show>
             </nav>
             <div class="navbar-user">
-                <span id="signed-in-as">{name}</span>
+                <A href="/admin/account" attr:id="signed-in-as" attr:title="My account">{name}</A>
                 <button type="button" class="btn btn-sm" id="logout" on:click=logout>"Log out"</button>
             </div>
         </header>

@@ -233,3 +233,50 @@ pub struct PreparationStep {
     pub status: String,
     pub message: Option<String>,
 }
+
+/// An organization (seed 002).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub is_default: bool,
+    pub member_count: i64,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationPage {
+    pub total_count: i64,
+    pub page_info: PageInfo,
+    pub nodes: Vec<Organization>,
+}
+
+/// The members of one organization.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Members {
+    pub members: UserPage,
+}
+
+/// One entry of an add or remove, and what became of it.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MembershipResult {
+    pub entry: String,
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberCount {
+    pub member_count: i64,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct MembershipPayload {
+    pub organization: MemberCount,
+    pub results: Vec<MembershipResult>,
+}

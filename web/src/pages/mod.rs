@@ -1,6 +1,8 @@
+pub mod account;
 pub mod database;
 pub mod invitation;
 pub mod login;
+pub mod organizations;
 pub mod reset;
 pub mod sessions;
 pub mod tokens;

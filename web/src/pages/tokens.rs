@@ -31,6 +31,7 @@ pub fn TokensPage() -> impl IntoView {
     let secret = RwSignal::new(None::<(String, String)>);
     let revoking = RwSignal::new(None::<Token>);
     let busy = RwSignal::new(false);
+    let notice = RwSignal::new(None::<String>);
     let load = move || {
         leptos::task::spawn_local(async move {
             match api::call_field(api::MY_TOKENS, json!({}), "myTokens").await {
@@ -48,10 +49,14 @@ pub fn TokensPage() -> impl IntoView {
             return;
         };
         busy.set(true);
+        notice.set(None);
         leptos::task::spawn_local(async move {
             match api::call::<serde_json::Value>(api::REVOKE_TOKEN, json!({ "id": token.id })).await
             {
-                Ok(_) => load(),
+                Ok(_) => {
+                    notice.set(Some(format!("Token {} revoked.", token.name)));
+                    load();
+                }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
@@ -75,6 +80,11 @@ pub fn TokensPage() -> impl IntoView {
         <p class="text-muted">"Personal access tokens let scripts call the API as you: send "
             <code>"Authorization: Bearer <token>"</code>". A token can do only what its scopes allow, and never more than you."</p>
         <ErrorAlert error=error/>
+        {move || notice.get().map(|text| view! {
+            <div class="alert alert-success" id="tokens-notice" role="status">{text}
+                <button type="button" class="btn-close" aria-label="Dismiss" on:click=move |_| notice.set(None)>"×"</button>
+            </div>
+        })}
         {move || secret.get().map(|(name, value)| view! { <SecretOnce name value on_done=move |_| secret.set(None)/> })}
         <div class="card">
             {move || match tokens.get() {
