@@ -1,5 +1,5 @@
 //! OIDC login (SPEC §8) in a real headless Chromium, on both backends: the
-//! browser starts at Roster's `/auth/oidc/login`, fills the provider's
+//! browser starts at the app's "Sign in with SSO" (`/auth/oidc/login`), fills the provider's
 //! (npm `oidc-provider`) own login and consent pages, comes back through the
 //! callback, and lands in the admin app signed in as the provisioned user,
 //! an administrator by the group their provider puts them in. Roster is
@@ -7,8 +7,9 @@
 //! real deployment, so Chromium's cross-site cookie rules (the login's state
 //! cookie must come back with the provider's redirect) are part of what
 //! passes. What the reqwest tests of `oidc_login.rs` cover (refusals,
-//! replays, syncs) is not repeated here. Its screenshot is
-//! `test-output/screenshots/<backend>-oidc-login.png`.
+//! replays, syncs) is not repeated here, except that one refusal is shown
+//! in the app's look. Its screenshots are
+//! `test-output/screenshots/<backend>-oidc-{login,refused}.png`.
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use std::time::{Duration, Instant};
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 use roster_tests::browser::{Driver, Window, require_app};
 use roster_tests::oidc::{CLIENT_ID, CLIENT_SECRET, Provider};
 use roster_tests::server::Server;
-use roster_tests::{Backend, TestDb, on_both_backends};
+use roster_tests::{Backend, TestDb, USER_PASSWORD, on_both_backends};
 use serde_json::{Value, json};
 
 /// Waits until `css` matches something, shown or not (a hidden input).
@@ -34,6 +35,10 @@ async fn wait_present(w: &Window, css: &str) {
 async fn an_oidc_login_in_chromium_signs_an_admin_into_the_app(backend: Backend) {
     require_app();
     let db = TestDb::bootstrapped(backend).await;
+    // A local account whose email the provider will not have verified.
+    db.provision("lou@example.com", "viewer", USER_PASSWORD)
+        .await
+        .ok();
     let port = Provider::port();
     let issuer = Provider::issuer_at(port);
     let roster = Server::start_public_as(
@@ -50,18 +55,22 @@ async fn an_oidc_login_in_chromium_signs_an_admin_into_the_app(backend: Backend)
         ],
     );
     let base = roster.base.clone();
-    let kim = json!({ "kim": {
-        "email": "kim@example.com", "email_verified": true,
-        "name": "Kim Lee", "preferred_username": "kim", "groups": ["admins"],
-    } });
+    let kim = json!({
+        "kim": {
+            "email": "kim@example.com", "email_verified": true,
+            "name": "Kim Lee", "preferred_username": "kim", "groups": ["admins"],
+        },
+        "lou": { "email": "lou@example.com", "email_verified": false, "preferred_username": "lou" },
+    });
     let provider = Provider::start(port, &format!("{base}/auth/oidc/callback"), &kim);
     let driver = Driver::start();
     let w = driver.window().await;
 
-    // Roster sends the browser to the provider, whose login page takes
-    // any password, then asks for consent.
-    w.goto(&format!("{base}/auth/oidc/login?return_to=/admin/"))
-        .await;
+    // The app's login page offers "Sign in with SSO"; Roster sends the
+    // browser to the provider, whose login page takes any password, then
+    // asks for consent.
+    w.goto(&format!("{base}/admin/login")).await;
+    w.click("#sso-login").await;
     w.fill("input[name=login]", "kim").await;
     let at = w.client.current_url().await.expect("url").to_string();
     assert!(at.starts_with(&provider.issuer), "{at}");
@@ -116,6 +125,33 @@ async fn an_oidc_login_in_chromium_signs_an_admin_into_the_app(backend: Backend)
             .len(),
         1
     );
+    w.close().await;
+
+    // A refusal (lou's email names a local account, and the provider has
+    // not verified it) is a page in the app's look, with the way back to
+    // the sign-in page.
+    let w = driver.window().await;
+    w.goto(&format!("{base}/admin/login")).await;
+    w.click("#sso-login").await;
+    w.fill("input[name=login]", "lou").await;
+    w.fill("input[name=password]", "anything").await;
+    w.click("button[type=submit]").await;
+    wait_present(&w, "input[name=prompt][value=consent]").await;
+    w.click("button[type=submit]").await;
+    w.wait_text("#sso-refused h1", "Cannot sign in").await;
+    w.wait_text("#reason", "has not verified the email").await;
+    let styled = w
+        .client
+        .execute(
+            "return getComputedStyle(document.querySelector('.card')).borderRadius",
+            vec![],
+        )
+        .await
+        .expect("style");
+    assert_eq!(styled, json!("6px"), "the app's stylesheet applies");
+    w.checked(&format!("{}-oidc-refused", backend.name())).await;
+    w.click("#sso-refused a").await;
+    w.wait_path("/admin/login").await;
     w.close().await;
 }
 

@@ -57,6 +57,8 @@ pub struct ServerInfo {
     pub flags: Flags,
     pub password_rules: PasswordRules,
     pub needs_bootstrap: bool,
+    /// Where "Sign in with SSO" starts, when OIDC login is configured.
+    pub sso_login_path: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -116,6 +116,21 @@ fn content_security_policy(html: &[u8]) -> String {
     )
 }
 
+/// The app's stylesheet (`/admin/style-<hash>.css`), as its index page
+/// links it, for the server's own pages; none when the app is not built in.
+pub fn stylesheet(assets: &dyn Assets) -> Option<String> {
+    let index = assets.get(INDEX)?;
+    let html = std::str::from_utf8(&index.data).ok()?;
+    html.split("<link").skip(1).find_map(|tag| {
+        let tag = tag.split('>').next()?;
+        if !tag.contains("rel=\"stylesheet\"") {
+            return None;
+        }
+        let href = tag.split("href=\"").nth(1)?.split('"').next()?;
+        Some(href.to_string())
+    })
+}
+
 /// Trunk names built files `name-<16 hex digits>.ext` (the WASM module
 /// `name-<hash>_bg.wasm`): their content never changes under that name.
 fn is_hashed(path: &str) -> bool {
@@ -276,6 +291,18 @@ mod tests {
             ),
             ("favicon.svg".to_string(), asset("<svg>", "image/svg+xml")),
         ])
+    }
+
+    #[test]
+    fn the_stylesheet_is_the_one_the_index_links() {
+        let index = r#"<head><link rel="icon" href="/admin/favicon.svg"/><link rel="stylesheet" href="/admin/style-0123456789abcdef.css" integrity="sha384-x"/></head>"#;
+        let assets = HashMap::from([("index.html".to_string(), asset(index, "text/html"))]);
+        assert_eq!(
+            stylesheet(&assets).as_deref(),
+            Some("/admin/style-0123456789abcdef.css")
+        );
+        assert_eq!(stylesheet(&app()), None, "no stylesheet linked");
+        assert_eq!(stylesheet(&HashMap::new()), None, "no app built in");
     }
 
     #[test]

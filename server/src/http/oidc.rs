@@ -42,19 +42,29 @@ fn read_state_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|c| c.value().to_string())
 }
 
-/// A page in the app's words saying why the login did not happen.
-fn page(status: StatusCode, title: &str, message: &str) -> Response {
+/// A page in the app's words and look saying why the login did not happen:
+/// the sign-in card of the app, with the app's stylesheet when the app is
+/// built in.
+fn page(state: &HttpState, status: StatusCode, title: &str, message: &str) -> Response {
     let escape = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;")
             .replace('"', "&quot;")
     };
+    let stylesheet = super::admin::stylesheet(state.assets.as_ref())
+        .map(|href| format!("<link rel=\"stylesheet\" href=\"{}\">", escape(&href)))
+        .unwrap_or_default();
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>{title} · Roster</title></head><body><main>\
-         <h1>{title}</h1><p id=\"reason\">{message}</p>\
-         <p><a href=\"/admin/\">Back to sign in</a></p></main></body></html>",
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · Roster</title>{stylesheet}</head><body>\
+         <main class=\"centered\"><div class=\"brand-large\">Roster</div>\
+         <div class=\"card card-md\"><div class=\"card-body\" id=\"sso-refused\">\
+         <h1 class=\"card-title\">{title}</h1>\
+         <p class=\"alert alert-danger\" id=\"reason\">{message}</p>\
+         <a class=\"btn btn-primary w-100\" href=\"/admin/login\">Back to sign in</a>\
+         </div></div></main></body></html>",
         title = escape(title),
         message = escape(message),
     );
@@ -86,10 +96,14 @@ pub async fn login(State(state): State<HttpState>, Query(query): Query<LoginQuer
         Ok((url, login_state)) => {
             redirect(&url, &[state_cookie(&state.app.config, &login_state, 600)])
         }
-        Err(DomainError::NotFound(message)) => {
-            page(StatusCode::NOT_FOUND, "Single sign-on is off", &message)
-        }
+        Err(DomainError::NotFound(message)) => page(
+            &state,
+            StatusCode::NOT_FOUND,
+            "Single sign-on is off",
+            &message,
+        ),
         Err(DomainError::BadInput(errors)) => page(
+            &state,
             StatusCode::BAD_REQUEST,
             "Cannot sign in",
             &errors
@@ -100,6 +114,7 @@ pub async fn login(State(state): State<HttpState>, Query(query): Query<LoginQuer
         Err(e) => {
             tracing::error!(error = %e, "OIDC login could not start");
             page(
+                &state,
                 StatusCode::BAD_GATEWAY,
                 "Cannot reach the identity provider",
                 "Try again in a moment; if it persists, tell an administrator.",
@@ -129,6 +144,7 @@ pub async fn callback(
     if let Some(error) = &query.error {
         let detail = query.error_description.as_deref().unwrap_or(error);
         return page(
+            &state,
             StatusCode::UNAUTHORIZED,
             "The identity provider did not sign you in",
             detail,
@@ -136,6 +152,7 @@ pub async fn callback(
     }
     let (Some(code), Some(login_state)) = (query.code, query.state) else {
         return page(
+            &state,
             StatusCode::BAD_REQUEST,
             "Cannot sign in",
             "The identity provider's answer is incomplete; start again",
@@ -160,7 +177,7 @@ pub async fn callback(
             redirect(&done.return_to, &[session, clear])
         }
         Err(DomainError::Unauthenticated(message)) => {
-            let mut response = page(StatusCode::UNAUTHORIZED, "Cannot sign in", &message);
+            let mut response = page(&state, StatusCode::UNAUTHORIZED, "Cannot sign in", &message);
             if let Ok(value) = HeaderValue::from_str(&clear) {
                 response.headers_mut().append(header::SET_COOKIE, value);
             }
@@ -172,7 +189,7 @@ pub async fn callback(
                 DomainError::BadInput(_) => StatusCode::BAD_REQUEST,
                 _ => StatusCode::BAD_GATEWAY,
             };
-            page(status, "Cannot sign in", &e.public_message())
+            page(&state, status, "Cannot sign in", &e.public_message())
         }
     }
 }

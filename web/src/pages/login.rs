@@ -28,6 +28,16 @@ pub fn LoginPage() -> impl IntoView {
     };
     let next =
         query_param("next").filter(|n| n.starts_with("/admin/") && !n.starts_with("/admin/login"));
+    // "Sign in with SSO" comes back to the page asked for, or the app.
+    let sso = {
+        let back = js_sys::encode_uri_component(next.as_deref().unwrap_or("/admin/"));
+        move || {
+            state.info.with(|i| {
+                let path = i.as_ref()?.sso_login_path.clone()?;
+                Some(format!("{path}?return_to={back}"))
+            })
+        }
+    };
     let submit = move |e: leptos::ev::SubmitEvent| {
         if !begin_submit(&e, busy, error) {
             return;
@@ -78,6 +88,10 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" class="btn btn-primary w-100" disabled=move || busy.get()>
                     {move || if busy.get() { "Signing in…" } else { "Sign In" }}
                 </button>
+                {move || sso().map(|href| view! {
+                    <div class="divider"><span>"or"</span></div>
+                    <a class="btn w-100" id="sso-login" href=href rel="external">"Sign in with SSO"</a>
+                })}
                 <p class="text-center mt-3"><a href="/admin/forgot-password">"Forgot password?"</a></p>
             </form>
         </PublicCard>
