@@ -97,6 +97,7 @@ fn App() -> impl IntoView {
                 <Route path=path!("/admin/users/:id?") view=|| view! { <Shell><pages::users::UsersPage/></Shell> }/>
                 <Route path=path!("/admin/organizations/:id?") view=|| view! { <Shell><pages::organizations::OrganizationsPage/></Shell> }/>
                 <Route path=path!("/admin/account") view=|| view! { <Shell><pages::account::AccountPage/></Shell> }/>
+                <Route path=path!("/admin/activity") view=|| view! { <Shell><pages::activity::ActivityPage/></Shell> }/>
                 <Route path=path!("/admin/tokens") view=|| view! { <Shell><pages::tokens::TokensPage/></Shell> }/>
                 <Route path=path!("/admin/sessions") view=|| view! { <Shell><pages::sessions::SessionsPage/></Shell> }/>
                 <Route path=path!("/admin/database") view=|| view! { <Shell><pages::database::DatabasePage/></Shell> }/>
@@ -214,6 +215,9 @@ fn Frame(children: Children) -> impl IntoView {
                 <Show when=move || state.can("orgs:read")>
                     <A href="/admin/organizations">"Organizations"</A>
                 </Show>
+                <Show when=move || state.can("audit:read")>
+                    <A href="/admin/activity">"Activity"</A>
+                </Show>
                 <A href="/admin/tokens">"My tokens"</A>
                 <A href="/admin/sessions">"My sessions"</A>
                 // Seed 002: the database page is for Postgres only.
@@ -277,7 +281,8 @@ fn Welcome() -> impl IntoView {
 /// Seed 004's shortcuts, acting on whatever the current screen marks:
 /// Ctrl+K focuses `[data-shortcut=search]`, Ctrl+N clicks
 /// `[data-shortcut=create]`, Ctrl+S submits the last `form[data-save]`,
-/// Shift+R (outside text fields) clicks `[data-shortcut=resend]`.
+/// Shift+R (outside text fields) clicks `[data-shortcut=resend]`, Ctrl+E
+/// clicks `[data-shortcut=export]` (the activity log's CSV).
 fn shortcut(e: web_sys::KeyboardEvent) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
@@ -313,6 +318,12 @@ fn shortcut(e: web_sys::KeyboardEvent) {
         }
         (true, _, "n") => {
             if let Some(el) = find("[data-shortcut=create]") {
+                e.prevent_default();
+                el.click();
+            }
+        }
+        (true, _, "e") => {
+            if let Some(el) = find("[data-shortcut=export]") {
                 e.prevent_default();
                 el.click();
             }

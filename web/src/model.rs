@@ -282,3 +282,41 @@ pub struct MembershipPayload {
     pub organization: MemberCount,
     pub results: Vec<MembershipResult>,
 }
+
+/// One event of the audit log.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    pub id: String,
+    pub occurred_at: String,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub channel: String,
+    pub event_type: String,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub resource_name: Option<String>,
+    pub ip_address: Option<String>,
+    pub details: serde_json::Value,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditPage {
+    pub page_info: PageInfo,
+    pub nodes: Vec<AuditEvent>,
+}
+
+/// A user found by the search-as-you-type pickers.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct UserHit {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct UserHits {
+    pub nodes: Vec<UserHit>,
+}

@@ -30,11 +30,11 @@ impl Cursors {
     }
 }
 
-/// What the pager needs of a page: the total, the rows shown, and the
-/// cursor of the next page when there is one.
+/// What the pager needs of a page: the total (when the list counts), the
+/// rows shown, and the cursor of the next page when there is one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Shown {
-    pub total: i64,
+    pub total: Option<i64>,
     pub rows: usize,
     pub next: Option<String>,
 }
@@ -69,8 +69,11 @@ pub fn Pager(
         <div class="pager">
             <span class="text-muted" id=format!("{id}-count")>{move || shown.get().map(|s| {
                 let start = cursors.offset(size);
-                if s.total == 0 { none.to_string() } else {
-                    format!("Showing {}–{} of {}", start + 1, start + s.rows as i64, s.total)
+                let end = start + s.rows as i64;
+                match s.total {
+                    _ if s.rows == 0 && start == 0 => none.to_string(),
+                    Some(total) => format!("Showing {}–{end} of {total}", start + 1),
+                    None => format!("Showing {}–{end}", start + 1),
                 }
             })}</span>
             <button type="button" class="btn btn-sm" id=format!("{id}-previous")

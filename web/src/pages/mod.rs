@@ -1,4 +1,5 @@
 pub mod account;
+pub mod activity;
 pub mod database;
 pub mod invitation;
 pub mod login;

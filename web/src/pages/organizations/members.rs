@@ -55,7 +55,7 @@ pub(super) fn MembersCard(
     });
     let shown = Signal::derive(move || {
         page.get().and_then(Result::ok).map(|p| Shown {
-            total: p.total_count,
+            total: Some(p.total_count),
             rows: p.nodes.len(),
             next: p.page_info.end_cursor.filter(|_| p.page_info.has_next_page),
         })
