@@ -115,7 +115,10 @@ async fn the_activity_log_filters_exports_and_goes_live(backend: Backend) {
     .await;
     w.wait("tr[data-type='user.login']").await;
     w.wait_text("#type-filter summary", "2 event types").await;
-    assert!(w.has("#type-filter input[data-type='org.created']:checked").await);
+    assert!(
+        w.has("#type-filter input[data-type='org.created']:checked")
+            .await
+    );
     assert!(!w.has("tr[data-type='user.login_failed']").await);
 
     // The user filter searches as you type; the pick narrows to their events.

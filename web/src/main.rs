@@ -98,6 +98,7 @@ fn App() -> impl IntoView {
                 <Route path=path!("/admin/organizations/:id?") view=|| view! { <Shell><pages::organizations::OrganizationsPage/></Shell> }/>
                 <Route path=path!("/admin/account") view=|| view! { <Shell><pages::account::AccountPage/></Shell> }/>
                 <Route path=path!("/admin/activity") view=|| view! { <Shell><pages::activity::ActivityPage/></Shell> }/>
+                <Route path=path!("/admin/roles") view=|| view! { <Shell><pages::roles::RolesPage/></Shell> }/>
                 <Route path=path!("/admin/tokens") view=|| view! { <Shell><pages::tokens::TokensPage/></Shell> }/>
                 <Route path=path!("/admin/sessions") view=|| view! { <Shell><pages::sessions::SessionsPage/></Shell> }/>
                 <Route path=path!("/admin/database") view=|| view! { <Shell><pages::database::DatabasePage/></Shell> }/>
@@ -214,6 +215,9 @@ fn Frame(children: Children) -> impl IntoView {
                 </Show>
                 <Show when=move || state.can("orgs:read")>
                     <A href="/admin/organizations">"Organizations"</A>
+                </Show>
+                <Show when=move || state.can("users:read") || state.can("roles:manage")>
+                    <A href="/admin/roles">"Roles"</A>
                 </Show>
                 <Show when=move || state.can("audit:read")>
                     <A href="/admin/activity">"Activity"</A>

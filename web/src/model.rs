@@ -320,3 +320,23 @@ pub struct UserHit {
 pub struct UserHits {
     pub nodes: Vec<UserHit>,
 }
+
+/// Who holds a permission, through which role (the access review).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionHolder {
+    pub user_id: String,
+    pub username: String,
+    pub email: String,
+    pub status: String,
+    pub role: String,
+    pub source: String,
+    pub granted_at: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HolderPage {
+    pub page_info: PageInfo,
+    pub nodes: Vec<PermissionHolder>,
+}

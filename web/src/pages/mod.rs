@@ -5,6 +5,7 @@ pub mod invitation;
 pub mod login;
 pub mod organizations;
 pub mod reset;
+pub mod roles;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
