@@ -92,6 +92,17 @@ async fn an_oidc_login_in_chromium_signs_an_admin_into_the_app(backend: Backend)
     w.wait("tr[data-user=admin]").await;
     w.screenshot(&format!("{}-oidc-login", backend.name()))
         .await;
+    // Kim's drawer: the identity at the provider, and why kim is an admin.
+    w.click("tr[data-user=kim]").await;
+    w.wait_text("#user-identities", "kim@example.com").await;
+    w.wait_text(
+        "#role-explanation [data-role=admin]",
+        "Provider group admins",
+    )
+    .await;
+    w.wait_text("#reported-groups", "admins").await;
+    w.checked(&format!("{}-oidc-user-drawer", backend.name()))
+        .await;
 
     // The browser's session is kim's, an admin by the provider's group
     // (and a viewer by default), as the API says.

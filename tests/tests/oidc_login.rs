@@ -128,6 +128,23 @@ async fn the_first_login_provisions_and_the_next_syncs(backend: Backend) {
     let provisioned = events(&db, "user.provisioned").await;
     assert_eq!(provisioned.len(), 1);
     assert_eq!(events(&db, "identity.linked").await.len(), 1);
+    // The account lists its identity (issuer, subject, email, when).
+    let identities: Value = browser
+        .post(format!("{}/graphql", server.base))
+        .header("x-roster-csrf", "1")
+        .json(&json!({ "query": "{ viewer { user { identities { issuer subject email linkedAt lastSeenAt } } } }" }))
+        .send()
+        .await
+        .expect("graphql")
+        .json()
+        .await
+        .expect("json");
+    let linked = &identities["data"]["viewer"]["user"]["identities"];
+    assert_eq!(linked.as_array().map(Vec::len), Some(1), "{identities}");
+    assert_eq!(linked[0]["issuer"], provider.issuer.as_str());
+    assert_eq!(linked[0]["subject"], "kim");
+    assert_eq!(linked[0]["email"], "kim@example.com");
+    assert!(linked[0]["lastSeenAt"].is_string(), "{identities}");
     let logins = events(&db, "user.login").await;
     assert_eq!(
         logins.last().map(|l| l["method"].clone()),

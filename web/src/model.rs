@@ -340,3 +340,80 @@ pub struct HolderPage {
     pub page_info: PageInfo,
     pub nodes: Vec<PermissionHolder>,
 }
+
+/// The operator's corrections to the provider's roles.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+pub struct RoleOverrides {
+    pub enabled: bool,
+    pub preserved: Vec<String>,
+    pub suppressed: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleSource {
+    pub kind: String,
+    pub group: Option<String>,
+    pub granted_by: Option<String>,
+    pub granted_at: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct ExplainedRole {
+    pub role: String,
+    pub sources: Vec<RoleSource>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct WithheldRole {
+    pub role: String,
+    pub groups: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct RoleExplanation {
+    pub groups: Option<Vec<String>>,
+    pub roles: Vec<ExplainedRole>,
+    pub withheld: Vec<WithheldRole>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRolesDetail {
+    pub role_overrides: Option<RoleOverrides>,
+    pub role_explanation: RoleExplanation,
+}
+
+/// An organization as a membership names it.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgRef {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub is_default: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct OrgRefs {
+    pub nodes: Vec<OrgRef>,
+}
+
+/// An account's identity at an identity provider.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    pub issuer: String,
+    pub subject: String,
+    pub email: Option<String>,
+    pub linked_at: String,
+    pub last_seen_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct UserRelated {
+    pub organizations: Vec<OrgRef>,
+    pub identities: Vec<Identity>,
+    #[serde(default)]
+    pub activity: Option<AuditPage>,
+}

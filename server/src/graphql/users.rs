@@ -19,8 +19,8 @@ use crate::service::audit_log::AuditFilter;
 use crate::service::directory::{self, UserFilter};
 use crate::service::invitations::Invited;
 use crate::service::users::{self, NewUser, UserChanges, UserKey};
+use crate::service::{identities, organizations, quotas, role_explanation, roles, sessions};
 use crate::service::{invitations, password_reset};
-use crate::service::{organizations, quotas, role_explanation, roles, sessions};
 
 /// Which users to list.
 #[derive(InputObject, Default)]
@@ -35,6 +35,20 @@ pub struct UsersFilter {
     /// Include soft-deleted users (shown as deleted).
     #[graphql(default)]
     pub include_deleted: bool,
+}
+
+/// An account's identity at an identity provider (SPEC §8).
+#[derive(SimpleObject)]
+pub struct Identity {
+    /// The provider's issuer URL.
+    pub issuer: String,
+    /// The provider's id for the user (`sub`).
+    pub subject: String,
+    /// The email the provider last gave.
+    pub email: Option<String>,
+    pub linked_at: chrono::DateTime<chrono::Utc>,
+    /// The last login through it.
+    pub last_seen_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A role and what it grants.
@@ -129,6 +143,22 @@ impl User {
     async fn role_explanation(&self, ctx: &Context<'_>) -> Result<RoleExplanation> {
         let found = read(ctx, async |w| role_explanation::explain(w, &self.id).await).await?;
         Ok(found.into())
+    }
+
+    /// The identities at an identity provider linked to the account, the
+    /// one seen last first (needs `users:read`, or to be this user).
+    async fn identities(&self, ctx: &Context<'_>) -> Result<Vec<Identity>> {
+        let list = read(ctx, async |w| identities::of_user(w, &self.id).await).await?;
+        Ok(list
+            .into_iter()
+            .map(|i| Identity {
+                issuer: i.issuer,
+                subject: i.subject,
+                email: i.email,
+                linked_at: i.created_at,
+                last_seen_at: i.last_seen_at,
+            })
+            .collect())
     }
 
     /// The organizations the user belongs to, by slug (needs `users:read`,

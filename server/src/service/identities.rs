@@ -84,6 +84,18 @@ pub async fn record(
     }
 }
 
+/// The identities linked to `user_id`, the one seen last first (needs
+/// `users:read`, or to be that user).
+pub async fn of_user(work: &Work, user_id: &str) -> Result<Vec<external_identity::Model>> {
+    super::policy::require_user_reader(work, user_id).await?;
+    Ok(external_identity::Entity::find()
+        .filter(external_identity::Column::UserId.eq(user_id))
+        .order_by_desc(external_identity::Column::LastSeenAt)
+        .order_by_asc(external_identity::Column::Id)
+        .all(work.db().await?)
+        .await?)
+}
+
 /// The groups the provider last reported for the user (from the identity
 /// seen last, under `OIDC_GROUPS_CLAIM`); none when they have no identity.
 pub async fn latest_groups(work: &Work, user_id: &str) -> Result<Option<Vec<String>>> {

@@ -19,7 +19,7 @@ use crate::components::{ErrorAlert, Loading};
 use crate::model::{AuditEvent, AuditPage};
 use crate::table::{Cursors, Pager, Shown};
 use filters::{EVENT_TYPES, Filters};
-use rows::EventRow;
+pub use rows::EventRow;
 use user_picker::UserPicker;
 
 const PAGE_SIZE: i64 = 50;

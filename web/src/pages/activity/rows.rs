@@ -44,7 +44,7 @@ fn resource(e: &AuditEvent) -> String {
 }
 
 #[component]
-pub(super) fn EventRow(event: AuditEvent, #[prop(optional)] fresh: bool) -> impl IntoView {
+pub fn EventRow(event: AuditEvent, #[prop(optional)] fresh: bool) -> impl IntoView {
     let has_details = event.details.as_object().is_some_and(|m| !m.is_empty());
     let pretty = serde_json::to_string_pretty(&event.details).unwrap_or_default();
     view! {

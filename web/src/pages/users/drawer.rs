@@ -8,6 +8,8 @@ use crate::components::{Confirm, ErrorAlert, Loading, RoleBadges, StatusBadge};
 use crate::model::{EmailResult, InvitationSent, Role, UserDetail, short_time};
 
 use super::cards::{EditUser, QuotasCard, RolesCard};
+use super::overrides::OverridesCard;
+use super::related::RelatedCards;
 use crate::pages::sessions::SessionTable;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -27,6 +29,7 @@ pub(super) fn UserDrawer(
 ) -> impl IntoView {
     let state = crate::state();
     let can_manage = state.can("users:manage");
+    let can_orgs = state.can("orgs:manage");
     let me = StoredValue::new(
         state
             .viewer
@@ -228,8 +231,11 @@ pub(super) fn UserDrawer(
                         <EditUser user=u.clone() editable=can_manage && !deleted on_saved=move |_| saved("Changes saved.")/>
                         <RolesCard user=u.clone() roles=roles editable=can_manage && !deleted on_saved=move |_| saved("Roles saved.")/>
                         <QuotasCard user=u.clone() editable=can_manage && !deleted on_saved=move |_| load()/>
-                        <section class="card-section">
-                            <h3>"Sessions"</h3>
+                        <OverridesCard id=u.id.clone() roles=roles editable=can_manage && !deleted/>
+                        <RelatedCards id=u.id.clone() username=u.username.clone() manage_orgs=can_orgs && !deleted/>
+                        // Scrolls sideways on a narrow screen, so it takes the focus.
+                        <section class="card-section" aria-labelledby="sessions-title" tabindex="0">
+                            <h3 id="sessions-title">"Sessions"</h3>
                             <SessionTable sessions=Signal::derive(move || user.with(|u| u.as_ref().map(|u| u.sessions.clone()).unwrap_or_default()))
                                 on_revoke=move |sid: String| act(api::REVOKE_SESSION, json!({ "id": sid }), |_| Some((true, "Session ended.".into())))/>
                         </section>

@@ -1,10 +1,14 @@
 //! `/admin/users` and `/admin/users/:id`: seed 004's user list with search,
 //! filters and pages; the create modal (`create`), the user drawer
-//! (`drawer`) and its edit, roles and quotas cards (`cards`).
+//! (`drawer`) and its cards: edit, roles and quotas (`cards`), role
+//! overrides and why these roles (`overrides`), organizations, recent
+//! activity and identities (`related`).
 
 mod cards;
 mod create;
 mod drawer;
+mod overrides;
+mod related;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
