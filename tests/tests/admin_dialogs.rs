@@ -1,7 +1,8 @@
 //! The admin app's dialogs by keyboard alone (issue 15), in headless
 //! Chromium against the real binary: a dialog takes the focus when it
 //! opens, Tab and Shift+Tab stay inside it, Escape closes it, and the focus
-//! goes back to what opened it.
+//! goes back to what opened it; a screen (organizations) used from the
+//! keyboard alone, its drawer taking and giving back the focus.
 
 use fantoccini::key::Key;
 use roster_tests::browser::{Driver, Window, require_app};
@@ -109,3 +110,95 @@ async fn dialogs_keep_and_return_the_focus(backend: Backend) {
 }
 
 on_both_backends!(dialogs_keep_and_return_the_focus);
+
+/// What the focused element says, for the assertions' messages.
+async fn focused_text(w: &Window) -> String {
+    w.client
+        .execute(
+            "const a = document.activeElement; return a ? (a.id + ' ' + a.textContent).trim() : '';",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Tabs forward until the element `id` has the focus (at most `steps`).
+async fn tab_to(w: &Window, id: &str, steps: usize) {
+    for _ in 0..steps {
+        if focused_id(w).await == id {
+            return;
+        }
+        press(w, &char::from(Key::Tab).to_string()).await;
+    }
+    assert_eq!(focused_id(w).await, id, "Tab never reached #{id}");
+}
+
+/// An organization created, found, opened, edited and closed with the
+/// keyboard alone: shortcuts, Tab, Enter and Escape; a drawer takes the
+/// focus when it opens and gives it back when Escape closes it.
+async fn an_organization_is_managed_from_the_keyboard(backend: Backend) {
+    require_app();
+    let db = TestDb::bootstrapped(backend).await;
+    let server = Server::start_public(&db, &[]);
+    server.client().login("admin", ADMIN_PASSWORD).await;
+    let driver = Driver::start();
+    let w = driver.window().await;
+    w.log_in(&server.base, "admin", ADMIN_PASSWORD).await;
+    w.wait("nav a[href='/admin/organizations']").await;
+    w.goto(&format!("{}/admin/organizations", server.base))
+        .await;
+    w.wait("#orgs-table tr[data-org=default]").await;
+    let ctrl = char::from(Key::Control);
+
+    // Ctrl+N opens the form on its first field; Ctrl+S saves it.
+    w.keys("body", &format!("{ctrl}n")).await;
+    w.wait("#org-form-modal").await;
+    assert!(focus_inside(&w, "#org-form-modal").await);
+    assert_eq!(focused_id(&w).await, "org-name");
+    press(&w, "Keyboard Co").await;
+    w.wait_text("[data-slug=available]", "Available").await;
+    press(&w, &format!("{ctrl}s")).await;
+    w.wait_text("#orgs-notice", "Organization Keyboard Co created.")
+        .await;
+
+    // Ctrl+K searches; Tab reaches the row's Open; Enter opens the drawer,
+    // which takes the focus.
+    press(&w, &format!("{ctrl}k")).await;
+    assert_eq!(focused_id(&w).await, "org-search");
+    press(&w, "keyboard").await;
+    w.wait_text("#orgs-count", "of 1").await;
+    press(&w, &char::from(Key::Tab).to_string()).await;
+    assert_eq!(focused_text(&w).await, "Open");
+    press(&w, &char::from(Key::Enter).to_string()).await;
+    w.wait_text("#org-drawer-title", "Keyboard Co").await;
+    for _ in 0..30 {
+        if focused_id(&w).await == "org-drawer" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        focused_id(&w).await,
+        "org-drawer",
+        "the drawer has the focus"
+    );
+
+    // Tab to Edit, Enter; Escape closes the form and gives Edit the focus.
+    tab_to(&w, "edit-org", 10).await;
+    press(&w, &char::from(Key::Enter).to_string()).await;
+    w.wait("#org-form-modal").await;
+    press(&w, &char::from(Key::Escape).to_string()).await;
+    w.wait_gone("#org-form-modal").await;
+    assert!(w.has("#org-drawer").await, "Escape closed the dialog only");
+    assert_eq!(focused_id(&w).await, "edit-org");
+
+    // Escape closes the drawer; the focus goes back to the row's Open.
+    press(&w, &char::from(Key::Escape).to_string()).await;
+    w.wait_gone("#org-drawer").await;
+    assert_eq!(focused_text(&w).await, "Open");
+    w.close().await;
+}
+
+on_both_backends!(an_organization_is_managed_from_the_keyboard);

@@ -155,7 +155,10 @@ pub async fn call<T: DeserializeOwned>(operation: &str, variables: Value) -> Res
         .map_err(js_error)?
         .as_string()
         .unwrap_or_default();
-    let reply: Reply<T> = serde_json::from_str(&text).map_err(|_| {
+    // Parsed once into a `Value`, then read into `T`: every `T` is read
+    // from a `Value` only, which compiles far smaller than a reader of
+    // JSON text for each type (BENCHMARKS.md, "The admin app").
+    let reply: Reply<Value> = serde_json::from_str(&text).map_err(|_| {
         ApiError::network(format!("unexpected answer (HTTP {})", response.status()))
     })?;
     if let Some(first) = reply.errors.into_iter().next() {
@@ -165,7 +168,10 @@ pub async fn call<T: DeserializeOwned>(operation: &str, variables: Value) -> Res
         }
         return Err(error);
     }
-    reply.data.ok_or_else(|| ApiError::network("empty answer"))
+    let data = reply
+        .data
+        .ok_or_else(|| ApiError::network("empty answer"))?;
+    serde_json::from_value(data).map_err(ApiError::unexpected)
 }
 
 /// Sends `operation` and reads its root field `field` as `T`.
@@ -176,6 +182,13 @@ pub async fn call_field<T: DeserializeOwned>(
 ) -> Result<T, ApiError> {
     let mut data = call::<Value>(operation, variables).await?;
     serde_json::from_value(data[field].take()).map_err(ApiError::unexpected)
+}
+
+/// Sends `operation` for its effect, ignoring what it answers.
+pub async fn run(operation: &str, variables: Value) -> Result<(), ApiError> {
+    call::<serde::de::IgnoredAny>(operation, variables)
+        .await
+        .map(|_| ())
 }
 
 /// Pages anyone may open; every other page needs a session.

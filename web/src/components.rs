@@ -106,6 +106,34 @@ thread_local! {
     static OPENERS: std::cell::RefCell<Vec<Option<web_sys::Element>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// A drawer beside the page (`aside` with `tabindex="-1"`): the focus moves
+/// into it when it opens and back to what opened it when it closes; Escape
+/// closes it unless a dialog is open over it (the dialog's Escape is its own).
+pub fn drawer_focus(aside: NodeRef<leptos::html::Aside>, on_close: Callback<()>) {
+    remember_opener();
+    let handle = window_event_listener(leptos::ev::keydown, move |e| {
+        let dialog_open = document()
+            .and_then(|d| d.query_selector(".modal").ok().flatten())
+            .is_some();
+        if e.key() == "Escape" && !dialog_open {
+            let _ = on_close.try_run(());
+        }
+    });
+    Effect::new(move |_| {
+        if aside.get().is_some() {
+            request_animation_frame(move || {
+                if let Some(el) = aside.get_untracked() {
+                    let _ = el.focus();
+                }
+            });
+        }
+    });
+    on_cleanup(move || {
+        handle.remove();
+        restore_opener();
+    });
+}
+
 fn document() -> Option<web_sys::Document> {
     web_sys::window().and_then(|w| w.document())
 }

@@ -178,7 +178,7 @@ fn Frame(children: Children) -> impl IntoView {
     let logout = move |_| {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match api::call::<serde_json::Value>(api::LOGOUT, serde_json::json!({})).await {
+            match api::run(api::LOGOUT, serde_json::json!({})).await {
                 Ok(_) => {
                     state.viewer.set(None);
                     navigate("/admin/login", Default::default());

@@ -417,3 +417,9 @@ pub struct UserRelated {
     #[serde(default)]
     pub activity: Option<AuditPage>,
 }
+
+/// A new personal access token: its secret, shown once.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct CreatedToken {
+    pub secret: String,
+}

@@ -29,7 +29,7 @@ pub fn AccountPage() -> impl IntoView {
             "newPasswordConfirm": confirm.get_untracked(),
         });
         leptos::task::spawn_local(async move {
-            match api::call::<serde_json::Value>(api::CHANGE_PASSWORD, vars).await {
+            match api::run(api::CHANGE_PASSWORD, vars).await {
                 Ok(_) => {
                     for field in [current, password, confirm] {
                         field.set(String::new());

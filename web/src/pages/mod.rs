@@ -56,7 +56,7 @@ pub fn new_password_submit(
             "passwordConfirm": confirm.get_untracked(),
         });
         leptos::task::spawn_local(async move {
-            match api::call::<serde_json::Value>(operation, vars).await {
+            match api::run(operation, vars).await {
                 Ok(_) => navigate(done, Default::default()),
                 Err(e) => error.set(Some(e)),
             }

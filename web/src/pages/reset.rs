@@ -18,7 +18,7 @@ pub fn ForgotPassword() -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            match api::call::<serde_json::Value>(
+            match api::run(
                 api::REQUEST_PASSWORD_RESET,
                 json!({ "email": email.get_untracked() }),
             )

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use serde_json::json;
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::components::{ErrorAlert, Loading};
 use crate::model::{Session, short_time};
 
@@ -45,35 +45,35 @@ pub fn SessionTable(
 
 #[component]
 pub fn SessionsPage() -> impl IntoView {
-    let sessions = RwSignal::new(None::<Vec<Session>>);
-    let error = RwSignal::new(None::<ApiError>);
-    let load = move || {
-        leptos::task::spawn_local(async move {
-            match api::call_field(api::MY_SESSIONS, json!({}), "mySessions").await {
-                Ok(list) => {
-                    error.set(None);
-                    sessions.set(Some(list));
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
-    load();
-    let revoke = move |id: String| {
-        leptos::task::spawn_local(async move {
-            match api::call::<serde_json::Value>(api::REVOKE_SESSION, json!({ "id": id })).await {
-                Ok(_) => load(),
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
+    let sessions = LocalResource::new(|| {
+        api::call_field::<Vec<Session>>(api::MY_SESSIONS, json!({}), "mySessions")
+    });
+    let revoke =
+        Action::new_local(|id: &String| api::run(api::REVOKE_SESSION, json!({ "id": id })));
+    // A revocation shows at once.
+    Effect::watch(
+        move || revoke.version().get(),
+        move |_, _, _| sessions.refetch(),
+        false,
+    );
+    let error = Signal::derive(move || {
+        revoke
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| sessions.get().and_then(Result::err))
+    });
     view! {
         <div class="page-header"><h1>"My sessions"</h1></div>
         <ErrorAlert error=error/>
         <div class="card">
             {move || match sessions.get() {
                 None => view! { <Loading what="sessions"/> }.into_any(),
-                Some(list) => view! { <SessionTable sessions=Signal::derive(move || list.clone()) on_revoke=revoke/> }.into_any(),
+                Some(Err(_)) => ().into_any(),
+                Some(Ok(list)) => view! {
+                    <SessionTable sessions=Signal::derive(move || list.clone())
+                        on_revoke=move |id: String| { revoke.dispatch_local(id); }/>
+                }.into_any(),
             }}
         </div>
     }

@@ -25,25 +25,15 @@ fn days_from_now(days: i64) -> String {
 #[component]
 pub fn TokensPage() -> impl IntoView {
     let state = crate::state();
-    let tokens = RwSignal::new(None::<Vec<Token>>);
+    let tokens =
+        LocalResource::new(|| api::call_field::<Vec<Token>>(api::MY_TOKENS, json!({}), "myTokens"));
     let error = RwSignal::new(None::<ApiError>);
     let creating = RwSignal::new(false);
     let secret = RwSignal::new(None::<(String, String)>);
     let revoking = RwSignal::new(None::<Token>);
     let busy = RwSignal::new(false);
     let notice = RwSignal::new(None::<String>);
-    let load = move || {
-        leptos::task::spawn_local(async move {
-            match api::call_field(api::MY_TOKENS, json!({}), "myTokens").await {
-                Ok(list) => {
-                    error.set(None);
-                    tokens.set(Some(list));
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
-    load();
+    let load = move || tokens.refetch();
     let revoke = move |_| {
         let Some(token) = revoking.get_untracked() else {
             return;
@@ -51,8 +41,7 @@ pub fn TokensPage() -> impl IntoView {
         busy.set(true);
         notice.set(None);
         leptos::task::spawn_local(async move {
-            match api::call::<serde_json::Value>(api::REVOKE_TOKEN, json!({ "id": token.id })).await
-            {
+            match api::run(api::REVOKE_TOKEN, json!({ "id": token.id })).await {
                 Ok(_) => {
                     notice.set(Some(format!("Token {} revoked.", token.name)));
                     load();
@@ -89,11 +78,12 @@ pub fn TokensPage() -> impl IntoView {
         <div class="card">
             {move || match tokens.get() {
                 None => view! { <Loading what="tokens"/> }.into_any(),
-                Some(list) if list.is_empty() => view! {
+                Some(Err(e)) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! {
                     <div class="empty"><p class="empty-title">"No tokens yet"</p>
                     <p class="empty-subtitle text-muted">"Create one for each script, so you can revoke them one by one."</p></div>
                 }.into_any(),
-                Some(list) => view! {
+                Some(Ok(list)) => view! {
                     <table class="table" id="tokens-table">
                         <thead><tr><th>"Name"</th><th>"Scopes"</th><th>"Created"</th><th>"Last used"</th><th>"Expires"</th><th></th></tr></thead>
                         <tbody>
@@ -181,12 +171,15 @@ fn CreateToken(
         let token_name = name.get_untracked();
         let vars = json!({ "name": token_name, "scopes": scopes.get_untracked(), "expiresAt": expires_at });
         leptos::task::spawn_local(async move {
-            match api::call::<serde_json::Value>(api::CREATE_TOKEN, vars).await {
-                Ok(v) => {
-                    let secret = v["createToken"]["secret"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string();
+            match api::call_field::<crate::model::CreatedToken>(
+                api::CREATE_TOKEN,
+                vars,
+                "createToken",
+            )
+            .await
+            {
+                Ok(created) => {
+                    let secret = created.secret;
                     let _ = on_created.try_run((token_name, secret));
                 }
                 Err(e) => error.set(Some(e)),

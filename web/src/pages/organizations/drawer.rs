@@ -7,7 +7,7 @@ use serde_json::json;
 use super::form::OrganizationForm;
 use super::members::MembersCard;
 use crate::api;
-use crate::components::{Confirm, ErrorAlert, Loading};
+use crate::components::{Confirm, ErrorAlert, Loading, drawer_focus};
 use crate::model::{Organization, short_time};
 
 #[component]
@@ -22,6 +22,8 @@ pub(super) fn OrganizationDrawer(
     let can_manage = state.can("orgs:manage");
     let can_list_members = state.can("users:read");
     let id = StoredValue::new(id);
+    let aside = NodeRef::new();
+    drawer_focus(aside, on_close);
     let org = LocalResource::new(move || {
         api::call_field::<Organization>(
             api::ORGANIZATION,
@@ -32,7 +34,7 @@ pub(super) fn OrganizationDrawer(
     let editing = RwSignal::new(false);
     let deleting = RwSignal::new(false);
     let delete = Action::new_local(move |_: &()| {
-        api::call::<serde_json::Value>(api::DELETE_ORGANIZATION, json!({ "id": id.get_value() }))
+        api::run(api::DELETE_ORGANIZATION, json!({ "id": id.get_value() }))
     });
     let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
     Effect::watch(
@@ -109,7 +111,7 @@ pub(super) fn OrganizationDrawer(
 
     view! {
         <div class="drawer-backdrop" on:click=move |_| { let _ = on_close.try_run(()); }></div>
-        <aside class="drawer" id="org-drawer" aria-labelledby="org-drawer-title">
+        <aside class="drawer" id="org-drawer" aria-labelledby="org-drawer-title" tabindex="-1" node_ref=aside>
             {move || match org.get() {
                 None => view! { <Loading what="the organization"/> }.into_any(),
                 Some(Err(e)) => view! {

@@ -31,9 +31,8 @@ pub fn RolesPage() -> impl IntoView {
     let editing = RwSignal::new(None::<Editing>);
     let deleting = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);
-    let delete = Action::new_local(|name: &String| {
-        api::call::<serde_json::Value>(api::DELETE_ROLE, json!({ "name": name }))
-    });
+    let delete =
+        Action::new_local(|name: &String| api::run(api::DELETE_ROLE, json!({ "name": name })));
     let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
     Effect::watch(
         move || delete.version().get(),

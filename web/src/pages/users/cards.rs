@@ -1,7 +1,7 @@
 //! The user drawer's cards: profile, roles and quotas.
 
 use leptos::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::api::{self, ApiError};
 use crate::components::{ErrorAlert, FieldErrors, begin_submit};
@@ -34,7 +34,7 @@ pub(super) fn EditUser(
                 "email": email.get_untracked().trim(),
                 "displayName": display_name.get_untracked().trim(),
             });
-            match api::call::<Value>(api::UPDATE_USER, json!({ "id": id, "input": input })).await {
+            match api::run(api::UPDATE_USER, json!({ "id": id, "input": input })).await {
                 Ok(_) => {
                     let _ = on_saved.try_run(());
                 }
@@ -90,7 +90,7 @@ pub(super) fn RolesCard(
         error.set(None);
         let id = id.clone();
         leptos::task::spawn_local(async move {
-            match api::call::<Value>(
+            match api::run(
                 api::SET_USER_ROLES,
                 json!({ "id": id, "roles": chosen.get_untracked() }),
             )
@@ -144,7 +144,7 @@ pub(super) fn QuotasCard(
         error.set(None);
         leptos::task::spawn_local(async move {
             let vars = json!({ "id": id.get_value(), "resource": resource, "limit": limit });
-            match api::call::<Value>(api::SET_USER_QUOTA, vars).await {
+            match api::run(api::SET_USER_QUOTA, vars).await {
                 Ok(_) => {
                     let _ = on_saved.try_run(());
                 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use serde_json::{Value, json};
 
 use crate::api::{self, ApiError};
-use crate::components::{Confirm, ErrorAlert, Loading, RoleBadges, StatusBadge};
+use crate::components::{Confirm, ErrorAlert, Loading, RoleBadges, StatusBadge, drawer_focus};
 use crate::model::{EmailResult, InvitationSent, Role, UserDetail, short_time};
 
 use super::cards::{EditUser, QuotasCard, RolesCard};
@@ -35,36 +35,25 @@ pub(super) fn UserDrawer(
             .viewer
             .with_untracked(|v| v.as_ref().map(|v| v.user.id.clone()).unwrap_or_default()),
     );
-    let user = RwSignal::new(None::<UserDetail>);
     let error = RwSignal::new(None::<ApiError>);
     let notice = RwSignal::new(None::<(bool, String)>);
     let ask = RwSignal::new(None::<Ask>);
     let busy = RwSignal::new(false);
     let id = StoredValue::new(id);
-
-    let loads = StoredValue::new(0u32);
-    let load = move || {
-        // After an action the drawer may already be closed.
-        let Some(user_id) = id.try_get_value() else {
-            return;
-        };
-        loads.update_value(|n| *n += 1);
-        let mine = loads.get_value();
+    let aside = NodeRef::new();
+    drawer_focus(aside, on_close);
+    let user = LocalResource::new(move || {
+        let user_id = id.get_value();
         let vars =
             json!({ "id": user_id, "withSessions": can_manage || user_id == me.get_value() });
-        leptos::task::spawn_local(async move {
-            let result = api::call_field::<UserDetail>(api::USER, vars, "user").await;
-            // Only the latest load counts.
-            if loads.try_get_value() != Some(mine) {
-                return;
-            }
-            match result {
-                Ok(u) => user.set(Some(u)),
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        api::call_field::<UserDetail>(api::USER, vars, "user")
+    });
+    // After an action the drawer may already be closed.
+    let load = move || {
+        if id.try_get_value().is_some() {
+            user.refetch();
+        }
     };
-    load();
 
     // Runs one mutation on this user, then reloads it and the list.
     let act =
@@ -179,14 +168,17 @@ pub(super) fn UserDrawer(
 
     view! {
         <div class="drawer-backdrop" on:click=move |_| { let _ = on_close.try_run(()); }></div>
-        <aside class="drawer" id="user-drawer" aria-label="User">
+        <aside class="drawer" id="user-drawer" aria-label="User" tabindex="-1" node_ref=aside>
             {move || match user.get() {
-                None => view! {
+                None | Some(Err(_)) => view! {
                     <div class="drawer-header"><h2>"User"</h2>
                         <button type="button" class="btn-close" aria-label="Close" on:click=move |_| { let _ = on_close.try_run(()); }>"×"</button></div>
-                    {move || if error.with(Option::is_some) { view! { <ErrorAlert error=error/> }.into_any() } else { view! { <Loading what="user"/> }.into_any() }}
+                    {move || match user.get() {
+                        Some(Err(e)) => view! { <ErrorAlert error=Signal::derive(move || Some(e.clone()))/> }.into_any(),
+                        _ => view! { <Loading what="user"/> }.into_any(),
+                    }}
                 }.into_any(),
-                Some(u) => {
+                Some(Ok(u)) => {
                     let status = u.status.clone();
                     let pending = status == "PENDING_INVITATION";
                     let active = status == "ACTIVE";
@@ -236,7 +228,7 @@ pub(super) fn UserDrawer(
                         // Scrolls sideways on a narrow screen, so it takes the focus.
                         <section class="card-section" aria-labelledby="sessions-title" tabindex="0">
                             <h3 id="sessions-title">"Sessions"</h3>
-                            <SessionTable sessions=Signal::derive(move || user.with(|u| u.as_ref().map(|u| u.sessions.clone()).unwrap_or_default()))
+                            <SessionTable sessions=Signal::derive(move || user.get().and_then(Result::ok).map(|u| u.sessions).unwrap_or_default())
                                 on_revoke=move |sid: String| act(api::REVOKE_SESSION, json!({ "id": sid }), |_| Some((true, "Session ended.".into())))/>
                         </section>
                         {move || ask.get().map(|a| {

@@ -14,9 +14,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use serde_json::json;
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::components::{ErrorAlert, Loading, RoleBadges, StatusBadge};
 use crate::model::{InvitationSent, Role, UserPage, short_time};
+use crate::table::{Cursors, Pager, SearchBox, Shown};
 
 use create::CreateUser;
 use drawer::UserDrawer;
@@ -44,49 +45,15 @@ pub fn UsersPage() -> impl IntoView {
     let search = RwSignal::new(String::new());
     let status = RwSignal::new(0usize);
     let role = RwSignal::new(String::new());
-    // Cursors of the pages before this one, and this page's.
-    let history = RwSignal::new(Vec::<Option<String>>::new());
-    let after = RwSignal::new(None::<String>);
+    let cursors = Cursors::new();
     let reload = RwSignal::new(0u32);
-    let page = RwSignal::new(None::<UserPage>);
-    let error = RwSignal::new(None::<ApiError>);
-    let roles = RwSignal::new(Vec::<Role>::new());
     let creating = RwSignal::new(false);
     let created = RwSignal::new(None::<(String, InvitationSent)>);
-    let sequence = StoredValue::new(0u32);
+    let roles_list =
+        LocalResource::new(|| api::call_field::<Vec<Role>>(api::ROLES, json!({}), "roles"));
+    let roles = Signal::derive(move || roles_list.get().and_then(Result::ok).unwrap_or_default());
 
-    leptos::task::spawn_local(async move {
-        match api::call_field::<Vec<Role>>(api::ROLES, json!({}), "roles").await {
-            Ok(list) => roles.set(list),
-            Err(e) => error.set(Some(e)),
-        }
-    });
-
-    // Any filter change starts again at the first page.
-    let restart = move || {
-        history.set(Vec::new());
-        after.set(None);
-    };
-    let debounce = StoredValue::new(0u32);
-    let on_search = move |e: leptos::ev::Event| {
-        search_input.set(event_target_value(&e));
-        debounce.update_value(|n| *n += 1);
-        let mine = debounce.get_value();
-        set_timeout(
-            move || {
-                // The page may be gone by now.
-                if debounce.try_get_value() == Some(mine)
-                    && let Some(term) = search_input.try_get_untracked()
-                {
-                    search.set(term.trim().to_string());
-                    restart();
-                }
-            },
-            std::time::Duration::from_millis(250),
-        );
-    };
-
-    Effect::new(move |_| {
+    let page = LocalResource::new(move || {
         let (_, status_value, include_deleted) = STATUSES[status.get().min(STATUSES.len() - 1)];
         let mut filter = json!({ "includeDeleted": include_deleted });
         let term = search.get();
@@ -100,63 +67,39 @@ pub fn UsersPage() -> impl IntoView {
         if !role_name.is_empty() {
             filter["roles"] = json!([role_name]);
         }
-        let vars = json!({ "first": PAGE_SIZE, "after": after.get(), "filter": filter });
         reload.track();
-        sequence.update_value(|n| *n += 1);
-        let mine = sequence.get_value();
-        page.set(None);
-        leptos::task::spawn_local(async move {
-            let result = api::call_field::<UserPage>(api::USERS, vars, "users").await;
-            if sequence.try_get_value() != Some(mine) {
-                return;
-            }
-            match result {
-                Ok(p) => {
-                    error.set(None);
-                    page.set(Some(p));
-                    // The rows are on the next frame: the benchmark reads this mark.
-                    request_animation_frame(|| {
-                        if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
-                            let _ = perf.mark("roster:users-ready");
-                        }
-                    });
+        let vars = json!({ "first": PAGE_SIZE, "after": cursors.after.get(), "filter": filter });
+        api::call_field::<UserPage>(api::USERS, vars, "users")
+    });
+    let error = Signal::derive(move || {
+        page.get()
+            .and_then(Result::err)
+            .or_else(|| roles_list.get().and_then(Result::err))
+    });
+    let shown = Signal::derive(move || {
+        page.get().and_then(Result::ok).map(|p| Shown {
+            total: Some(p.total_count),
+            rows: p.nodes.len(),
+            next: p.page_info.end_cursor.filter(|_| p.page_info.has_next_page),
+        })
+    });
+    // The rows are on the next frame: the benchmark reads this mark.
+    Effect::new(move |_| {
+        if page.with(|p| matches!(p, Some(Ok(_)))) {
+            request_animation_frame(|| {
+                if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+                    let _ = perf.mark("roster:users-ready");
                 }
-                Err(e) => {
-                    error.set(Some(e));
-                    page.set(Some(UserPage {
-                        total_count: 0,
-                        page_info: crate::model::PageInfo {
-                            has_next_page: false,
-                            end_cursor: None,
-                        },
-                        nodes: Vec::new(),
-                    }));
-                }
-            }
-        });
+            });
+        }
     });
 
-    let next_page = move |_| {
-        if let Some(cursor) =
-            page.with_untracked(|p| p.as_ref().and_then(|p| p.page_info.end_cursor.clone()))
-        {
-            history.update(|h| h.push(after.get_untracked()));
-            after.set(Some(cursor));
-        }
-    };
-    let previous_page = move |_| {
-        let mut h = history.get_untracked();
-        if let Some(previous) = h.pop() {
-            history.set(h);
-            after.set(previous);
-        }
-    };
     let clear = move |_| {
         search_input.set(String::new());
         search.set(String::new());
         status.set(0);
         role.set(String::new());
-        restart();
+        cursors.restart();
     };
     let open = {
         let navigate = navigate.clone();
@@ -171,12 +114,12 @@ pub fn UsersPage() -> impl IntoView {
     let rows = move || {
         let open = open.clone();
         page.get().map(|p| {
-            if error.with(Option::is_some) {
+            let Ok(p) = p else {
                 return view! {
                     <tr><td colspan="7" class="text-muted">"The users could not be loaded (see above)."</td></tr>
                 }
                 .into_any();
-            }
+            };
             if p.nodes.is_empty() {
                 return view! {
                     <tr><td colspan="7">
@@ -242,14 +185,14 @@ pub fn UsersPage() -> impl IntoView {
         <ErrorAlert error=error/>
         <div class="card">
             <div class="filters">
-                <input class="form-control search" id="user-search" type="search" placeholder="Search username, email or name… (Ctrl+K)"
-                    data-shortcut="search" prop:value=move || search_input.get() on:input=on_search/>
-                <select class="form-select" id="status-filter" aria-label="Status" on:change=move |e| { status.set(event_target_value(&e).parse().unwrap_or(0)); restart(); }>
+                <SearchBox id="user-search" placeholder="Search username, email or name… (Ctrl+K)" text=search_input
+                    on_search=move |term: String| { search.set(term); cursors.restart(); }/>
+                <select class="form-select" id="status-filter" aria-label="Status" on:change=move |e| { status.set(event_target_value(&e).parse().unwrap_or(0)); cursors.restart(); }>
                     {STATUSES.iter().enumerate().map(|(i, (label, _, _))| view! {
                         <option value=i.to_string() selected=move || status.get() == i>{*label}</option>
                     }).collect_view()}
                 </select>
-                <select class="form-select" id="role-filter" aria-label="Role" on:change=move |e| { role.set(event_target_value(&e)); restart(); }>
+                <select class="form-select" id="role-filter" aria-label="Role" on:change=move |e| { role.set(event_target_value(&e)); cursors.restart(); }>
                     <option value="" selected=move || role.with(String::is_empty)>"All roles"</option>
                     {move || roles.get().into_iter().map(|r| {
                         let name = r.name.clone();
@@ -268,17 +211,7 @@ pub fn UsersPage() -> impl IntoView {
                     }}
                 </tbody>
             </table>
-            <div class="pager">
-                <span class="text-muted" id="users-count">{move || page.get().map(|p| {
-                    let start = history.with(Vec::len) as i64 * PAGE_SIZE;
-                    if p.total_count == 0 { "No users".to_string() } else {
-                        format!("Showing {}–{} of {}", start + 1, start + p.nodes.len() as i64, p.total_count)
-                    }
-                })}</span>
-                <button type="button" class="btn btn-sm" id="previous-page" disabled=move || history.with(Vec::is_empty) on:click=previous_page>"Previous"</button>
-                <button type="button" class="btn btn-sm" id="next-page"
-                    disabled=move || !page.with(|p| p.as_ref().is_some_and(|p| p.page_info.has_next_page)) on:click=next_page>"Next"</button>
-            </div>
+            <Pager cursors=cursors size=PAGE_SIZE id="users" none="No users" shown=shown/>
         </div>
         <Show when=move || creating.get()>
             <CreateUser roles=roles.get_untracked() on_close=move |_| creating.set(false)

@@ -150,11 +150,7 @@ pub(super) fn OverridesCard(
             Some(_) => (api::SET_ROLE_OVERRIDES, "Overrides saved."),
             None => (api::CLEAR_ROLE_OVERRIDES, "Overrides cleared."),
         };
-        async move {
-            api::call::<serde_json::Value>(operation, vars)
-                .await
-                .map(|_| done)
-        }
+        async move { api::run(operation, vars).await.map(|_| done) }
     });
     Effect::watch(
         move || save.version().get(),
