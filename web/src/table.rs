@@ -116,3 +116,11 @@ pub fn SearchBox(
             data-shortcut="search" prop:value=move || text.get() on:input=on_input/>
     }
 }
+
+/// A table's header row: one column header per label.
+#[component]
+pub fn HeaderRow(columns: &'static [&'static str]) -> impl IntoView {
+    view! {
+        <thead><tr>{columns.iter().map(|c| view! { <th scope="col">{*c}</th> }).collect_view()}</tr></thead>
+    }
+}

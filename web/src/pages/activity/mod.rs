@@ -17,9 +17,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api;
 use crate::components::{ErrorAlert, Loading};
 use crate::model::{AuditEvent, AuditPage};
-use crate::table::{Cursors, Pager, Shown};
+use crate::table::{Cursors, HeaderRow, Pager, Shown};
 use filters::{EVENT_TYPES, Filters};
-pub use rows::EventRow;
+pub use rows::{EVENT_COLUMNS, EventRow};
 use user_picker::UserPicker;
 
 const PAGE_SIZE: i64 = 50;
@@ -201,10 +201,7 @@ pub fn ActivityPage() -> impl IntoView {
             </div>
             <div class="table-responsive">
                 <table class="table table-vcenter card-table" id="activity-table">
-                    <thead><tr>
-                        <th scope="col">"Timestamp"</th><th scope="col">"User"</th><th scope="col">"Event Type"</th>
-                        <th scope="col">"Resource"</th><th scope="col">"IP Address"</th><th scope="col">"Details"</th>
-                    </tr></thead>
+                    <HeaderRow columns=EVENT_COLUMNS/>
                     <tbody>{rows}</tbody>
                 </table>
             </div>

@@ -43,6 +43,16 @@ fn resource(e: &AuditEvent) -> String {
     }
 }
 
+/// Seed 004's columns, as `EventRow` fills them.
+pub const EVENT_COLUMNS: &[&str] = &[
+    "Timestamp",
+    "User",
+    "Event Type",
+    "Resource",
+    "IP Address",
+    "Details",
+];
+
 #[component]
 pub fn EventRow(event: AuditEvent, #[prop(optional)] fresh: bool) -> impl IntoView {
     let has_details = event.details.as_object().is_some_and(|m| !m.is_empty());

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::api;
 use crate::components::{ErrorAlert, Loading, StatusBadge};
 use crate::model::{HolderPage, short_time};
-use crate::table::{Cursors, Pager, Shown};
+use crate::table::{Cursors, HeaderRow, Pager, Shown};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -103,10 +103,7 @@ pub(super) fn AccessReview(#[prop(into)] permissions: Signal<Vec<String>>) -> im
                 <ErrorAlert error=error/>
                 <div class="table-responsive">
                     <table class="table card-table" id="holders-table">
-                        <thead><tr>
-                            <th scope="col">"User"</th><th scope="col">"Email"</th><th scope="col">"Status"</th>
-                            <th scope="col">"Through role"</th><th scope="col">"Granted by"</th><th scope="col">"Since"</th>
-                        </tr></thead>
+                        <HeaderRow columns=&["User", "Email", "Status", "Through role", "Granted by", "Since"]/>
                         <tbody>{rows}</tbody>
                     </table>
                 </div>

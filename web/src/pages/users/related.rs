@@ -8,8 +8,8 @@ use serde_json::json;
 use crate::api::{self, ApiError};
 use crate::components::{ErrorAlert, Loading};
 use crate::model::{MembershipPayload, OrgRef, OrgRefs, UserRelated, short_time};
-use crate::pages::activity::EventRow;
-use crate::table::SearchBox;
+use crate::pages::activity::{EVENT_COLUMNS, EventRow};
+use crate::table::{HeaderRow, SearchBox};
 
 #[component]
 pub(super) fn RelatedCards(
@@ -125,8 +125,7 @@ pub(super) fn RelatedCards(
                             } else {
                                 view! {
                                     <table class="table" id="user-activity">
-                                        <thead><tr><th scope="col">"Timestamp"</th><th scope="col">"User"</th><th scope="col">"Event Type"</th>
-                                            <th scope="col">"Resource"</th><th scope="col">"IP Address"</th><th scope="col">"Details"</th></tr></thead>
+                                        <HeaderRow columns=EVENT_COLUMNS/>
                                         <tbody>{a.nodes.into_iter().map(|event| view! { <EventRow event/> }).collect_view()}</tbody>
                                     </table>
                                 }.into_any()
