@@ -40,6 +40,7 @@ pub fn TokensPage() -> impl IntoView {
         };
         busy.set(true);
         notice.set(None);
+        error.set(None);
         leptos::task::spawn_local(async move {
             match api::run(api::REVOKE_TOKEN, json!({ "id": token.id })).await {
                 Ok(_) => {

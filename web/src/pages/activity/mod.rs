@@ -30,6 +30,12 @@ pub fn ActivityPage() -> impl IntoView {
     let query = use_query_map();
     let filters = Memo::new(move |_| query.with(Filters::from_query));
     let cursors = Cursors::new();
+    // Another view (a link, the menu) starts at its first page too.
+    Effect::watch(
+        move || filters.get(),
+        move |_, _, _| cursors.restart(),
+        false,
+    );
     // A new view starts at its first page.
     let set_filters = Callback::new(move |f: Filters| {
         cursors.restart();
@@ -82,13 +88,26 @@ pub fn ActivityPage() -> impl IntoView {
         fresh.set(Vec::new());
         feed.set_value(None);
         if !on {
-            live_state.set(None);
+            // Why a feed stopped stays said after the toggle goes off.
+            live_state.update(|s| {
+                if !matches!(s, Some(live::State::Ended(_))) {
+                    *s = None;
+                }
+            });
             return;
         }
         let opened = live::open(
             filter,
             move |e| fresh.update(|list| list.insert(0, e)),
-            move |s| live_state.set(Some(s)),
+            move |s| {
+                let ended = matches!(s, live::State::Ended(_));
+                live_state.set(Some(s));
+                if ended {
+                    // After this message's handler returns: turning the
+                    // toggle off drops the feed, and its handlers with it.
+                    leptos::task::spawn_local(async move { live_on.set(false) });
+                }
+            },
         );
         match opened {
             Ok(f) => feed.set_value(Some(f)),

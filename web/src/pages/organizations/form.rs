@@ -79,16 +79,18 @@ pub(super) fn OrganizationForm(
     let holder = LocalResource::new(move || {
         let s = settled.get();
         async move {
+            // Some(holder) when asked and answered: NOT_FOUND is free; any
+            // other failure says nothing.
             let found = if slug_problem(&s).is_some() {
                 None
             } else {
-                api::call_field::<Organization>(
-                    api::ORGANIZATION,
-                    json!({ "slug": s }),
-                    "organization",
-                )
-                .await
-                .ok()
+                let vars = json!({ "slug": s });
+                match api::call_field::<Organization>(api::ORGANIZATION, vars, "organization").await
+                {
+                    Ok(o) => Some(Some(o)),
+                    Err(e) if e.code == "NOT_FOUND" => Some(None),
+                    Err(_) => None,
+                }
             };
             (s, found)
         }
@@ -103,10 +105,10 @@ pub(super) fn OrganizationForm(
         }
         // Only the answer about the slug now in the field counts.
         match holder.get().filter(|(checked, _)| checked == s.trim()) {
-            Some((_, Some(o))) if o.id != own_id.get_value() => {
+            Some((_, Some(Some(o)))) if o.id != own_id.get_value() => {
                 Some((false, format!("Taken by {}", o.name)))
             }
-            Some((_, None)) => Some((true, "Available".to_string())),
+            Some((_, Some(None))) => Some((true, "Available".to_string())),
             _ => None,
         }
     };

@@ -22,6 +22,11 @@ pub(super) fn AccessReview(#[prop(into)] permissions: Signal<Vec<String>>) -> im
     let query = use_query_map();
     let permission = Memo::new(move |_| query.with(|q| q.get("permission")).unwrap_or_default());
     let cursors = Cursors::new();
+    Effect::watch(
+        move || permission.get(),
+        move |_, _, _| cursors.restart(),
+        false,
+    );
     let page = LocalResource::new(move || {
         let p = permission.get();
         let vars = json!({ "permission": p, "first": PAGE_SIZE, "after": cursors.after.get() });
@@ -43,7 +48,6 @@ pub(super) fn AccessReview(#[prop(into)] permissions: Signal<Vec<String>>) -> im
     });
     let error = Signal::derive(move || page.get().and_then(Result::err));
     let choose = move |e: leptos::ev::Event| {
-        cursors.restart();
         let p = event_target_value(&e);
         let to = if p.is_empty() {
             "/admin/roles".to_string()

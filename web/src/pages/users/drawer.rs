@@ -166,6 +166,22 @@ pub(super) fn UserDrawer(
         None => {}
     };
 
+    // These cards outlive the user's refetches (their notices, errors and
+    // search stay): rebuilt only when the user's name or deletion changes.
+    let kind = Memo::new(move |_| {
+        user.get()
+            .and_then(Result::ok)
+            .map(|u| (u.username, u.status == "DELETED"))
+    });
+    let cards = move || {
+        let (username, deleted) = kind.get()?;
+        let user_id = id.get_value();
+        Some(view! {
+            <OverridesCard id=user_id.clone() roles=roles editable=can_manage && !deleted/>
+            <RelatedCards id=user_id username=username manage_orgs=can_orgs && !deleted/>
+        })
+    };
+
     view! {
         <div class="drawer-backdrop" on:click=move |_| { let _ = on_close.try_run(()); }></div>
         <aside class="drawer" id="user-drawer" aria-label="User" tabindex="-1" node_ref=aside>
@@ -223,8 +239,6 @@ pub(super) fn UserDrawer(
                         <EditUser user=u.clone() editable=can_manage && !deleted on_saved=move |_| saved("Changes saved.")/>
                         <RolesCard user=u.clone() roles=roles editable=can_manage && !deleted on_saved=move |_| saved("Roles saved.")/>
                         <QuotasCard user=u.clone() editable=can_manage && !deleted on_saved=move |_| load()/>
-                        <OverridesCard id=u.id.clone() roles=roles editable=can_manage && !deleted/>
-                        <RelatedCards id=u.id.clone() username=u.username.clone() manage_orgs=can_orgs && !deleted/>
                         // Scrolls sideways on a narrow screen, so it takes the focus.
                         <section class="card-section" aria-labelledby="sessions-title" tabindex="0">
                             <h3 id="sessions-title">"Sessions"</h3>
@@ -256,6 +270,7 @@ pub(super) fn UserDrawer(
                     }.into_any()
                 }
             }}
+            {cards}
         </aside>
     }
 }

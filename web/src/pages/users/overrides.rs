@@ -43,6 +43,8 @@ fn RoleList(
     overrides: RoleOverrides,
     #[prop(into)] roles: Signal<Vec<Role>>,
     editable: bool,
+    /// A change is under way: nothing else until it is read back.
+    busy: RwSignal<bool>,
     #[prop(into)] on_save: Callback<RoleOverrides>,
 ) -> impl IntoView {
     let (names, label, key) = match list {
@@ -73,7 +75,7 @@ fn RoleList(
                     view! {
                         <span class="chip" data-role=n.clone()>{n.clone()}
                             {editable.then(|| view! {
-                                <button type="button" class="btn-close" aria-label=format!("Remove {n} from the {key} roles")
+                                <button type="button" class="btn-close" aria-label=format!("Remove {n} from the {key} roles") disabled=move || busy.get()
                                     on:click=move |_| edit(&|l| l.retain(|x| *x != gone))>"×"</button>
                             })}
                         </span>" "
@@ -87,7 +89,7 @@ fn RoleList(
                         <option value="">"Choose a role…"</option>
                         {move || roles.get().into_iter().map(|r| view! { <option value=r.name.clone()>{r.name.clone()}</option> }).collect_view()}
                     </select>
-                    <button type="button" class="btn btn-sm" data-add=key disabled=move || picked.with(String::is_empty)
+                    <button type="button" class="btn btn-sm" data-add=key disabled=move || busy.get() || picked.with(String::is_empty)
                         on:click=move |_| { let role = picked.get_untracked(); edit(&|l| l.push(role.clone())); }>"Add"</button>
                 </div>
             })}
@@ -139,6 +141,13 @@ pub(super) fn OverridesCard(
     });
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
+    // From a change's dispatch until the overrides are read again: every
+    // edit starts from what the server holds, never from a stale copy.
+    let busy = RwSignal::new(false);
+    Effect::new(move |_| {
+        detail.track();
+        busy.set(false);
+    });
     let save = Action::new_local(move |next: &Option<RoleOverrides>| {
         let vars = match next {
             Some(o) => {
@@ -165,12 +174,15 @@ pub(super) fn OverridesCard(
             Some(Err(e)) => {
                 notice.set(None);
                 error.set(Some(e));
+                // The controls show what the server holds again.
+                detail.refetch();
             }
             None => {}
         },
         false,
     );
     let put = Callback::new(move |o: RoleOverrides| {
+        busy.set(true);
         save.dispatch_local(Some(o));
     });
     view! {
@@ -188,15 +200,15 @@ pub(super) fn OverridesCard(
                     let x = d.role_explanation;
                     view! {
                         <label class="switch mb-3" for="revocations-paused">
-                            <input type="checkbox" role="switch" id="revocations-paused" disabled=!editable prop:checked=o.enabled
+                            <input type="checkbox" role="switch" id="revocations-paused" disabled=move || !editable || busy.get() prop:checked=o.enabled
                                 on:change=move |e| { let mut next = paused.clone(); next.enabled = event_target_checked(&e); put.run(next); }/>
                             " Automatic revocations paused"
                         </label>
-                        <RoleList list=List::Preserved overrides=o.clone() roles editable on_save=put/>
-                        <RoleList list=List::Suppressed overrides=o roles editable on_save=put/>
+                        <RoleList list=List::Preserved overrides=o.clone() roles editable busy on_save=put/>
+                        <RoleList list=List::Suppressed overrides=o roles editable busy on_save=put/>
                         {(editable && set).then(|| view! {
-                            <button type="button" class="btn btn-sm" id="clear-overrides" disabled=move || save.pending().get()
-                                on:click=move |_| { save.dispatch_local(None); }>"Clear overrides"</button>
+                            <button type="button" class="btn btn-sm" id="clear-overrides" disabled=move || busy.get()
+                                on:click=move |_| { busy.set(true); save.dispatch_local(None); }>"Clear overrides"</button>
                         })}
                         <h3 class="mt-3">"Why these roles"</h3>
                         <Explanation roles=x.roles groups=x.groups withheld=x.withheld/>
