@@ -39,6 +39,27 @@ pub struct Shown {
     pub next: Option<String>,
 }
 
+impl Shown {
+    /// A page of `rows` rows, `total` in all when the list counts.
+    pub fn of(total: Option<i64>, rows: usize, info: &crate::model::PageInfo) -> Self {
+        Self {
+            total,
+            rows,
+            next: info.end_cursor.clone().filter(|_| info.has_next_page),
+        }
+    }
+}
+
+/// Going to another view of the same screen (new filters in the address):
+/// it replaces the history entry and keeps the scroll.
+pub fn same_screen() -> leptos_router::NavigateOptions {
+    leptos_router::NavigateOptions {
+        replace: true,
+        scroll: false,
+        ..Default::default()
+    }
+}
+
 /// "Showing 21–40 of 57" with Previous and Next; `id` names the pager
 /// (`{id}-count`, `{id}-previous`, `{id}-next`).
 #[component]

@@ -11,13 +11,12 @@ mod rows;
 mod user_picker;
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
 use crate::components::{ErrorAlert, Loading};
 use crate::model::{AuditEvent, AuditPage};
-use crate::table::{Cursors, HeaderRow, Pager, Shown};
+use crate::table::{Cursors, HeaderRow, Pager, Shown, same_screen};
 use filters::{EVENT_TYPES, Filters};
 pub use rows::{EVENT_COLUMNS, EventRow};
 use user_picker::UserPicker;
@@ -45,14 +44,7 @@ pub fn ActivityPage() -> impl IntoView {
         } else {
             format!("/admin/activity?{q}")
         };
-        navigate(
-            &to,
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
+        navigate(&to, same_screen());
     });
     let change = move |edit: &dyn Fn(&mut Filters)| {
         let mut f = filters.get_untracked();
@@ -69,11 +61,9 @@ pub fn ActivityPage() -> impl IntoView {
         api::call_field::<AuditPage>(api::AUDIT_EVENTS, vars, "auditEvents")
     });
     let shown = Signal::derive(move || {
-        page.get().and_then(Result::ok).map(|p| Shown {
-            total: None,
-            rows: p.nodes.len(),
-            next: p.page_info.end_cursor.filter(|_| p.page_info.has_next_page),
-        })
+        page.get()
+            .and_then(Result::ok)
+            .map(|p| Shown::of(None, p.nodes.len(), &p.page_info))
     });
     let error = Signal::derive(move || page.get().and_then(Result::err));
 

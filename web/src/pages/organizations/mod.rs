@@ -48,11 +48,9 @@ pub fn OrganizationsPage() -> impl IntoView {
         api::call_field::<OrganizationPage>(api::ORGANIZATIONS, vars, "organizations")
     });
     let shown = Signal::derive(move || {
-        page.get().and_then(Result::ok).map(|p| Shown {
-            total: Some(p.total_count),
-            rows: p.nodes.len(),
-            next: p.page_info.end_cursor.filter(|_| p.page_info.has_next_page),
-        })
+        page.get()
+            .and_then(Result::ok)
+            .map(|p| Shown::of(Some(p.total_count), p.nodes.len(), &p.page_info))
     });
     let error = Signal::derive(move || page.get().and_then(Result::err));
     let refresh = move || reload.update(|n| *n += 1);

@@ -4,14 +4,13 @@
 //! address (`?permission=users:manage`). Needs `users:read`.
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use serde_json::json;
 
 use crate::api;
 use crate::components::{ErrorAlert, Loading, StatusBadge};
 use crate::model::{HolderPage, short_time};
-use crate::table::{Cursors, HeaderRow, Pager, Shown};
+use crate::table::{Cursors, HeaderRow, Pager, Shown, same_screen};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -40,11 +39,10 @@ pub(super) fn AccessReview(#[prop(into)] permissions: Signal<Vec<String>>) -> im
         }
     });
     let shown = Signal::derive(move || {
-        page.get().and_then(Result::ok).flatten().map(|p| Shown {
-            total: None,
-            rows: p.nodes.len(),
-            next: p.page_info.end_cursor.filter(|_| p.page_info.has_next_page),
-        })
+        page.get()
+            .and_then(Result::ok)
+            .flatten()
+            .map(|p| Shown::of(None, p.nodes.len(), &p.page_info))
     });
     let error = Signal::derive(move || page.get().and_then(Result::err));
     let choose = move |e: leptos::ev::Event| {
@@ -57,14 +55,7 @@ pub(super) fn AccessReview(#[prop(into)] permissions: Signal<Vec<String>>) -> im
                 js_sys::encode_uri_component(&p)
             )
         };
-        navigate(
-            &to,
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
+        navigate(&to, same_screen());
     };
     let rows = move || {
         match page.get() {

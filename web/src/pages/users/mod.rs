@@ -77,11 +77,9 @@ pub fn UsersPage() -> impl IntoView {
             .or_else(|| roles_list.get().and_then(Result::err))
     });
     let shown = Signal::derive(move || {
-        page.get().and_then(Result::ok).map(|p| Shown {
-            total: Some(p.total_count),
-            rows: p.nodes.len(),
-            next: p.page_info.end_cursor.filter(|_| p.page_info.has_next_page),
-        })
+        page.get()
+            .and_then(Result::ok)
+            .map(|p| Shown::of(Some(p.total_count), p.nodes.len(), &p.page_info))
     });
     // The rows are on the next frame: the benchmark reads this mark.
     Effect::new(move |_| {
