@@ -8,7 +8,23 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
 
-include!(concat!(env!("OUT_DIR"), "/ops.rs"));
+/// One GraphQL operation of the app, generated from `graphql/*.graphql` by
+/// `build.rs`: the struct holds its variables, typed from the schema.
+pub trait Operation: serde::Serialize {
+    /// The operation's text, as sent.
+    const TEXT: &'static str;
+    /// The root field read as `Data`, or `None` for the whole answer.
+    const FIELD: Option<&'static str>;
+    /// What the app reads of the answer (`# reads:` in the file), checked
+    /// against the selection at build time.
+    type Data: DeserializeOwned;
+}
+
+/// The app's operations (`ops::Users { first, after, filter }`), with the
+/// input objects and enums they send.
+pub mod ops {
+    include!(concat!(env!("OUT_DIR"), "/ops.rs"));
+}
 
 /// An error as the API reported it (`extensions.code` and friends).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -129,10 +145,26 @@ fn js_error(e: JsValue) -> ApiError {
     )
 }
 
-/// Sends `operation` with `variables`. When a signed-in page learns that the
-/// session has ended, the app goes to the login page.
-pub async fn call<T: DeserializeOwned>(operation: &str, variables: Value) -> Result<T, ApiError> {
-    let body = serde_json::json!({ "query": operation, "variables": variables }).to_string();
+/// Sends `operation` and reads its answer. When a signed-in page learns
+/// that the session has ended, the app goes to the login page.
+pub async fn send<O: Operation>(operation: O) -> Result<O::Data, ApiError> {
+    let variables = serde_json::to_value(&operation).map_err(ApiError::unexpected)?;
+    let mut data = post(O::TEXT, variables).await?;
+    let data = match O::FIELD {
+        Some(field) => data[field].take(),
+        None => data,
+    };
+    serde_json::from_value(data).map_err(ApiError::unexpected)
+}
+
+/// Sends `operation` for its effect, ignoring what it answers.
+pub async fn run<O: Operation>(operation: O) -> Result<(), ApiError> {
+    send(operation).await.map(|_| ())
+}
+
+/// Posts one request and returns its `data`, or its first error.
+async fn post(query: &str, variables: Value) -> Result<Value, ApiError> {
+    let body = serde_json::json!({ "query": query, "variables": variables }).to_string();
     let headers = Headers::new().map_err(js_error)?;
     headers
         .set("content-type", "application/json")
@@ -155,9 +187,9 @@ pub async fn call<T: DeserializeOwned>(operation: &str, variables: Value) -> Res
         .map_err(js_error)?
         .as_string()
         .unwrap_or_default();
-    // Parsed once into a `Value`, then read into `T`: every `T` is read
-    // from a `Value` only, which compiles far smaller than a reader of
-    // JSON text for each type (BENCHMARKS.md, "The admin app").
+    // Parsed once into a `Value`, then read into each answer type: every
+    // type is read from a `Value` only, which compiles far smaller than a
+    // reader of JSON text for each type (BENCHMARKS.md, "The admin app").
     let reply: Reply<Value> = serde_json::from_str(&text).map_err(|_| {
         ApiError::network(format!("unexpected answer (HTTP {})", response.status()))
     })?;
@@ -168,27 +200,7 @@ pub async fn call<T: DeserializeOwned>(operation: &str, variables: Value) -> Res
         }
         return Err(error);
     }
-    let data = reply
-        .data
-        .ok_or_else(|| ApiError::network("empty answer"))?;
-    serde_json::from_value(data).map_err(ApiError::unexpected)
-}
-
-/// Sends `operation` and reads its root field `field` as `T`.
-pub async fn call_field<T: DeserializeOwned>(
-    operation: &str,
-    variables: Value,
-    field: &str,
-) -> Result<T, ApiError> {
-    let mut data = call::<Value>(operation, variables).await?;
-    serde_json::from_value(data[field].take()).map_err(ApiError::unexpected)
-}
-
-/// Sends `operation` for its effect, ignoring what it answers.
-pub async fn run(operation: &str, variables: Value) -> Result<(), ApiError> {
-    call::<serde::de::IgnoredAny>(operation, variables)
-        .await
-        .map(|_| ())
+    reply.data.ok_or_else(|| ApiError::network("empty answer"))
 }
 
 /// Pages anyone may open; every other page needs a session.

@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 
 use api::ApiError;
 use components::{Loading, Modal};
-use model::{Boot, ServerInfo, Viewer};
+use model::{ServerInfo, Viewer};
 
 /// What every screen knows: the server, who is signed in, and whether to
 /// greet them.
@@ -52,7 +52,7 @@ pub fn state() -> AppState {
 pub fn refresh_viewer() {
     let state = state();
     leptos::task::spawn_local(async move {
-        if let Ok(boot) = api::call::<Boot>(api::BOOT, serde_json::json!({})).await {
+        if let Ok(boot) = api::send(api::ops::Boot {}).await {
             state.viewer.set(boot.viewer);
         }
     });
@@ -73,7 +73,7 @@ fn App() -> impl IntoView {
     };
     provide_context(state);
     leptos::task::spawn_local(async move {
-        match api::call::<Boot>(api::BOOT, serde_json::json!({})).await {
+        match api::send(api::ops::Boot {}).await {
             Ok(boot) => {
                 state.info.set(Some(boot.server_info));
                 // A login that answered first knows better.
@@ -178,7 +178,7 @@ fn Frame(children: Children) -> impl IntoView {
     let logout = move |_| {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match api::run(api::LOGOUT, serde_json::json!({})).await {
+            match api::send(api::ops::Logout {}).await {
                 Ok(_) => {
                     state.viewer.set(None);
                     navigate("/admin/login", Default::default());

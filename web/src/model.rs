@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use crate::api::ops::QuotaResource;
+
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Me {
@@ -114,7 +116,7 @@ pub struct Role {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Quota {
-    pub resource: String,
+    pub resource: QuotaResource,
     pub limit: i64,
     pub used: i64,
     pub overridden: bool,

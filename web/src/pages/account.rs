@@ -3,7 +3,6 @@
 //! revokes your tokens; this session goes on.
 
 use leptos::prelude::*;
-use serde_json::json;
 
 use crate::api::{self, ApiError};
 use crate::components::{ErrorAlert, FieldErrors, NewPasswordFields, RoleBadges, begin_submit};
@@ -23,13 +22,13 @@ pub fn AccountPage() -> impl IntoView {
             return;
         }
         changed.set(false);
-        let vars = json!({
-            "currentPassword": current.get_untracked(),
-            "newPassword": password.get_untracked(),
-            "newPasswordConfirm": confirm.get_untracked(),
-        });
+        let op = api::ops::ChangePassword {
+            current_password: current.get_untracked(),
+            new_password: password.get_untracked(),
+            new_password_confirm: Some(confirm.get_untracked()),
+        };
         leptos::task::spawn_local(async move {
-            match api::run(api::CHANGE_PASSWORD, vars).await {
+            match api::send(op).await {
                 Ok(_) => {
                     for field in [current, password, confirm] {
                         field.set(String::new());

@@ -6,7 +6,6 @@
 //! status when they finish.
 
 use leptos::prelude::*;
-use serde_json::json;
 
 use crate::api::{self, ApiError};
 use crate::components::{ErrorAlert, Loading};
@@ -109,15 +108,9 @@ where
 
 #[component]
 pub fn DatabasePage() -> impl IntoView {
-    let status = LocalResource::new(|| {
-        api::call_field::<DatabaseStatus>(api::DATABASE_STATUS, json!({}), "databaseStatus")
-    });
-    let prepare = Action::new_local(|_: &()| {
-        api::call_field::<Vec<PreparationStep>>(api::PREPARE_POSTGRES, json!({}), "preparePostgres")
-    });
-    let enable = Action::new_local(|_: &()| {
-        api::call_field::<Vec<RlsTable>>(api::ENABLE_RLS, json!({}), "enableRls")
-    });
+    let status = LocalResource::new(|| api::send(api::ops::DatabaseStatus {}));
+    let prepare = Action::new_local(|_: &()| api::send(api::ops::PreparePostgres {}));
+    let enable = Action::new_local(|_: &()| api::send(api::ops::EnableRls {}));
     // What a run changed shows in the status at once.
     Effect::watch(
         move || (prepare.version().get(), enable.version().get()),

@@ -2,7 +2,6 @@
 //! or its "Invitation Expired" page.
 
 use leptos::prelude::*;
-use serde_json::json;
 
 use super::{PublicCard, new_password_submit, query_param};
 use crate::api::{self, ApiError};
@@ -24,8 +23,7 @@ pub fn AcceptInvitation() -> impl IntoView {
     {
         let token = token.clone();
         leptos::task::spawn_local(async move {
-            let found = api::call_field(api::INVITATION, json!({ "token": token }), "invitation");
-            stage.set(match found.await {
+            stage.set(match api::send(api::ops::Invitation { token }).await {
                 Ok(inv) => Stage::Ready(inv),
                 Err(e) if e.code == "NOT_FOUND" || e.code == "BAD_USER_INPUT" => Stage::Expired,
                 Err(e) => Stage::Failed(e),
@@ -68,7 +66,11 @@ fn SetPassword(invitation: Invitation, token: String) -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let submit = new_password_submit(
-        api::ACCEPT_INVITATION,
+        |token, password, password_confirm| api::ops::AcceptInvitation {
+            token,
+            password,
+            password_confirm,
+        },
         token,
         password,
         confirm,

@@ -2,12 +2,10 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use serde_json::json;
 
 use super::{PublicCard, query_param};
 use crate::api::{self, ApiError};
 use crate::components::{ErrorAlert, begin_submit};
-use crate::model::LoginPayload;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -45,9 +43,11 @@ pub fn LoginPage() -> impl IntoView {
         let navigate = navigate.clone();
         let next = next.clone();
         leptos::task::spawn_local(async move {
-            let vars =
-                json!({ "login": login.get_untracked(), "password": password.get_untracked() });
-            match api::call_field::<LoginPayload>(api::LOGIN, vars, "login").await {
+            let op = api::ops::Login {
+                login: login.get_untracked(),
+                password: password.get_untracked(),
+            };
+            match api::send(op).await {
                 Ok(payload) => {
                     state.viewer.set(Some(payload.viewer));
                     state.welcome.set(payload.first_login);

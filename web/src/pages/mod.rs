@@ -35,8 +35,8 @@ pub fn PublicCard(children: Children) -> impl IntoView {
 /// The submit handler of the two set-a-password forms: sends `operation`
 /// (`acceptInvitation` or `resetPassword`) with the link's token and both
 /// passwords, then goes to `done`; errors stay on the form.
-pub fn new_password_submit(
-    operation: &'static str,
+pub fn new_password_submit<O: api::Operation + 'static>(
+    operation: fn(String, String, String) -> O,
     token: String,
     password: RwSignal<String>,
     confirm: RwSignal<String>,
@@ -50,13 +50,13 @@ pub fn new_password_submit(
             return;
         }
         let navigate = navigate.clone();
-        let vars = serde_json::json!({
-            "token": token,
-            "password": password.get_untracked(),
-            "passwordConfirm": confirm.get_untracked(),
-        });
+        let op = operation(
+            token.clone(),
+            password.get_untracked(),
+            confirm.get_untracked(),
+        );
         leptos::task::spawn_local(async move {
-            match api::run(operation, vars).await {
+            match api::send(op).await {
                 Ok(_) => navigate(done, Default::default()),
                 Err(e) => error.set(Some(e)),
             }

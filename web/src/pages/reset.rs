@@ -1,7 +1,6 @@
 //! `/admin/forgot-password` and `/admin/reset-password?token=…`.
 
 use leptos::prelude::*;
-use serde_json::json;
 
 use super::{PublicCard, new_password_submit, query_param};
 use crate::api::{self, ApiError};
@@ -18,12 +17,10 @@ pub fn ForgotPassword() -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            match api::run(
-                api::REQUEST_PASSWORD_RESET,
-                json!({ "email": email.get_untracked() }),
-            )
-            .await
-            {
+            let op = api::ops::RequestPasswordReset {
+                email: email.get_untracked(),
+            };
+            match api::send(op).await {
                 Ok(_) => sent.set(true),
                 Err(e) => error.set(Some(e)),
             }
@@ -69,7 +66,11 @@ pub fn ResetPassword() -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let submit = new_password_submit(
-        api::RESET_PASSWORD,
+        |token, password, password_confirm| api::ops::ResetPassword {
+            token,
+            password,
+            password_confirm,
+        },
         token,
         password,
         confirm,

@@ -1,7 +1,6 @@
 //! `/admin/sessions`: where you are signed in.
 
 use leptos::prelude::*;
-use serde_json::json;
 
 use crate::api;
 use crate::components::{ErrorAlert, Loading};
@@ -45,11 +44,9 @@ pub fn SessionTable(
 
 #[component]
 pub fn SessionsPage() -> impl IntoView {
-    let sessions = LocalResource::new(|| {
-        api::call_field::<Vec<Session>>(api::MY_SESSIONS, json!({}), "mySessions")
-    });
+    let sessions = LocalResource::new(|| api::send(api::ops::MySessions {}));
     let revoke =
-        Action::new_local(|id: &String| api::run(api::REVOKE_SESSION, json!({ "id": id })));
+        Action::new_local(|id: &String| api::run(api::ops::RevokeSession { id: id.clone() }));
     // A revocation shows at once.
     Effect::watch(
         move || revoke.version().get(),

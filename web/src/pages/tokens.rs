@@ -1,7 +1,6 @@
 //! `/admin/tokens`: personal access tokens for scripts.
 
 use leptos::prelude::*;
-use serde_json::json;
 
 use crate::api::{self, ApiError};
 use crate::components::{Confirm, ErrorAlert, FieldErrors, Loading, Modal, begin_submit};
@@ -25,8 +24,7 @@ fn days_from_now(days: i64) -> String {
 #[component]
 pub fn TokensPage() -> impl IntoView {
     let state = crate::state();
-    let tokens =
-        LocalResource::new(|| api::call_field::<Vec<Token>>(api::MY_TOKENS, json!({}), "myTokens"));
+    let tokens = LocalResource::new(|| api::send(api::ops::MyTokens {}));
     let error = RwSignal::new(None::<ApiError>);
     let creating = RwSignal::new(false);
     let secret = RwSignal::new(None::<(String, String)>);
@@ -42,7 +40,7 @@ pub fn TokensPage() -> impl IntoView {
         notice.set(None);
         error.set(None);
         leptos::task::spawn_local(async move {
-            match api::run(api::REVOKE_TOKEN, json!({ "id": token.id })).await {
+            match api::run(api::ops::RevokeToken { id: token.id }).await {
                 Ok(_) => {
                     notice.set(Some(format!("Token {} revoked.", token.name)));
                     load();
@@ -170,15 +168,13 @@ fn CreateToken(
             .and_then(|(_, d)| *d)
             .map(days_from_now);
         let token_name = name.get_untracked();
-        let vars = json!({ "name": token_name, "scopes": scopes.get_untracked(), "expiresAt": expires_at });
+        let op = api::ops::CreateToken {
+            name: token_name.clone(),
+            scopes: scopes.get_untracked(),
+            expires_at,
+        };
         leptos::task::spawn_local(async move {
-            match api::call_field::<crate::model::CreatedToken>(
-                api::CREATE_TOKEN,
-                vars,
-                "createToken",
-            )
-            .await
-            {
+            match api::send(op).await {
                 Ok(created) => {
                     let secret = created.secret;
                     let _ = on_created.try_run((token_name, secret));

@@ -3,8 +3,8 @@
 //! so a view can be shared, and as `auditEvents` and the CSV export take
 //! them. Dates are whole days in UTC; `to` includes its day.
 
+use crate::api::ops::AuditEventsFilter;
 use leptos_router::params::ParamsMap;
-use serde_json::{Value, json};
 
 /// Seed 004's event types first, then the rest of what Roster records.
 pub const EVENT_TYPES: &[&str] = &[
@@ -122,22 +122,15 @@ impl Filters {
     }
 
     /// `auditEvents`' `filter`.
-    pub fn graphql(&self) -> Value {
+    pub fn graphql(&self) -> AuditEventsFilter {
         let (from, to) = self.instants();
-        let mut filter = json!({});
-        if let Some(from) = from {
-            filter["from"] = json!(from);
+        AuditEventsFilter {
+            from,
+            to,
+            event_types: (!self.types.is_empty()).then(|| self.types.clone()),
+            actor_id: (!self.user.is_empty()).then(|| self.user.clone()),
+            ..AuditEventsFilter::default()
         }
-        if let Some(to) = to {
-            filter["to"] = json!(to);
-        }
-        if !self.types.is_empty() {
-            filter["eventTypes"] = json!(self.types);
-        }
-        if !self.user.is_empty() {
-            filter["actorId"] = json!(self.user);
-        }
-        filter
     }
 
     /// The CSV export's address: exactly this view.

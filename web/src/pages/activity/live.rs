@@ -7,8 +7,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use crate::api;
-use crate::model::AuditEvent;
+use crate::api::Operation;
+use crate::api::ops::{AuditEventsFilter, AuditLive};
 
 /// What the feed is doing, for the toggle's status line.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,8 +42,8 @@ fn send(socket: &WebSocket, message: &Value) {
 
 /// Subscribes to the events that pass `filter` (as `auditEvents` takes it).
 pub fn open(
-    filter: Value,
-    on_event: impl Fn(AuditEvent) + 'static,
+    filter: AuditEventsFilter,
+    on_event: impl Fn(<AuditLive as Operation>::Data) + 'static,
     on_state: impl Fn(State) + Clone + 'static,
 ) -> Result<Feed, String> {
     let location = web_sys::window().ok_or("no window")?.location();
@@ -82,7 +82,7 @@ pub fn open(
                     &json!({
                         "id": "1",
                         "type": "subscribe",
-                        "payload": { "query": api::AUDIT_LIVE, "variables": { "filter": filter } },
+                        "payload": { "query": AuditLive::TEXT, "variables": AuditLive { filter: Some(filter.clone()) } },
                     }),
                 );
                 state(State::Listening);
@@ -94,9 +94,11 @@ pub fn open(
                 {
                     let reason = errors[0]["message"].as_str().unwrap_or("refused");
                     state(State::Ended(reason.to_string()));
-                } else if let Ok(event) = serde_json::from_value::<AuditEvent>(
-                    message["payload"]["data"]["auditEvents"].clone(),
-                ) {
+                } else if let Some(Ok(event)) = AuditLive::FIELD.map(|field| {
+                    serde_json::from_value::<<AuditLive as Operation>::Data>(
+                        message["payload"]["data"][field].clone(),
+                    )
+                }) {
                     on_event(event);
                 }
             }

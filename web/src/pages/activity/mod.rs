@@ -15,7 +15,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
 use crate::components::{ErrorAlert, Loading};
-use crate::model::{AuditEvent, AuditPage};
+use crate::model::AuditEvent;
 use crate::table::{Cursors, HeaderRow, Pager, Shown, same_screen};
 use filters::{EVENT_TYPES, Filters};
 pub use rows::{EVENT_COLUMNS, EventRow};
@@ -53,12 +53,11 @@ pub fn ActivityPage() -> impl IntoView {
     };
 
     let page = LocalResource::new(move || {
-        let vars = serde_json::json!({
-            "first": PAGE_SIZE,
-            "after": cursors.after.get(),
-            "filter": filters.with(Filters::graphql),
-        });
-        api::call_field::<AuditPage>(api::AUDIT_EVENTS, vars, "auditEvents")
+        api::send(api::ops::AuditEvents {
+            first: Some(PAGE_SIZE),
+            after: cursors.after.get(),
+            filter: Some(filters.with(Filters::graphql)),
+        })
     });
     let shown = Signal::derive(move || {
         page.get()

@@ -3,10 +3,9 @@
 //! every user is loaded.
 
 use leptos::prelude::*;
-use serde_json::json;
 
 use crate::api;
-use crate::model::{UserHit, UserHits};
+use crate::model::UserHit;
 use crate::table::SearchBox;
 
 #[component]
@@ -26,9 +25,11 @@ pub(super) fn UserPicker(
             if search.is_empty() {
                 return Ok(Vec::new());
             }
-            api::call_field::<UserHits>(api::USER_SEARCH, json!({ "search": search }), "users")
-                .await
-                .map(|h| h.nodes)
+            api::send(api::ops::UserSearch {
+                search: Some(search),
+            })
+            .await
+            .map(|h| h.nodes)
         }
     });
     let pick = move |hit: Option<UserHit>| {

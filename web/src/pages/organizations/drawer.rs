@@ -2,7 +2,6 @@
 //! default organization, with the reason), and its members.
 
 use leptos::prelude::*;
-use serde_json::json;
 
 use super::form::OrganizationForm;
 use super::members::MembersCard;
@@ -25,16 +24,15 @@ pub(super) fn OrganizationDrawer(
     let aside = NodeRef::new();
     drawer_focus(aside, on_close);
     let org = LocalResource::new(move || {
-        api::call_field::<Organization>(
-            api::ORGANIZATION,
-            json!({ "id": id.get_value() }),
-            "organization",
-        )
+        api::send(api::ops::Organization {
+            id: Some(id.get_value()),
+            slug: None,
+        })
     });
     let editing = RwSignal::new(false);
     let deleting = RwSignal::new(false);
     let delete = Action::new_local(move |_: &()| {
-        api::run(api::DELETE_ORGANIZATION, json!({ "id": id.get_value() }))
+        api::run(api::ops::DeleteOrganization { id: id.get_value() })
     });
     let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
     Effect::watch(

@@ -3,9 +3,8 @@
 //! organizations that exist; the server's own errors show under each field.
 
 use leptos::prelude::*;
-use serde_json::{Value, json};
 
-use crate::api::{self, ApiError};
+use crate::api::{self, ApiError, ops};
 use crate::components::{ErrorAlert, FieldErrors, Modal, begin_submit};
 use crate::model::Organization;
 
@@ -84,9 +83,11 @@ pub(super) fn OrganizationForm(
             let found = if slug_problem(&s).is_some() {
                 None
             } else {
-                let vars = json!({ "slug": s });
-                match api::call_field::<Organization>(api::ORGANIZATION, vars, "organization").await
-                {
+                let op = ops::Organization {
+                    id: None,
+                    slug: Some(s.clone()),
+                };
+                match api::send(op).await {
                     Ok(o) => Some(Some(o)),
                     Err(e) if e.code == "NOT_FOUND" => Some(None),
                     Err(_) => None,
@@ -117,34 +118,28 @@ pub(super) fn OrganizationForm(
         if !begin_submit(&e, busy, error) {
             return;
         }
-        let mut input = json!({
-            "name": name.get_untracked().trim(),
-            "slug": slug.get_untracked().trim(),
-        });
-        let text = description.get_untracked();
-        let (operation, vars, field) = match own_id.get_value() {
-            id if id.is_empty() => {
-                if !text.trim().is_empty() {
-                    input["description"] = json!(text.trim());
-                }
-                (
-                    api::CREATE_ORGANIZATION,
-                    json!({ "input": input }),
-                    "createOrganization",
-                )
-            }
-            id => {
-                // An empty description clears it.
-                input["description"] = Value::String(text.trim().to_string());
-                (
-                    api::UPDATE_ORGANIZATION,
-                    json!({ "id": id, "input": input }),
-                    "updateOrganization",
-                )
-            }
-        };
+        let name = name.get_untracked().trim().to_string();
+        let slug = slug.get_untracked().trim().to_string();
+        let text = description.get_untracked().trim().to_string();
+        let id = own_id.get_value();
         leptos::task::spawn_local(async move {
-            match api::call_field::<Organization>(operation, vars, field).await {
+            let saved = if id.is_empty() {
+                let input = ops::CreateOrganizationInput {
+                    name,
+                    slug,
+                    description: (!text.is_empty()).then_some(text),
+                };
+                api::send(ops::CreateOrganization { input }).await
+            } else {
+                // An empty description clears it.
+                let input = ops::UpdateOrganizationInput {
+                    name: Some(name),
+                    slug: Some(slug),
+                    description: Some(text),
+                };
+                api::send(ops::UpdateOrganization { id, input }).await
+            };
+            match saved {
                 Ok(o) => {
                     let _ = on_saved.try_run(o);
                 }

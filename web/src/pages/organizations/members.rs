@@ -2,11 +2,10 @@
 //! adding by user id, email or username with each entry's outcome shown.
 
 use leptos::prelude::*;
-use serde_json::json;
 
 use crate::api::{self, ApiError};
 use crate::components::{Confirm, ErrorAlert, FieldErrors, Loading, StatusBadge};
-use crate::model::{Members, MembershipPayload, MembershipResult, UserRow};
+use crate::model::{MembershipResult, UserRow};
 use crate::table::{Cursors, Pager, Shown};
 
 const PAGE_SIZE: i64 = 20;
@@ -45,13 +44,12 @@ pub(super) fn MembersCard(
     let reload = RwSignal::new(0u32);
     let page = LocalResource::new(move || {
         reload.track();
-        let vars =
-            json!({ "id": id.get_value(), "first": PAGE_SIZE, "after": cursors.after.get() });
-        async move {
-            api::call_field::<Members>(api::ORGANIZATION_MEMBERS, vars, "organization")
-                .await
-                .map(|m| m.members)
-        }
+        let op = api::ops::OrganizationMembers {
+            id: id.get_value(),
+            first: Some(PAGE_SIZE),
+            after: cursors.after.get(),
+        };
+        async move { api::send(op).await.map(|m| m.members) }
     });
     let shown = Signal::derive(move || {
         page.get()
@@ -62,16 +60,14 @@ pub(super) fn MembersCard(
 
     // One change at a time: add (the box's entries) or remove (one member).
     let change = Action::new_local(move |(remove, members): &(bool, Vec<String>)| {
-        let (operation, field) = if *remove {
-            (
-                api::REMOVE_ORGANIZATION_MEMBERS,
-                "removeOrganizationMembers",
-            )
-        } else {
-            (api::ADD_ORGANIZATION_MEMBERS, "addOrganizationMembers")
-        };
-        let vars = json!({ "id": id.get_value(), "members": members });
-        api::call_field::<MembershipPayload>(operation, vars, field)
+        let (remove, id, members) = (*remove, id.get_value(), members.clone());
+        async move {
+            if remove {
+                api::send(api::ops::RemoveOrganizationMembers { id, members }).await
+            } else {
+                api::send(api::ops::AddOrganizationMembers { id, members }).await
+            }
+        }
     });
     let text = RwSignal::new(String::new());
     let removing = RwSignal::new(None::<UserRow>);

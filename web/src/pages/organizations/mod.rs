@@ -10,11 +10,10 @@ mod members;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use serde_json::{Value, json};
 
 use crate::api;
 use crate::components::{ErrorAlert, Loading};
-use crate::model::{Organization, OrganizationPage, short_time};
+use crate::model::{Organization, short_time};
 use crate::table::{Cursors, Pager, SearchBox, Shown};
 
 use drawer::OrganizationDrawer;
@@ -39,13 +38,15 @@ pub fn OrganizationsPage() -> impl IntoView {
 
     let page = LocalResource::new(move || {
         let term = search.get();
-        let vars = json!({
-            "first": PAGE_SIZE,
-            "after": cursors.after.get(),
-            "filter": { "search": if term.is_empty() { Value::Null } else { json!(term) } },
-        });
+        let op = api::ops::Organizations {
+            first: Some(PAGE_SIZE),
+            after: cursors.after.get(),
+            filter: Some(api::ops::OrganizationsFilter {
+                search: (!term.is_empty()).then_some(term),
+            }),
+        };
         reload.track();
-        api::call_field::<OrganizationPage>(api::ORGANIZATIONS, vars, "organizations")
+        api::send(op)
     });
     let shown = Signal::derive(move || {
         page.get()

@@ -4,8 +4,8 @@
 //! more than its caller holds).
 
 use leptos::prelude::*;
-use serde_json::json;
 
+use crate::api::ops::{self, RoleDefinition};
 use crate::api::{self, ApiError};
 use crate::components::{ErrorAlert, FieldErrors, Modal, begin_submit};
 use crate::model::Role;
@@ -50,17 +50,25 @@ pub(super) fn RoleForm(
             return;
         }
         let role_name = name.get_untracked().trim().to_string();
-        let vars = json!({
-            "name": role_name,
-            "definition": { "description": description.get_untracked().trim(), "permissions": chosen.get_untracked() },
-        });
-        let (operation, field, done) = if creating {
-            (api::CREATE_ROLE, "createRole", "created")
-        } else {
-            (api::UPDATE_ROLE, "updateRole", "saved")
+        let definition = RoleDefinition {
+            description: description.get_untracked().trim().to_string(),
+            permissions: chosen.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match api::call_field::<Role>(operation, vars, field).await {
+            let (saved, done) = if creating {
+                let op = ops::CreateRole {
+                    name: role_name,
+                    definition,
+                };
+                (api::send(op).await, "created")
+            } else {
+                let op = ops::UpdateRole {
+                    name: role_name,
+                    definition,
+                };
+                (api::send(op).await, "saved")
+            };
+            match saved {
                 Ok(r) => {
                     let _ = on_saved.try_run(format!("Role {} {done}.", r.name));
                 }

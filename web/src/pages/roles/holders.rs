@@ -5,11 +5,10 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use serde_json::json;
 
 use crate::api;
 use crate::components::{ErrorAlert, Loading, StatusBadge};
-use crate::model::{HolderPage, short_time};
+use crate::model::short_time;
 use crate::table::{Cursors, HeaderRow, Pager, Shown, same_screen};
 
 const PAGE_SIZE: i64 = 50;
@@ -28,14 +27,16 @@ pub(super) fn AccessReview(#[prop(into)] permissions: Signal<Vec<String>>) -> im
     );
     let page = LocalResource::new(move || {
         let p = permission.get();
-        let vars = json!({ "permission": p, "first": PAGE_SIZE, "after": cursors.after.get() });
+        let op = api::ops::PermissionHolders {
+            permission: p.clone(),
+            first: Some(PAGE_SIZE),
+            after: cursors.after.get(),
+        };
         async move {
             if p.is_empty() {
                 return Ok(None);
             }
-            api::call_field::<HolderPage>(api::PERMISSION_HOLDERS, vars, "permissionHolders")
-                .await
-                .map(Some)
+            api::send(op).await.map(Some)
         }
     });
     let shown = Signal::derive(move || {

@@ -8,7 +8,6 @@ mod form;
 mod holders;
 
 use leptos::prelude::*;
-use serde_json::json;
 
 use crate::api;
 use crate::components::{Confirm, ErrorAlert, Loading, RoleBadges};
@@ -27,12 +26,12 @@ enum Editing {
 pub fn RolesPage() -> impl IntoView {
     let state = crate::state();
     let can_manage = state.can("roles:manage");
-    let roles = LocalResource::new(|| api::call_field::<Vec<Role>>(api::ROLES, json!({}), "roles"));
+    let roles = LocalResource::new(|| api::send(api::ops::Roles {}));
     let editing = RwSignal::new(None::<Editing>);
     let deleting = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);
     let delete =
-        Action::new_local(|name: &String| api::run(api::DELETE_ROLE, json!({ "name": name })));
+        Action::new_local(|name: &String| api::run(api::ops::DeleteRole { name: name.clone() }));
     let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
     Effect::watch(
         move || delete.version().get(),

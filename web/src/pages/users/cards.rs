@@ -1,8 +1,8 @@
 //! The user drawer's cards: profile, roles and quotas.
 
 use leptos::prelude::*;
-use serde_json::json;
 
+use crate::api::ops::{self, QuotaResource};
 use crate::api::{self, ApiError};
 use crate::components::{ErrorAlert, FieldErrors, begin_submit};
 use crate::model::{Role, UserDetail};
@@ -29,12 +29,12 @@ pub(super) fn EditUser(
         }
         let id = id.clone();
         leptos::task::spawn_local(async move {
-            let input = json!({
-                "username": username.get_untracked().trim(),
-                "email": email.get_untracked().trim(),
-                "displayName": display_name.get_untracked().trim(),
-            });
-            match api::run(api::UPDATE_USER, json!({ "id": id, "input": input })).await {
+            let input = ops::UpdateUserInput {
+                username: Some(username.get_untracked().trim().to_string()),
+                email: Some(email.get_untracked().trim().to_string()),
+                display_name: Some(display_name.get_untracked().trim().to_string()),
+            };
+            match api::run(ops::UpdateUser { id, input }).await {
                 Ok(_) => {
                     let _ = on_saved.try_run(());
                 }
@@ -90,12 +90,8 @@ pub(super) fn RolesCard(
         error.set(None);
         let id = id.clone();
         leptos::task::spawn_local(async move {
-            match api::run(
-                api::SET_USER_ROLES,
-                json!({ "id": id, "roles": chosen.get_untracked() }),
-            )
-            .await
-            {
+            let roles = chosen.get_untracked();
+            match api::run(ops::SetUserRoles { id, roles }).await {
                 Ok(_) => {
                     let _ = on_saved.try_run(());
                 }
@@ -140,11 +136,15 @@ pub(super) fn QuotasCard(
 ) -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let id = StoredValue::new(user.id.clone());
-    let set = move |resource: String, limit: Option<i64>| {
+    let set = move |resource: QuotaResource, limit: Option<i64>| {
         error.set(None);
         leptos::task::spawn_local(async move {
-            let vars = json!({ "id": id.get_value(), "resource": resource, "limit": limit });
-            match api::run(api::SET_USER_QUOTA, vars).await {
+            let op = ops::SetUserQuota {
+                id: id.get_value(),
+                resource,
+                limit,
+            };
+            match api::run(op).await {
                 Ok(_) => {
                     let _ = on_saved.try_run(());
                 }
@@ -162,30 +162,31 @@ pub(super) fn QuotasCard(
                 <tbody>
                     {user.quotas.into_iter().map(|q| {
                         let value = RwSignal::new(q.limit.to_string());
-                        let resource = q.resource.clone();
-                        let reset_resource = q.resource.clone();
+                        let resource = q.resource;
+                        let reset_resource = q.resource;
+                        let label = match q.resource {
+                            QuotaResource::Tokens => "Personal access tokens",
+                        };
                         view! {
                             <tr>
-                                <td>{if q.resource == "TOKENS" { "Personal access tokens".to_string() } else { q.resource.clone() }}</td>
+                                <td>{label}</td>
                                 <td>{q.used}</td>
                                 <td>
                                     <input class="form-control form-control-sm narrow" type="number" min="0" disabled=!editable
-                                        aria-label=format!("Limit of {}", if q.resource == "TOKENS" { "personal access tokens" } else { q.resource.as_str() })
+                                        aria-label=format!("Limit of {}", label.to_lowercase())
                                         prop:value=move || value.get() on:input=move |e| value.set(event_target_value(&e))/>
                                     {if q.overridden { " (set for this user)" } else { " (default)" }}
                                 </td>
                                 <td class="text-end">
                                     {editable.then(|| {
-                                        let resource = resource.clone();
-                                        let reset_resource = reset_resource.clone();
                                         view! {
                                             <button type="button" class="btn btn-sm" on:click=move |_| {
                                                 match value.get_untracked().trim().parse::<i64>() {
-                                                    Ok(n) => set(resource.clone(), Some(n)),
+                                                    Ok(n) => set(resource, Some(n)),
                                                     Err(_) => error.set(Some(ApiError { code: "BAD_USER_INPUT".into(), message: "The limit must be a whole number".into(), ..ApiError::default() })),
                                                 }
                                             }>"Save"</button>
-                                            {q.overridden.then(|| view! { <button type="button" class="btn btn-sm" on:click=move |_| set(reset_resource.clone(), None)>"Use default"</button> })}
+                                            {q.overridden.then(|| view! { <button type="button" class="btn btn-sm" on:click=move |_| set(reset_resource, None)>"Use default"</button> })}
                                         }
                                     })}
                                 </td>

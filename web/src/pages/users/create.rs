@@ -1,9 +1,8 @@
 //! Seed 004's "Create New User" modal.
 
 use leptos::prelude::*;
-use serde_json::{Value, json};
 
-use crate::api::{self, ApiError};
+use crate::api::{self, ApiError, ops};
 use crate::components::{ErrorAlert, FieldErrors, Modal, begin_submit};
 use crate::model::{InvitationSent, Role};
 
@@ -26,20 +25,14 @@ pub(super) fn CreateUser(
         }
         let sent_to = email.get_untracked().trim().to_string();
         leptos::task::spawn_local(async move {
-            let name = display_name.get_untracked();
-            let input = json!({
-                "username": username.get_untracked().trim(),
-                "email": email.get_untracked().trim(),
-                "displayName": if name.trim().is_empty() { Value::Null } else { json!(name.trim()) },
-                "roles": [role.get_untracked()],
-            });
-            match api::call_field::<InvitationSent>(
-                api::CREATE_USER,
-                json!({ "input": input }),
-                "createUser",
-            )
-            .await
-            {
+            let name = display_name.get_untracked().trim().to_string();
+            let input = ops::CreateUserInput {
+                username: username.get_untracked().trim().to_string(),
+                email: email.get_untracked().trim().to_string(),
+                display_name: (!name.is_empty()).then_some(name),
+                roles: Some(vec![role.get_untracked()]),
+            };
+            match api::send(ops::CreateUser { input }).await {
                 Ok(sent) => {
                     let _ = on_created.try_run((sent_to, sent));
                 }

@@ -1,11 +1,10 @@
 //! The user drawer: details, lifecycle actions and the cards.
 
 use leptos::prelude::*;
-use serde_json::{Value, json};
 
-use crate::api::{self, ApiError};
+use crate::api::{self, ApiError, Operation, ops};
 use crate::components::{Confirm, ErrorAlert, Loading, RoleBadges, StatusBadge, drawer_focus};
-use crate::model::{EmailResult, InvitationSent, Role, UserDetail, short_time};
+use crate::model::{Role, short_time};
 
 use super::cards::{EditUser, QuotasCard, RolesCard};
 use super::overrides::OverridesCard;
@@ -20,6 +19,14 @@ enum Ask {
 
 /// The user drawer: details, edit, roles, lifecycle actions, quotas and
 /// sessions.
+/// One mutation of the drawer, answering the notice to show.
+type Step = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(bool, String), ApiError>>>>;
+
+/// `operation`, then `said` as a success.
+fn done<O: Operation + 'static>(operation: O, said: &'static str) -> Step {
+    Box::pin(async move { api::run(operation).await.map(|_| (true, said.to_string())) })
+}
+
 #[component]
 pub(super) fn UserDrawer(
     id: String,
@@ -44,9 +51,11 @@ pub(super) fn UserDrawer(
     drawer_focus(aside, on_close);
     let user = LocalResource::new(move || {
         let user_id = id.get_value();
-        let vars =
-            json!({ "id": user_id, "withSessions": can_manage || user_id == me.get_value() });
-        api::call_field::<UserDetail>(api::USER, vars, "user")
+        let with_sessions = can_manage || user_id == me.get_value();
+        api::send(ops::User {
+            id: user_id,
+            with_sessions,
+        })
     });
     // After an action the drawer may already be closed.
     let load = move || {
@@ -56,27 +65,26 @@ pub(super) fn UserDrawer(
     };
 
     // Runs one mutation on this user, then reloads it and the list.
-    let act =
-        move |operation: &'static str, vars: Value, done: fn(&Value) -> Option<(bool, String)>| {
-            busy.set(true);
-            error.set(None);
-            notice.set(None);
-            leptos::task::spawn_local(async move {
-                match api::call::<Value>(operation, vars).await {
-                    Ok(v) => {
-                        notice.set(done(&v));
-                        {
-                            let _ = on_changed.try_run(());
-                        };
-                        load();
-                    }
-                    Err(e) => error.set(Some(e)),
+    let act = move |step: Step| {
+        busy.set(true);
+        error.set(None);
+        notice.set(None);
+        leptos::task::spawn_local(async move {
+            match step.await {
+                Ok(said) => {
+                    notice.set(Some(said));
+                    {
+                        let _ = on_changed.try_run(());
+                    };
+                    load();
                 }
-                busy.set(false);
-                ask.set(None);
-            });
-        };
-    let with_id = move || json!({ "id": id.try_get_value() });
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+            ask.set(None);
+        });
+    };
+    let uid = move || id.try_get_value().unwrap_or_default();
     let saved = move |text: &str| {
         notice.set(Some((true, text.to_string())));
         let _ = on_changed.try_run(());
@@ -87,9 +95,10 @@ pub(super) fn UserDrawer(
     };
 
     let resend = move |_| {
-        act(api::RESEND_INVITATION, with_id(), |v| {
-            let r: InvitationSent = serde_json::from_value(v["resendInvitation"].clone()).ok()?;
-            Some(if r.invitation_sent {
+        let op = ops::ResendInvitation { id: uid() };
+        act(Box::pin(async move {
+            let r = api::send(op).await?;
+            Ok(if r.invitation_sent {
                 (
                     true,
                     format!(
@@ -106,12 +115,13 @@ pub(super) fn UserDrawer(
                     ),
                 )
             })
-        })
+        }))
     };
     let send_reset = move |_| {
-        act(api::SEND_PASSWORD_RESET, with_id(), |v| {
-            let r: EmailResult = serde_json::from_value(v["sendPasswordReset"].clone()).ok()?;
-            Some(if r.sent {
+        let op = ops::SendPasswordReset { id: uid() };
+        act(Box::pin(async move {
+            let r = api::send(op).await?;
+            Ok(if r.sent {
                 (
                     true,
                     "A password reset link was sent (valid for 1 hour).".to_string(),
@@ -125,25 +135,22 @@ pub(super) fn UserDrawer(
                     ),
                 )
             })
-        })
+        }))
     };
     let activate = move |_| {
-        act(api::ACTIVATE_USER, with_id(), |_| {
-            Some((true, "User activated; they can log in again.".into()))
-        })
+        let op = ops::ActivateUser { id: uid() };
+        act(done(op, "User activated; they can log in again."))
     };
     let confirm = move |_| match ask.get_untracked() {
-        Some(Ask::Deactivate) => act(api::DEACTIVATE_USER, with_id(), |_| {
-            Some((
-                true,
-                "User deactivated; their sessions and tokens have ended.".into(),
-            ))
-        }),
+        Some(Ask::Deactivate) => act(done(
+            ops::DeactivateUser { id: uid() },
+            "User deactivated; their sessions and tokens have ended.",
+        )),
         Some(Ask::Delete) => {
             let myself = id.get_value() == me.get_value();
             busy.set(true);
             leptos::task::spawn_local(async move {
-                match api::call::<Value>(api::DELETE_USER, with_id()).await {
+                match api::run(ops::DeleteUser { id: uid() }).await {
                     Ok(_) if myself => {
                         if let Some(w) = web_sys::window() {
                             let _ = w.location().set_href("/admin/login");
@@ -243,7 +250,7 @@ pub(super) fn UserDrawer(
                         <section class="card-section" aria-labelledby="sessions-title" tabindex="0">
                             <h3 id="sessions-title">"Sessions"</h3>
                             <SessionTable sessions=Signal::derive(move || user.get().and_then(Result::ok).map(|u| u.sessions).unwrap_or_default())
-                                on_revoke=move |sid: String| act(api::REVOKE_SESSION, json!({ "id": sid }), |_| Some((true, "Session ended.".into())))/>
+                                on_revoke=move |sid: String| act(done(ops::RevokeSession { id: sid }, "Session ended."))/>
                         </section>
                         {move || ask.get().map(|a| {
                             let name = name.clone();

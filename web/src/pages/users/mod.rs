@@ -12,11 +12,10 @@ mod related;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use serde_json::json;
 
-use crate::api;
+use crate::api::{self, ops, ops::UserStatus};
 use crate::components::{ErrorAlert, Loading, RoleBadges, StatusBadge};
-use crate::model::{InvitationSent, Role, UserPage, short_time};
+use crate::model::{InvitationSent, short_time};
 use crate::table::{Cursors, Pager, SearchBox, Shown};
 
 use create::CreateUser;
@@ -25,12 +24,16 @@ use drawer::UserDrawer;
 const PAGE_SIZE: i64 = 20;
 
 /// Status filter choices: label, `status`, `includeDeleted`.
-const STATUSES: &[(&str, &str, bool)] = &[
-    ("All statuses", "", false),
-    ("Active", "ACTIVE", false),
-    ("Pending Invitation", "PENDING_INVITATION", false),
-    ("Inactive", "DEACTIVATED", false),
-    ("Deleted", "DELETED", true),
+const STATUSES: &[(&str, Option<UserStatus>, bool)] = &[
+    ("All statuses", None, false),
+    ("Active", Some(UserStatus::Active), false),
+    (
+        "Pending Invitation",
+        Some(UserStatus::PendingInvitation),
+        false,
+    ),
+    ("Inactive", Some(UserStatus::Deactivated), false),
+    ("Deleted", Some(UserStatus::Deleted), true),
 ];
 
 #[component]
@@ -49,27 +52,26 @@ pub fn UsersPage() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let creating = RwSignal::new(false);
     let created = RwSignal::new(None::<(String, InvitationSent)>);
-    let roles_list =
-        LocalResource::new(|| api::call_field::<Vec<Role>>(api::ROLES, json!({}), "roles"));
+    let roles_list = LocalResource::new(|| api::send(ops::Roles {}));
     let roles = Signal::derive(move || roles_list.get().and_then(Result::ok).unwrap_or_default());
 
     let page = LocalResource::new(move || {
         let (_, status_value, include_deleted) = STATUSES[status.get().min(STATUSES.len() - 1)];
-        let mut filter = json!({ "includeDeleted": include_deleted });
         let term = search.get();
-        if !term.is_empty() {
-            filter["search"] = json!(term);
-        }
-        if !status_value.is_empty() {
-            filter["status"] = json!(status_value);
-        }
         let role_name = role.get();
-        if !role_name.is_empty() {
-            filter["roles"] = json!([role_name]);
-        }
+        let filter = ops::UsersFilter {
+            include_deleted,
+            status: status_value,
+            search: (!term.is_empty()).then_some(term),
+            roles: (!role_name.is_empty()).then(|| vec![role_name]),
+            organization: None,
+        };
         reload.track();
-        let vars = json!({ "first": PAGE_SIZE, "after": cursors.after.get(), "filter": filter });
-        api::call_field::<UserPage>(api::USERS, vars, "users")
+        api::send(ops::Users {
+            first: Some(PAGE_SIZE),
+            after: cursors.after.get(),
+            filter: Some(filter),
+        })
     });
     let error = Signal::derive(move || {
         page.get()

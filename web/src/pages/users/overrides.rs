@@ -5,11 +5,10 @@
 //! what the overrides withhold.
 
 use leptos::prelude::*;
-use serde_json::json;
 
-use crate::api::{self, ApiError};
+use crate::api::{self, ApiError, ops};
 use crate::components::{ErrorAlert, Loading, RoleBadges};
-use crate::model::{ExplainedRole, Role, RoleOverrides, RoleSource, UserRolesDetail, short_time};
+use crate::model::{ExplainedRole, Role, RoleOverrides, RoleSource, short_time};
 
 /// One source of a role, in words.
 fn source_text(s: &RoleSource) -> String {
@@ -132,13 +131,7 @@ pub(super) fn OverridesCard(
     editable: bool,
 ) -> impl IntoView {
     let id = StoredValue::new(id);
-    let detail = LocalResource::new(move || {
-        api::call_field::<UserRolesDetail>(
-            api::USER_ROLES_DETAIL,
-            json!({ "id": id.get_value() }),
-            "user",
-        )
-    });
+    let detail = LocalResource::new(move || api::send(ops::UserRolesDetail { id: id.get_value() }));
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
     // From a change's dispatch until the overrides are read again: every
@@ -149,17 +142,24 @@ pub(super) fn OverridesCard(
         busy.set(false);
     });
     let save = Action::new_local(move |next: &Option<RoleOverrides>| {
-        let vars = match next {
-            Some(o) => {
-                json!({ "userId": id.get_value(), "input": { "enabled": o.enabled, "preserved": o.preserved, "suppressed": o.suppressed } })
+        let (user_id, next) = (id.get_value(), next.clone());
+        async move {
+            match next {
+                Some(o) => {
+                    let input = ops::RoleOverridesInput {
+                        enabled: o.enabled,
+                        preserved: o.preserved,
+                        suppressed: o.suppressed,
+                    };
+                    let op = ops::SetRoleOverrides { user_id, input };
+                    api::run(op).await.map(|_| "Overrides saved.")
+                }
+                None => {
+                    let op = ops::ClearRoleOverrides { user_id };
+                    api::run(op).await.map(|_| "Overrides cleared.")
+                }
             }
-            None => json!({ "userId": id.get_value() }),
-        };
-        let (operation, done) = match next {
-            Some(_) => (api::SET_ROLE_OVERRIDES, "Overrides saved."),
-            None => (api::CLEAR_ROLE_OVERRIDES, "Overrides cleared."),
-        };
-        async move { api::run(operation, vars).await.map(|_| done) }
+        }
     });
     Effect::watch(
         move || save.version().get(),

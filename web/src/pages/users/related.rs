@@ -3,11 +3,10 @@
 //! linked to the account.
 
 use leptos::prelude::*;
-use serde_json::json;
 
-use crate::api::{self, ApiError};
+use crate::api::{self, ApiError, ops};
 use crate::components::{ErrorAlert, Loading};
-use crate::model::{MembershipPayload, OrgRef, OrgRefs, UserRelated, short_time};
+use crate::model::{OrgRef, short_time};
 use crate::pages::activity::{EVENT_COLUMNS, EventRow};
 use crate::table::{HeaderRow, SearchBox};
 
@@ -22,11 +21,10 @@ pub(super) fn RelatedCards(
     let with_activity = state.can("audit:read");
     let id = StoredValue::new(id);
     let related = LocalResource::new(move || {
-        api::call_field::<UserRelated>(
-            api::USER_RELATED,
-            json!({ "id": id.get_value(), "withActivity": with_activity }),
-            "user",
-        )
+        api::send(ops::UserRelated {
+            id: id.get_value(),
+            with_activity,
+        })
     });
     let text = RwSignal::new(String::new());
     let term = RwSignal::new(String::new());
@@ -36,27 +34,24 @@ pub(super) fn RelatedCards(
             if search.is_empty() {
                 return Vec::new();
             }
-            api::call_field::<OrgRefs>(
-                api::ORGANIZATION_SEARCH,
-                json!({ "search": search }),
-                "organizations",
-            )
+            api::send(ops::OrganizationSearch {
+                search: Some(search),
+            })
             .await
             .map(|o| o.nodes)
             .unwrap_or_default()
         }
     });
     let change = Action::new_local(move |(remove, org): &(bool, String)| {
-        let (operation, field) = if *remove {
-            (
-                api::REMOVE_ORGANIZATION_MEMBERS,
-                "removeOrganizationMembers",
-            )
-        } else {
-            (api::ADD_ORGANIZATION_MEMBERS, "addOrganizationMembers")
-        };
-        let vars = json!({ "id": org, "members": [id.get_value()] });
-        api::call_field::<MembershipPayload>(operation, vars, field)
+        let (remove, org, members) = (*remove, org.clone(), vec![id.get_value()]);
+        async move {
+            if remove {
+                let op = ops::RemoveOrganizationMembers { id: org, members };
+                api::send(op).await
+            } else {
+                api::send(ops::AddOrganizationMembers { id: org, members }).await
+            }
+        }
     });
     let error = RwSignal::new(None::<ApiError>);
     Effect::watch(
