@@ -133,11 +133,22 @@ async fn the_activity_log_filters_exports_and_goes_live(backend: Backend) {
     w.wait_gone("tr[data-type='org.created']").await;
     w.checked(&shot("52-activity-user")).await;
 
-    // Dates, whole days in UTC: nothing in the future, everything today.
+    // Dates, whole days in UTC: nothing in the future, the day's events.
     w.goto(&format!("{base}/admin/activity?from=2999-01-01"))
         .await;
     w.wait("#activity-empty").await;
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    // The failed login's own day, so the test holds across midnight.
+    let occurred = api
+        .query(
+            "{ auditEvents(first: 1, filter: { eventTypes: [\"user.login_failed\"] }) { nodes { occurredAt } } }",
+            json!({}),
+        )
+        .await
+        .data("auditEvents.nodes")[0]["occurredAt"]
+        .as_str()
+        .expect("the failed login is logged")
+        .to_string();
+    let today = occurred[..10].to_string();
     w.goto(&format!(
         "{base}/admin/activity?from={today}&to={today}&types=user.login_failed"
     ))
