@@ -56,6 +56,7 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     let mut app = App::new(db, config)?;
     service::audit_chain::check_key(&app.db, &app.chain_digest).await?;
     service::idp_roles::check_mapping(&app).await?;
+    service::roles::check_aliases(&app).await?;
     service::rls::startup_hook(&app).await;
     // Without AUDIT_LOG_FILE the server prints seed 004's audit lines.
     if matches!(app.audit_lines, service::audit_lines::AuditLines::Off) {

@@ -398,11 +398,11 @@ async fn wrong_or_unknown_actor_is_invalid_admin_credentials(backend: Backend) {
 
 async fn unknown_role_lists_the_available_ones(backend: Backend) {
     let db = TestDb::bootstrapped(backend).await;
-    db.provision("u@example.com", "user", USER_PASSWORD)
+    db.provision("u@example.com", "usr", USER_PASSWORD)
         .await
         .fails_with(
             7,
-            "Unknown role 'user'; available roles: superuser, admin, editor, viewer",
+            "Unknown role 'usr'; available roles: superuser, admin, editor, viewer (aliases: user=viewer)",
         );
 }
 

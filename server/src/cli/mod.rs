@@ -16,6 +16,7 @@ mod orgs;
 mod output;
 mod provision;
 mod rls;
+mod roles;
 
 pub use failure::Failure;
 use failure::user_exists;
@@ -147,6 +148,10 @@ pub enum Command {
     /// Organizations: list, create, add-members, remove-members.
     #[command(subcommand)]
     Org(orgs::OrgCommand),
+    /// Roles: list, create, update, delete (custom roles; names may be
+    /// aliases, ROLE_ALIASES).
+    #[command(subcommand)]
+    Role(roles::RoleCommand),
     /// Print the GraphQL schema (SDL).
     ExportSchema {
         /// Write to this file instead of standard output.
@@ -409,6 +414,7 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
         Command::EnableRls { json } => rls::run(app, true, json).await,
         Command::DisableRls { json } => rls::run(app, false, json).await,
         Command::Org(command) => orgs::run(app, command).await,
+        Command::Role(command) => roles::run(app, command).await,
         Command::Audit(command) => audit::run(app, command).await,
         Command::Serve { .. } | Command::Migrate | Command::ExportSchema { .. } => Ok(()),
     }

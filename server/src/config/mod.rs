@@ -21,6 +21,8 @@
 //! - `oidc.rs`: the identity provider and the group → role mapping
 //!   ([`OidcConfig`]);
 //! - `rls.rs`: the tables row-level security manages ([`RlsConfig`]).
+//!
+//! `ROLE_ALIASES` is read here too ([`RoleAliases`]).
 
 mod audit;
 mod auth;
@@ -43,6 +45,9 @@ pub use oidc::{OidcConfig, OidcProvider};
 pub use passwords::{Argon2Config, PasswordProfile};
 pub use rls::RlsConfig;
 use vars::Vars;
+
+use crate::domain::RoleAliases;
+use crate::domain::role_aliases::DEFAULT_ROLE_ALIASES;
 pub use vars::parse_flag;
 
 /// A value that must never be printed (passwords, keys).
@@ -82,6 +87,8 @@ pub struct Config {
     pub audit: AuditConfig,
     pub oidc: OidcConfig,
     pub rls: RlsConfig,
+    /// `ROLE_ALIASES`: other names for roles, read wherever a role is named.
+    pub role_aliases: RoleAliases,
 }
 
 /// A variable that is set to something Roster cannot use.
@@ -132,6 +139,9 @@ impl Config {
         let audit = AuditConfig::from_vars(&v)?;
         let oidc = OidcConfig::from_vars(&v)?;
         let rls = RlsConfig::from_vars(&v)?;
+        let role_aliases = role_aliases(&v)?;
+        // The mapping may name roles by their aliases too.
+        let oidc = oidc.with_aliases(&role_aliases);
         Ok(Self {
             database_url,
             bind,
@@ -145,8 +155,20 @@ impl Config {
             audit,
             oidc,
             rls,
+            role_aliases,
         })
     }
+}
+
+/// `ROLE_ALIASES`: `alias=role,…`, [`DEFAULT_ROLE_ALIASES`] when unset,
+/// none when empty.
+fn role_aliases(v: &Vars<'_>) -> Result<RoleAliases, ConfigError> {
+    let raw = v.get("ROLE_ALIASES").unwrap_or(DEFAULT_ROLE_ALIASES);
+    RoleAliases::parse(raw).map_err(|reason| ConfigError {
+        variable: "ROLE_ALIASES",
+        value: raw.to_string(),
+        reason,
+    })
 }
 
 /// `ROSTER_BIND` and `ROSTER_PUBLIC_URL`: the address to listen on, the base

@@ -41,6 +41,12 @@ pub struct OidcConfig {
 }
 
 impl OidcConfig {
+    /// The group → role mapping with aliases read through (`ROLE_ALIASES`).
+    pub(super) fn with_aliases(mut self, aliases: &crate::domain::RoleAliases) -> Self {
+        self.group_roles = self.group_roles.with_aliases(aliases);
+        self
+    }
+
     /// The claim holding a user's groups (`OIDC_GROUPS_CLAIM`, `groups`
     /// when no provider is configured).
     pub fn groups_claim(&self) -> &str {

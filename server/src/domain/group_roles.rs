@@ -138,6 +138,23 @@ impl GroupRoleMap {
         (via, self.defaults.contains(role))
     }
 
+    /// The same mapping with every role named by an alias named by its role
+    /// (`ROLE_ALIASES`): `admins=user` grants `viewer` under `user=viewer`.
+    pub fn with_aliases(mut self, aliases: &super::RoleAliases) -> Self {
+        let canonical = |set: BTreeSet<RoleName>| -> BTreeSet<RoleName> {
+            set.iter().map(|r| aliases.canonical(r)).collect()
+        };
+        self.by_group = std::mem::take(&mut self.by_group)
+            .into_iter()
+            .map(|(group, roles)| (group, canonical(roles)))
+            .collect();
+        self.defaults = canonical(std::mem::take(&mut self.defaults));
+        for mention in &mut self.mentions {
+            mention.role = aliases.canonical(&mention.role);
+        }
+        self
+    }
+
     /// Every role the configuration names, where it names it.
     pub fn mentions(&self) -> &[Mention] {
         &self.mentions
@@ -174,6 +191,17 @@ mod tests {
         );
         assert_eq!(map.resolve(&["unmapped"]), roles(&["reader"]));
         assert_eq!(map.resolve::<&str>(&[]), roles(&["reader"]));
+    }
+
+    #[test]
+    fn aliases_are_read_through_to_their_roles() {
+        let aliases =
+            crate::domain::RoleAliases::parse("user=viewer").unwrap_or_else(|e| panic!("{e}"));
+        let map = parse("staff=user,admins=admin", "user").with_aliases(&aliases);
+        assert_eq!(map.resolve(&["staff"]), roles(&["viewer"]));
+        assert_eq!(map.resolve(&["admins"]), roles(&["admin", "viewer"]));
+        let named: Vec<&str> = map.mentions().iter().map(|m| m.role.as_str()).collect();
+        assert_eq!(named, ["viewer", "admin", "viewer"]);
     }
 
     #[test]

@@ -5,12 +5,14 @@ pub mod group_roles;
 mod names;
 pub mod password;
 mod permission;
+pub mod role_aliases;
 pub mod role_overrides;
 
 pub use group_roles::GroupRoleMap;
 pub use names::{Description, DisplayName, Email, OrgName, RoleName, Slug, Username};
 pub use password::{PasswordPolicy, PlainPassword};
 pub use permission::{Permission, PermissionError};
+pub use role_aliases::RoleAliases;
 pub use role_overrides::RoleOverrides;
 
 use std::fmt;

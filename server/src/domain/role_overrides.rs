@@ -47,20 +47,41 @@ impl RoleOverrides {
         };
         let preserved = names("preserved", preserved);
         let suppressed = names("suppressed", suppressed);
+        if !errors.is_empty() {
+            return Err(DomainError::BadInput(errors));
+        }
+        Self::checked(enabled, preserved, suppressed)
+    }
+
+    fn checked(
+        enabled: bool,
+        preserved: BTreeSet<RoleName>,
+        suppressed: BTreeSet<RoleName>,
+    ) -> Result<Self, DomainError> {
         if let Some(both) = preserved.intersection(&suppressed).next() {
-            errors.push(FieldError::new(
+            return Err(DomainError::bad_input(
                 "suppressed",
                 format!("Role {both} cannot be both preserved and suppressed"),
             ));
-        }
-        if !errors.is_empty() {
-            return Err(DomainError::BadInput(errors));
         }
         Ok(Self {
             enabled,
             preserved,
             suppressed,
         })
+    }
+
+    /// The same overrides with roles named by an alias named by their role
+    /// (`ROLE_ALIASES`), as they are stored.
+    pub fn with_aliases(self, aliases: &super::RoleAliases) -> Result<Self, DomainError> {
+        let canonical = |set: BTreeSet<RoleName>| -> BTreeSet<RoleName> {
+            set.iter().map(|r| aliases.canonical(r)).collect()
+        };
+        Self::checked(
+            self.enabled,
+            canonical(self.preserved),
+            canonical(self.suppressed),
+        )
     }
 
     /// The overrides stored in a user's claims; none when absent. Stored

@@ -22,7 +22,7 @@ use super::policy;
 use super::roles;
 use super::users::UserView;
 use super::work::Work;
-use crate::domain::{RoleName, UserStatus};
+use crate::domain::{RoleAliases, RoleName, UserStatus};
 use crate::entity::{organization, organization_membership, user, user_role};
 use crate::error::{DomainError, Result};
 
@@ -138,6 +138,7 @@ pub(crate) fn lower_like(
 /// The users matching `filter`, unordered.
 pub async fn select(
     db: &impl ConnectionTrait,
+    aliases: &RoleAliases,
     filter: &UserFilter,
 ) -> Result<Select<user::Entity>> {
     let mut query = user::Entity::find();
@@ -147,7 +148,7 @@ pub async fn select(
         query = query.filter(user::Column::DeletedAt.is_null());
     }
     if !filter.roles.is_empty() {
-        let role_ids: Vec<String> = roles::resolve(db, &filter.roles)
+        let role_ids: Vec<String> = roles::resolve(db, aliases, &filter.roles)
             .await?
             .into_iter()
             .map(|r| r.role.id)
@@ -264,7 +265,8 @@ pub async fn one(work: &Work, user_id: &str) -> Result<UserView> {
 pub async fn all(work: &Work, filter: &UserFilter) -> Result<Vec<UserView>> {
     policy::require_directory_reader(work)?;
     let db = work.db().await?;
-    let users = ordered(select(db, filter).await?, Order::CreatedAtAsc)
+    let aliases = &work.app().config.role_aliases;
+    let users = ordered(select(db, aliases, filter).await?, Order::CreatedAtAsc)
         .all(db)
         .await?;
     with_roles(db, users).await
@@ -296,7 +298,7 @@ pub async fn page(
     }
     policy::require_directory_reader(work)?;
     let db = work.db().await?;
-    let matching = select(db, filter).await?;
+    let matching = select(db, &work.app().config.role_aliases, filter).await?;
     let total_count = if count {
         Some(matching.clone().count(db).await?)
     } else {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::domain::{Permission, RoleName};
+use crate::domain::{Permission, RoleAliases, RoleName};
 use crate::entity::{role, role_permission, user_role};
 use crate::error::{DomainError, Result};
 
@@ -51,16 +51,19 @@ fn ranked(rows: Vec<(role::Model, Vec<role_permission::Model>)>) -> Vec<RoleWith
     roles
 }
 
-/// Resolves role names, failing with every unknown name and the known ones.
+/// Resolves role names, each read through the aliases (`ROLE_ALIASES`)
+/// first, failing with every unknown name and the known ones.
 pub async fn resolve(
     db: &impl ConnectionTrait,
+    aliases: &RoleAliases,
     names: &[RoleName],
 ) -> Result<Vec<RoleWithPermissions>> {
     let all = list(db).await?;
     let mut found = Vec::new();
     let mut unknown = Vec::new();
     for name in names {
-        match all.iter().find(|r| r.role.name == name.as_str()) {
+        let canonical = aliases.canonical(name);
+        match all.iter().find(|r| r.role.name == canonical.as_str()) {
             Some(r) => {
                 if !found
                     .iter()
@@ -84,10 +87,19 @@ pub async fn resolve(
                     .collect::<Vec<_>>()
                     .join(", "),
                 available.join(", ")
-            ),
+            ) + &aliases_said(aliases),
         ));
     }
     Ok(found)
+}
+
+/// ` (aliases: user=viewer)`, or nothing without aliases.
+fn aliases_said(aliases: &RoleAliases) -> String {
+    if aliases.is_empty() {
+        String::new()
+    } else {
+        format!(" (aliases: {aliases})")
+    }
 }
 
 /// Role names per user, each list in rank order.

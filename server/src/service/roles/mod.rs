@@ -26,6 +26,35 @@ pub async fn list_for(work: &Work) -> Result<Vec<RoleWithPermissions>> {
     list(work.db().await?).await
 }
 
+/// Fails, at `serve`'s start, when an alias of `ROLE_ALIASES` names no
+/// role or is itself a role's name: a runbook's `--role user` would fail
+/// or mean two things.
+pub async fn check_aliases(app: &crate::app::App) -> anyhow::Result<()> {
+    let aliases = &app.config.role_aliases;
+    if aliases.is_empty() {
+        return Ok(());
+    }
+    let known = list(&app.db).await?;
+    let exists = |name: &RoleName| known.iter().any(|r| r.role.name == name.as_str());
+    for (alias, role) in aliases.iter() {
+        if exists(alias) {
+            anyhow::bail!(
+                "ROLE_ALIASES: {alias} is the name of a role, so it cannot be an alias of {role}"
+            );
+        }
+        if !exists(role) {
+            let available: Vec<&str> = known.iter().map(|r| r.role.name.as_str()).collect();
+            anyhow::bail!(
+                "ROLE_ALIASES: alias {alias} names role {role}, which does not exist; \
+                 available roles: {}",
+                available.join(", ")
+            );
+        }
+    }
+    tracing::info!(%aliases, "role aliases name known roles");
+    Ok(())
+}
+
 /// A custom role's definition.
 #[derive(Debug, Clone)]
 pub struct RoleInput {
@@ -55,8 +84,11 @@ fn require_roles_manage(work: &Work, touched: &BTreeSet<Permission>, action: &st
     super::policy::require_role_manager(work, touched, action)
 }
 
-async fn custom(db: &impl ConnectionTrait, name: &RoleName) -> Result<RoleWithPermissions> {
-    let found = resolve(db, std::slice::from_ref(name))
+/// The custom role `name` names (or its alias names).
+async fn custom(work: &Work, name: &RoleName) -> Result<RoleWithPermissions> {
+    let db = work.db().await?;
+    let aliases = &work.app().config.role_aliases;
+    let found = resolve(db, aliases, std::slice::from_ref(name))
         .await
         .map_err(|e| match e {
             DomainError::Internal(_) => e,
@@ -80,6 +112,12 @@ pub async fn create(work: &Work, name: &RoleName, input: RoleInput) -> Result<Ro
     use sea_orm::ActiveValue::Set;
     let permissions = parse_permissions(&input.permissions)?;
     require_roles_manage(work, &permissions, "role.create")?;
+    if let Some(role) = work.app().config.role_aliases.target(name) {
+        return Err(DomainError::conflict(
+            Some("name"),
+            format!("{name} is an alias of role {role} (ROLE_ALIASES); choose another name"),
+        ));
+    }
     let now = work.now();
     let id = crate::domain::new_id();
     let txn = work.db().await?;
@@ -98,7 +136,7 @@ pub async fn create(work: &Work, name: &RoleName, input: RoleInput) -> Result<Ro
         .resource("role", &id)
         .details(serde_json::json!({ "name": name.as_str(), "permissions": permissions }));
     work.record(event);
-    custom(txn, name).await
+    custom(work, name).await
 }
 
 async fn insert_permissions(
@@ -125,8 +163,8 @@ async fn insert_permissions(
 /// every permission it had and every one it gets.
 pub async fn update(work: &Work, name: &RoleName, input: RoleInput) -> Result<RoleWithPermissions> {
     use sea_orm::sea_query::Expr;
+    let current = custom(work, name).await?;
     let txn = work.db().await?;
-    let current = custom(txn, name).await?;
     let permissions = parse_permissions(&input.permissions)?;
     let mut touched = permissions.clone();
     touched.extend(current.permissions.iter().cloned());
@@ -148,21 +186,32 @@ pub async fn update(work: &Work, name: &RoleName, input: RoleInput) -> Result<Ro
     let event = super::AuditEvent::new("role.updated")
         .resource("role", &current.role.id)
         .details(serde_json::json!({
-            "name": name.as_str(),
+            "name": current.role.name,
             "changed_fields": ["description", "permissions"],
             "old_values": { "description": current.role.description, "permissions": current.permissions },
             "new_values": { "description": input.description.trim(), "permissions": permissions },
         }));
     work.record(event);
-    custom(txn, name).await
+    custom(work, name).await
 }
 
-/// Deletes a custom role; its holders lose it.
+/// Deletes a custom role; its holders lose it. A role an alias names stays
+/// (the alias would name nothing, and the server would not start).
 pub async fn delete(work: &Work, name: &RoleName) -> Result<()> {
     use sea_orm::PaginatorTrait;
+    let current = custom(work, name).await?;
     let txn = work.db().await?;
-    let current = custom(txn, name).await?;
     require_roles_manage(work, &current.permissions, "role.delete")?;
+    let aliases = &work.app().config.role_aliases;
+    if let Some(alias) = aliases.of(&current.role.name).next() {
+        return Err(DomainError::conflict(
+            Some("name"),
+            format!(
+                "Role {} is named by the alias {alias} (ROLE_ALIASES); remove the alias first",
+                current.role.name
+            ),
+        ));
+    }
     let holders = user_role::Entity::find()
         .filter(user_role::Column::RoleId.eq(current.role.id.as_str()))
         .count(txn)
@@ -173,7 +222,7 @@ pub async fn delete(work: &Work, name: &RoleName) -> Result<()> {
     let event = super::AuditEvent::new("role.deleted")
         .resource("role", &current.role.id)
         .details(serde_json::json!({
-            "name": name.as_str(),
+            "name": current.role.name,
             "permissions": current.permissions,
             "holders": holders,
         }));

@@ -29,7 +29,7 @@ pub async fn set_roles(work: &Work, key: &UserKey, names: &[RoleName]) -> Result
     }
     let txn = work.db().await?;
     let target = find(txn, key).await?;
-    let wanted = roles::resolve(txn, names).await?;
+    let wanted = roles::resolve(txn, &work.app().config.role_aliases, names).await?;
     let current = roles::of_user(txn, &target.id).await?;
     let before = role_names(&current);
     let added: Vec<RoleWithPermissions> = wanted

@@ -31,7 +31,8 @@ pub async fn create(work: &Work, new: NewUser) -> Result<Created> {
     } else {
         new.roles.clone()
     };
-    let granted = roles::resolve(work.db().await?, &names).await?;
+    let aliases = &work.app().config.role_aliases;
+    let granted = roles::resolve(work.db().await?, aliases, &names).await?;
     policy::require_grant(
         work,
         &permissions_of(&granted),
@@ -91,7 +92,8 @@ pub async fn bootstrap_superuser(work: &Work, new: NewUser) -> Result<Created> {
             "A superuser already exists; use provision-user to add users",
         ));
     }
-    let granted = roles::resolve(txn, &[RoleName::parse(roles::SUPERUSER)?]).await?;
+    let superuser = [RoleName::parse(roles::SUPERUSER)?];
+    let granted = roles::resolve(txn, &Default::default(), &superuser).await?;
     insert(work, new, password_hash, granted).await
 }
 

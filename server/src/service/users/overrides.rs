@@ -31,6 +31,7 @@ pub async fn of_user(work: &Work, user_id: &str) -> Result<Option<RoleOverrides>
 /// suppressed, revocations not paused) remove the claim. Every role named
 /// must exist, and the actor must hold its permissions.
 pub async fn set(work: &Work, key: &UserKey, overrides: RoleOverrides) -> Result<UserView> {
+    let overrides = overrides.with_aliases(&work.app().config.role_aliases)?;
     let target = find_for_admin(work, key, "role_overrides.update").await?;
     let txn = work.db().await?;
     let named: Vec<RoleName> = overrides
@@ -39,7 +40,7 @@ pub async fn set(work: &Work, key: &UserKey, overrides: RoleOverrides) -> Result
         .chain(&overrides.suppressed)
         .cloned()
         .collect();
-    let found = roles::resolve(txn, &named).await?;
+    let found = roles::resolve(txn, &Default::default(), &named).await?;
     policy::require_grant(
         work,
         &permissions_of(&found),
