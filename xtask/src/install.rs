@@ -165,6 +165,35 @@ pub fn test_peers(root: &Path) -> Result<()> {
         },
     )?;
 
+    Piece {
+        name: "Python openapi-spec-validator (checks the REST paths' OpenAPI document)",
+        manual: "python3 -m pip install openapi-spec-validator, or on Debian: apt-get install python3-openapi-spec-validator"
+            .into(),
+        slow: None,
+    }
+    .ensure(
+        || probe("python3", ["-c", "import openapi_spec_validator"]).is_some(),
+        || {
+            let pip = run(Command::new("python3").args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "openapi-spec-validator",
+            ]));
+            match pip {
+                Err(e) if is_root() => {
+                    say(format!(
+                        "pip could not install openapi-spec-validator ({e:#}); trying Debian's package"
+                    ));
+                    apt_install(&["python3-openapi-spec-validator"])
+                }
+                other => other,
+            }
+        },
+    )?;
+
     let peers = root.join("tests/peers");
     let lock = std::fs::read(peers.join("package-lock.json"))
         .context("reading tests/peers/package-lock.json")?;

@@ -152,6 +152,12 @@ pub enum Command {
     /// aliases, ROLE_ALIASES).
     #[command(subcommand)]
     Role(roles::RoleCommand),
+    /// Print the OpenAPI document of the REST paths.
+    ExportOpenapi {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Print the GraphQL schema (SDL).
     ExportSchema {
         /// Write to this file instead of standard output.
@@ -237,6 +243,15 @@ pub async fn run(cli: Cli, mut config: Config) -> Result<(), Failure> {
         config.database_url = url;
     }
     match cli.command {
+        Command::ExportOpenapi { output } => {
+            let doc = crate::http::rest::openapi();
+            match output {
+                Some(path) => std::fs::write(&path, doc)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+                None => print!("{doc}"),
+            }
+            Ok(())
+        }
         Command::ExportSchema { output } => {
             let sdl = crate::graphql::sdl();
             match output {
@@ -416,7 +431,10 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
         Command::Org(command) => orgs::run(app, command).await,
         Command::Role(command) => roles::run(app, command).await,
         Command::Audit(command) => audit::run(app, command).await,
-        Command::Serve { .. } | Command::Migrate | Command::ExportSchema { .. } => Ok(()),
+        Command::Serve { .. }
+        | Command::Migrate
+        | Command::ExportSchema { .. }
+        | Command::ExportOpenapi { .. } => Ok(()),
     }
 }
 

@@ -76,6 +76,16 @@ impl FromRequestParts<HttpState> for Caller {
         parts: &mut Parts,
         state: &HttpState,
     ) -> Result<Self, Self::Rejection> {
+        Self::extract(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+impl Caller {
+    /// The shared authentication, for an edge that answers its errors in
+    /// its own shape (the REST paths).
+    pub(super) async fn extract(parts: &Parts, state: &HttpState) -> Result<Self, DomainError> {
         let config = &state.app.config;
         // The router is served with connect info; without it every client
         // would share one address for login throttling.
@@ -83,14 +93,12 @@ impl FromRequestParts<HttpState> for Caller {
         else {
             return Err(DomainError::Internal(anyhow::anyhow!(
                 "the router is served without connect info (into_make_service_with_connect_info)"
-            ))
-            .into_response());
+            )));
         };
         let client = client(&parts.headers, peer, config);
-        let presented = presented(&parts.headers, config).map_err(IntoResponse::into_response)?;
-        let (request_state, by_cookie) = authenticate(&state.app, presented.as_ref(), client)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let presented = presented(&parts.headers, config)?;
+        let (request_state, by_cookie) =
+            authenticate(&state.app, presented.as_ref(), client).await?;
         Ok(Self {
             state: request_state,
             presented,

@@ -10,6 +10,7 @@ mod graphql;
 mod graphql_metrics;
 mod graphql_ws;
 mod oidc;
+pub mod rest;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -75,7 +76,8 @@ fn metrics_handle() -> Option<PrometheusHandle> {
 }
 
 /// The router: `/healthz`, `/metrics`, `/graphql` (and its subscriptions
-/// at `/graphql/ws`) and the admin app under `/admin`.
+/// at `/graphql/ws`), the seeds' REST paths (`rest`) and the admin app
+/// under `/admin`.
 pub async fn router(app: App) -> Router {
     let schema = schema::schema(app.clone());
     let state = HttpState {
@@ -89,7 +91,11 @@ pub async fn router(app: App) -> Router {
         metrics: metrics_handle(),
         app,
     };
+    let core = state.app.config.flags.core;
+    let rest = if core { rest::routes() } else { Router::new() };
     Router::new()
+        .merge(rest)
+        .route("/api/openapi.json", get(rest::openapi_json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/graphql", post(graphql::post))

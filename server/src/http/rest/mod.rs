@@ -1,0 +1,160 @@
+//! The seeds' REST paths, over the same services as GraphQL (issue 16): seed
+//! 004's `/api/v1/admin/users…` and `/api/v1/admin/activity`, and seed 002's
+//! `/v1/admin/users…` and `/v1/admin/audit` (the same handlers). GraphQL
+//! stays the primary API; this layer is thin: the shared authentication
+//! (bearer personal token or IdP JWT; a session cookie with the CSRF
+//! header), the service functions the resolvers call in one unit of work,
+//! and one error shape ([`error`]). Not mounted when `USER_MGMT_CORE` is off
+//! (404, as unknown). `GET /api/openapi.json` describes it ([`openapi`]).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::Method;
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+
+mod activity;
+pub mod error;
+mod users;
+
+use super::{Caller, HttpState};
+use crate::error::DomainError;
+use crate::service::Actor;
+use crate::service::work::{Mode, Work};
+use error::RestError;
+
+/// The REST routes, for [`super::router`] to merge when core is on.
+pub(super) fn routes() -> Router<HttpState> {
+    let users = || {
+        Router::new()
+            .route("/users", get(users::list).post(users::create))
+            .route(
+                "/users/{id}",
+                get(users::one).put(users::update).delete(users::delete),
+            )
+            .route("/users/{id}/deactivate", post(users::deactivate))
+            .route("/users/{id}/activate", post(users::activate))
+            .route("/users/{id}/resend-invitation", post(users::resend))
+    };
+    Router::new()
+        .nest(
+            "/api/v1/admin",
+            users().route("/activity", get(activity::list)),
+        )
+        .nest("/v1/admin", users().route("/audit", get(activity::list)))
+}
+
+/// The signed-in caller of a REST path. Anonymous callers get 401; a
+/// request that changes state, or comes with a session cookie, must carry
+/// the CSRF header unless it presents a bearer token (SPEC §5).
+pub struct RestCaller {
+    actor: Actor,
+}
+
+impl FromRequestParts<HttpState> for RestCaller {
+    type Rejection = RestError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &HttpState,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = Caller::extract(parts, state).await?;
+        let reads = matches!(parts.method, Method::GET | Method::HEAD);
+        caller.require_same_site(!reads)?;
+        let actor = caller
+            .state
+            .actor
+            .ok_or_else(|| DomainError::Unauthenticated("Authentication required".into()))?;
+        Ok(Self { actor })
+    }
+}
+
+/// A JSON body, or why it could not be read (read after the caller, so an
+/// anonymous caller hears 401 whatever they sent).
+pub struct Body<T>(pub Result<T, RestError>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            Json::<T>::from_request(req, state)
+                .await
+                .map(|Json(body)| body)
+                .map_err(RestError::from),
+        ))
+    }
+}
+
+/// Runs `f` for the caller in one unit of work: its change and audit
+/// events commit together, or nothing does.
+async fn run<T>(
+    state: &HttpState,
+    caller: &RestCaller,
+    mode: Mode,
+    f: impl AsyncFnOnce(&mut Work) -> crate::error::Result<T>,
+) -> Result<T, RestError> {
+    Work::run(&state.app, caller.actor.clone(), mode, f)
+        .await
+        .map_err(RestError::from)
+}
+
+/// The OpenAPI document of the REST paths.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Roster REST API",
+        description = "The seeds' REST paths over Roster's services. Seed 002's `/v1/admin/users…` paths answer as `/api/v1/admin/users…`, and `/v1/admin/audit` as `/api/v1/admin/activity`. Authenticate with `Authorization: Bearer <personal access token or IdP access token>`; a browser session also works with the `X-Roster-CSRF: 1` header. GraphQL (`/graphql`, `schema.graphql`) is the primary API."
+    ),
+    paths(
+        users::list,
+        users::create,
+        users::one,
+        users::update,
+        users::delete,
+        users::deactivate,
+        users::activate,
+        users::resend,
+        activity::list
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "users", description = "Seed 004 \"User Management API Reference\""),
+        (name = "activity", description = "Seed 004 \"Activity API Endpoint\": the audit log")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// The OpenAPI document as served and checked in (`openapi.json`).
+pub fn openapi() -> String {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = crate::VERSION.to_string();
+    let mut text = doc.to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// `GET /api/openapi.json`.
+pub async fn openapi_json() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi(),
+    )
+}
