@@ -301,21 +301,12 @@ impl OrganizationMutation {
     }
 }
 
-/// The most entries one call may name.
-const MAX_MEMBER_ENTRIES: usize = 1_000;
-
 async fn change_members(
     ctx: &Context<'_>,
     id: &ID,
     members: Vec<String>,
     add: bool,
 ) -> Result<MembershipPayload> {
-    if members.len() > MAX_MEMBER_ENTRIES {
-        return Err(gql(crate::error::DomainError::bad_input(
-            "members",
-            format!("At most {MAX_MEMBER_ENTRIES} members at a time"),
-        )));
-    }
     let key = org_id(id);
     let (org, results) = mutate(ctx, async |w| {
         if add {

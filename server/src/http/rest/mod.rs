@@ -17,7 +17,10 @@ use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 
 mod activity;
+mod admin;
 pub mod error;
+mod orgs;
+mod tokens;
 mod users;
 
 use super::{Caller, HttpState};
@@ -44,7 +47,30 @@ pub(super) fn routes() -> Router<HttpState> {
             "/api/v1/admin",
             users().route("/activity", get(activity::list)),
         )
-        .nest("/v1/admin", users().route("/audit", get(activity::list)))
+        .nest(
+            "/v1/admin",
+            users()
+                .route("/audit", get(activity::list))
+                .route(
+                    "/users/{id}/role-overrides",
+                    get(admin::get_overrides)
+                        .put(admin::put_overrides)
+                        .delete(admin::delete_overrides),
+                )
+                .route("/orgs", get(orgs::list).post(orgs::create))
+                .route(
+                    "/orgs/{id}",
+                    get(orgs::one).patch(orgs::update).delete(orgs::delete),
+                )
+                .route(
+                    "/orgs/{id}/members",
+                    post(orgs::add_members).delete(orgs::remove_members),
+                )
+                .route("/postgres/enable-rls", post(admin::enable_rls)),
+        )
+        .route("/v1/status/db", get(admin::status))
+        .route("/v1/me/tokens", get(tokens::list).post(tokens::create))
+        .route("/v1/me/tokens/{id}", axum::routing::delete(tokens::revoke))
 }
 
 /// The signed-in caller of a REST path. Anonymous callers get 401; a
@@ -118,12 +144,31 @@ async fn run<T>(
         users::deactivate,
         users::activate,
         users::resend,
-        activity::list
+        activity::list,
+        admin::get_overrides,
+        admin::put_overrides,
+        admin::delete_overrides,
+        orgs::list,
+        orgs::create,
+        orgs::one,
+        orgs::update,
+        orgs::delete,
+        orgs::add_members,
+        orgs::remove_members,
+        admin::enable_rls,
+        admin::status,
+        tokens::list,
+        tokens::create,
+        tokens::revoke
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "users", description = "Seed 004 \"User Management API Reference\""),
-        (name = "activity", description = "Seed 004 \"Activity API Endpoint\": the audit log")
+        (name = "activity", description = "Seed 004 \"Activity API Endpoint\": the audit log"),
+        (name = "role overrides", description = "Seed 002 \"Override storage\""),
+        (name = "organizations", description = "Seed 002 \"Organization management\""),
+        (name = "database", description = "Seed 002 \"Postgres Row-Level Security\""),
+        (name = "tokens", description = "Seed 002: your personal access tokens")
     )
 )]
 struct ApiDoc;

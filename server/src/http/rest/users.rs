@@ -148,6 +148,15 @@ fn status(raw: &str) -> Result<UserStatus, DomainError> {
     })
 }
 
+/// A user named by id in a path (ids are upper case ULIDs).
+pub(super) fn user_key(id: &str) -> UserKey {
+    UserKey::Id(user_id(id))
+}
+
+fn user_id(id: &str) -> String {
+    id.trim().to_ascii_uppercase()
+}
+
 fn roles(role: Option<&str>) -> Result<Vec<RoleName>, DomainError> {
     role.map(RoleName::parse)
         .transpose()
@@ -241,6 +250,7 @@ pub async fn one(
     caller: RestCaller,
     Path(id): Path<String>,
 ) -> Result<Json<User>, RestError> {
+    let id = user_id(&id);
     let user = run(&state, &caller, Mode::Read, async |w| {
         directory::one(w, &id).await
     })
@@ -269,7 +279,7 @@ pub async fn update(
             .transpose()?,
     };
     let role = roles(input.role.as_deref())?;
-    let key = UserKey::Id(id);
+    let key = user_key(&id);
     // The details and the role change together or not at all.
     let user = run(&state, &caller, Mode::Write, async |w| {
         let mut user = users::update(w, &key, changes).await?;
@@ -291,7 +301,7 @@ pub async fn delete(
     caller: RestCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, RestError> {
-    let key = UserKey::Id(id);
+    let key = user_key(&id);
     run(&state, &caller, Mode::Write, async |w| {
         users::delete(w, &key).await
     })
@@ -308,7 +318,7 @@ pub async fn deactivate(
     caller: RestCaller,
     Path(id): Path<String>,
 ) -> Result<Json<User>, RestError> {
-    let key = UserKey::Id(id);
+    let key = user_key(&id);
     let user = run(&state, &caller, Mode::Write, async |w| {
         users::deactivate(w, &key).await
     })
@@ -325,7 +335,7 @@ pub async fn activate(
     caller: RestCaller,
     Path(id): Path<String>,
 ) -> Result<Json<User>, RestError> {
-    let key = UserKey::Id(id);
+    let key = user_key(&id);
     let user = run(&state, &caller, Mode::Write, async |w| {
         users::activate(w, &key).await
     })
@@ -342,7 +352,7 @@ pub async fn resend(
     caller: RestCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Invited>, RestError> {
-    let key = UserKey::Id(id);
+    let key = user_key(&id);
     let invited = run(&state, &caller, Mode::Write, async |w| {
         invitations::resend(w, &key).await
     })

@@ -68,6 +68,9 @@ pub async fn remove_members(
     change(work, key, entries, Change::Remove).await
 }
 
+/// The most entries one call may name.
+pub const MAX_MEMBER_ENTRIES: usize = 1_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Change {
     Add,
@@ -83,6 +86,12 @@ async fn change(
     change: Change,
 ) -> Result<(OrgView, Vec<MemberResult>)> {
     policy::require_org_manager(work)?;
+    if entries.len() > MAX_MEMBER_ENTRIES {
+        return Err(crate::error::DomainError::bad_input(
+            "members",
+            format!("At most {MAX_MEMBER_ENTRIES} members at a time"),
+        ));
+    }
     let db = work.db().await?;
     let org = find(db, key).await?;
     if change == Change::Remove {
