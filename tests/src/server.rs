@@ -279,9 +279,14 @@ impl Client {
         req
     }
 
-    /// `GET path` with this client's credentials: status, headers, body.
+    /// `GET path` with this client's credentials (and extra headers):
+    /// status, headers, body.
     pub async fn get(&self, path: &str) -> (u16, HeaderMap, String) {
-        let req = self.authorized(self.http.get(format!("{}{path}", self.base)));
+        let req = self.authorized(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .headers(self.extra.clone()),
+        );
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();

@@ -260,6 +260,17 @@ async fn errors_have_one_shape_and_their_status(backend: Backend) {
         .data("viewer.permissions");
     assert!(!refused.to_string().contains("users:manage"));
 
+    // A browser session works too, with the CSRF header only.
+    let (session, _) = a.server.client().login("admin", ADMIN_PASSWORD).await;
+    let (status, _, body) = session.get("/api/v1/admin/users").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("X-Roster-CSRF"), "{body}");
+    let (status, _, body) = session
+        .with_header("x-roster-csrf", "1")
+        .get("/api/v1/admin/users")
+        .await;
+    assert_eq!(status, 200, "{body}");
+
     // Input the server cannot read: 4xx with a clear message, never 500.
     let body = json!({ "username": "x1", "email": "x1@example.com" }).to_string();
     let (s, v) = a
