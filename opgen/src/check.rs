@@ -97,7 +97,20 @@ impl Checker<'_> {
             if key == "__typename" {
                 continue;
             }
+            let conditional = ["include", "skip"]
+                .iter()
+                .any(|d| chosen.directives.get(d).is_some());
             match read.iter().find(|f| f.key == key) {
+                // Left out of the answer when its condition says so.
+                Some(field)
+                    if conditional
+                        && !field.defaulted
+                        && generic_arg(&field.ty, "Option").is_none() =>
+                {
+                    self.errors.push(format!(
+                        "{path}.{key} is selected on a condition: read it as Option<…> or with #[serde(default)]"
+                    ))
+                }
                 Some(field) => self.value(
                     &format!("{path}.{key}"),
                     &field.ty,
@@ -134,7 +147,7 @@ pub fn fields<'s>(document: &'s ExecutableDocument, selection: &'s SelectionSet)
 /// The Rust types that read a scalar.
 fn scalar_types(gql: &str) -> &'static [&'static str] {
     match gql {
-        "Int" => &["i64", "i32", "u32", "u64", "usize"],
+        "Int" => &["i64", "i32", "u32", "u64", "usize"], // counts and sizes the API never answers negative
         "Float" => &["f64"],
         "Boolean" => &["bool"],
         "JSON" => &["Value"],

@@ -13,10 +13,12 @@ use crate::model::snake_case;
 #[derive(Default)]
 pub struct Inputs {
     wanted: BTreeSet<String>,
+    /// Structs with two fields of one Rust name (`userId`, `user_id`).
+    pub clashes: Vec<String>,
 }
 
-/// One field of a generated struct: its GraphQL name, type and whether the
-/// schema lets it be left out (nullable, or with a default).
+/// One field of a generated struct: its GraphQL name and type (nullable
+/// ones are `Option`s, left out of the JSON when `None`).
 pub struct Member<'a> {
     pub name: &'a str,
     pub ty: &'a GqlType,
@@ -32,7 +34,13 @@ impl Inputs {
             out,
             "#[derive(Clone, Debug, PartialEq, serde::Serialize{derives})]\npub struct {name} {{"
         );
+        let mut seen = std::collections::BTreeSet::new();
         for member in members {
+            let ident = field_ident(member.name);
+            if !seen.insert(ident.clone()) {
+                self.clashes
+                    .push(format!("{name}: two fields are both `{ident}` in Rust"));
+            }
             let ty = self.rust(schema, member.ty);
             if !member.ty.is_non_null() {
                 let _ = writeln!(
@@ -42,9 +50,8 @@ impl Inputs {
             }
             let _ = writeln!(
                 out,
-                "    #[serde(rename = \"{}\")]\n    pub {}: {ty},",
-                member.name,
-                field_ident(member.name)
+                "    #[serde(rename = \"{}\")]\n    pub {ident}: {ty},",
+                member.name
             );
         }
         let _ = writeln!(out, "}}\n");
@@ -92,8 +99,9 @@ impl Inputs {
         }
     }
 
-    /// The input objects and enums named so far, and those they name.
-    pub fn finish(mut self, schema: &Schema, out: &mut String) {
+    /// The input objects and enums named so far, and those they name;
+    /// answers the field-name clashes met.
+    pub fn finish(mut self, schema: &Schema, out: &mut String) -> Vec<String> {
         let mut done = BTreeSet::new();
         let mut generated = BTreeMap::new();
         while let Some(name) = self.wanted.iter().find(|n| !done.contains(*n)).cloned() {
@@ -132,19 +140,22 @@ impl Inputs {
         for text in generated.values() {
             out.push_str(text);
         }
+        self.clashes
     }
 }
 
-/// `passwordConfirm` → `password_confirm`, raw where it is a keyword.
+/// `passwordConfirm` → `password_confirm`; a keyword is made raw (`r#type`),
+/// or given a `_` where it cannot be (`self_`).
 pub fn field_ident(name: &str) -> String {
     let snake = snake_case(name);
-    match snake.as_str() {
-        "type" | "ref" | "match" | "mod" | "use" | "fn" | "struct" | "enum" | "impl" | "move"
-        | "in" | "for" | "loop" | "where" | "as" | "crate" | "self" | "super" | "trait"
-        | "static" | "const" | "let" | "mut" | "pub" | "return" | "async" | "await" | "dyn" => {
-            format!("r#{snake}")
-        }
-        _ => snake,
+    if matches!(snake.as_str(), "self" | "super" | "crate" | "_") {
+        return format!("{snake}_");
+    }
+    // syn knows the keywords of every edition but `gen` (2024).
+    if snake != "gen" && syn::parse_str::<syn::Ident>(&snake).is_ok() {
+        snake
+    } else {
+        format!("r#{snake}")
     }
 }
 

@@ -60,7 +60,10 @@ pub fn generate(
     if !errors.is_empty() {
         return Err(errors.join("\n"));
     }
-    inputs.finish(&schema, &mut out);
+    let clashes = inputs.finish(&schema, &mut out);
+    if !clashes.is_empty() {
+        return Err(clashes.join("\n"));
+    }
     Ok(out)
 }
 

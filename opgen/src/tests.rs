@@ -201,3 +201,53 @@ fn an_enum_reads_as_a_string_or_as_its_generated_enum() {
         assert_eq!(result.is_ok(), ok, "{ty}: {result:?}");
     }
 }
+
+#[test]
+fn a_field_selected_on_a_condition_is_optional() {
+    let text = USERS
+        .replace(
+            "displayName }",
+            "displayName email2: email @include(if: $all) }",
+        )
+        .replace(
+            "$filter: UsersFilter)",
+            "$filter: UsersFilter, $all: Boolean!)",
+        );
+    let model = MODEL.replace(
+        "pub display_name: Option<String> }",
+        "pub display_name: Option<String>, pub email2: String }",
+    );
+    let err = run(SCHEMA, "users", &text, &model).expect_err("refused");
+    assert!(
+        err.contains("users.nodes[].email2 is selected on a condition"),
+        "{err}"
+    );
+    let model = MODEL.replace(
+        "pub display_name: Option<String> }",
+        "pub display_name: Option<String>, #[serde(default)] pub email2: String }",
+    );
+    run(SCHEMA, "users", &text, &model).expect("generates");
+}
+
+#[test]
+fn keywords_and_clashes_in_field_names() {
+    assert_eq!(inputs::field_ident("type"), "r#type");
+    assert_eq!(inputs::field_ident("self"), "self_");
+    assert_eq!(inputs::field_ident("gen"), "r#gen");
+    assert_eq!(inputs::field_ident("if"), "r#if");
+    assert_eq!(inputs::field_ident("passwordConfirm"), "password_confirm");
+    let schema = format!(
+        "{SCHEMA}\ninput Twice {{ userId: ID user_id: ID }}\nextend type Query {{ twice(t: Twice): Boolean }}"
+    );
+    let err = run(
+        &schema,
+        "twice",
+        "query Twice($t: Twice) { twice(t: $t) }",
+        MODEL,
+    )
+    .expect_err("refused");
+    assert!(
+        err.contains("Twice: two fields are both `user_id` in Rust"),
+        "{err}"
+    );
+}

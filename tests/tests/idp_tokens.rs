@@ -124,6 +124,15 @@ async fn a_scripts_access_token_from_the_provider_calls_the_api(backend: Backend
         )
         .await;
     assert_eq!(renamed.data("updateUser.displayName"), "Kim by script");
+    // The seeds' REST paths take the same token (issue 16).
+    let (status, _, body) = server
+        .client()
+        .with_bearer(&token)
+        .without_csrf()
+        .get("/api/v1/admin/users?search=kim")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Kim by script"), "{body}");
 
     // A token the provider made for another API is not Roster's.
     let elsewhere = provider.access_token("kim", "urn:another:api").await;

@@ -231,9 +231,17 @@ async fn the_seeds_curl_examples_run_unchanged(backend: Backend) {
         .await;
     assert_ne!(first["events"][0]["id"], second["events"][0]["id"]);
     // Seed 002's paths are the same handlers.
+    // `user` is read as `viewer` (ROLE_ALIASES): nobody holds it now.
     let (status, v1) = a.call("GET", "/v1/admin/users?role=user", None).await;
-    assert_eq!(status, 200);
-    assert!(v1["users"].as_array().is_some(), "{v1}");
+    assert_eq!((status, &v1["users"]), (200, &json!([])), "{v1}");
+    let (_, v1) = a.call("GET", "/v1/admin/users?role=admin", None).await;
+    let names: Vec<&str> = v1["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter_map(|u| u["username"].as_str())
+        .collect();
+    assert_eq!(names, ["ops"], "{v1}");
     let (status, _) = a.call("GET", "/v1/admin/audit?limit=1", None).await;
     assert_eq!(status, 200);
 }
@@ -253,12 +261,31 @@ async fn errors_have_one_shape_and_their_status(backend: Backend) {
     assert_eq!(anonymous.status().as_u16(), 401);
     let body: Value = anonymous.json().await.expect("json");
     assert_eq!(body["error"]["code"], "UNAUTHENTICATED");
-    let (viewer, _) = a.server.client().login("viewer", USER_PASSWORD).await;
-    let refused = viewer
-        .query("{ viewer { permissions } }", json!({}))
+    // Nobody signed in hears 401 before anything else about the request.
+    let anonymous_post = reqwest::Client::new()
+        .post(format!("{}/api/v1/admin/users", a.server.base))
+        .header("content-type", "text/plain")
+        .body("not json")
+        .send()
         .await
-        .data("viewer.permissions");
-    assert!(!refused.to_string().contains("users:manage"));
+        .expect("answer");
+    assert_eq!(anonymous_post.status().as_u16(), 401);
+    let forged = reqwest::Client::new()
+        .get(format!("{}/api/v1/admin/users", a.server.base))
+        .bearer_auth("roster_pat_forged")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(forged.status().as_u16(), 401);
+    // A viewer's session, with the CSRF header, may not list users.
+    let (viewer, _) = a.server.client().login("viewer", USER_PASSWORD).await;
+    let (status, _, body) = viewer
+        .with_header("x-roster-csrf", "1")
+        .get("/api/v1/admin/users")
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(body["error"]["message"], "Insufficient permissions");
 
     // A browser session works too, with the CSRF header only.
     let (session, _) = a.server.client().login("admin", ADMIN_PASSWORD).await;
@@ -313,10 +340,14 @@ async fn errors_have_one_shape_and_their_status(backend: Backend) {
         "{v}"
     );
     let huge = format!("{{\"username\": \"{}\"}}", "x".repeat(300 * 1024));
-    let (s, _) = a
+    let (s, v) = a
         .raw("POST", "/api/v1/admin/users", "application/json", huge)
         .await;
-    assert_eq!(s, 413);
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (413, Some("BAD_USER_INPUT")),
+        "{v}"
+    );
     let (s, v) = a
         .call("GET", "/api/v1/admin/users?status=sleeping", None)
         .await;
@@ -527,6 +558,8 @@ async fn every_operation_answers_as_documented(backend: Backend) {
         assert!(status < 300 || sqlite_only, "{op}: {status} {answer}");
         match op.as_str() {
             "createUser" => {
+                // Invited with `user`, stored as the role it stands for.
+                assert_eq!(answer["roles"], json!(["viewer"]), "{answer}");
                 ids.insert("invited", answer["id"].as_str().expect("id").to_string());
             }
             "createOrganization" => {

@@ -249,12 +249,15 @@ async fn roles_are_managed_from_the_command_line(backend: Backend) {
     roster(&db, &["role", "update", "auditor"])
         .await
         .fails_with(2, "Nothing to change");
-    roster(&db, &["role", "create", "user"])
+    db.roster()
+        .args(["role", "create", "user"])
+        .env("ROLE_ALIASES", "user=viewer,member=viewer")
+        .run()
         .await
         .fails_with(6, "user is an alias of role viewer (ROLE_ALIASES)");
     roster(&db, &["role", "create", "auditor"])
         .await
-        .fails_with(6, "");
+        .fails_with(6, "Role name is already taken");
     roster(&db, &["role", "update", "viewer", "--description", "x"])
         .await
         .fails_with(6, "Built-in role viewer cannot be changed");
@@ -289,6 +292,39 @@ async fn roles_are_managed_from_the_command_line(backend: Backend) {
             "role.deleted"
         ]
     );
+    // The default alias gives way to a role of its name: created, it is
+    // what `--role user` grants from then on.
+    roster(
+        &db,
+        &["role", "create", "user", "--permission", "orgs:read"],
+    )
+    .await
+    .ok();
+    roster(
+        &db,
+        &[
+            "set-role",
+            "--email",
+            ADMIN_EMAIL,
+            "--role",
+            "superuser",
+            "--role",
+            "user",
+        ],
+    )
+    .await
+    .ok();
+    assert_eq!(roles_of(&db, ADMIN_EMAIL).await, ["superuser", "user"]);
+    // ROLE_ALIASES empty: no aliases at all.
+    db.roster()
+        .args(["set-role", "--email", ADMIN_EMAIL, "--role", "member"])
+        .env("ROLE_ALIASES", "")
+        .run()
+        .await
+        .fails_with(
+            7,
+            "Unknown role 'member'; available roles: superuser, admin, editor, viewer, user\n",
+        );
     // A malformed ROLE_ALIASES stops every command, naming the entry.
     db.roster()
         .args(["role", "list"])
@@ -324,13 +360,14 @@ async fn a_bad_alias_stops_the_server(backend: Backend) {
         .fails_with(1, "ROLE_ALIASES: admin is the name of a role");
 }
 
-/// The API reads aliases too, and answers with the role's own name.
+/// The API reads aliases too, and answers with the role's own name; no
+/// role is created under a set alias's name.
 async fn the_api_reads_aliases(backend: Backend) {
     let db = TestDb::bootstrapped(backend).await;
     db.provision("jane@example.com", "editor", USER_PASSWORD)
         .await
         .ok();
-    let server = Server::start_public(&db, &[]);
+    let server = Server::start_public(&db, &[("ROLE_ALIASES", "user=viewer,member=viewer")]);
     let (api, _) = server.client().login("admin", ADMIN_PASSWORD).await;
     let jane = api
         .query(
@@ -342,6 +379,14 @@ async fn the_api_reads_aliases(backend: Backend) {
         .as_str()
         .expect("jane")
         .to_string();
+    let invited = api
+        .query(
+            r#"mutation { createUser(input: { username: "tom", email: "tom@example.com", roles: ["user"] }) { user { roles } } }"#,
+            json!({}),
+        )
+        .await
+        .data("createUser.user.roles");
+    assert_eq!(invited, json!(["viewer"]));
     let roles = api
         .query(
             "mutation($id: ID!) { setUserRoles(id: $id, roles: [\"user\"]) { roles } }",
@@ -357,7 +402,10 @@ async fn the_api_reads_aliases(backend: Backend) {
         )
         .await
         .data("users.nodes");
-    assert_eq!(listed, json!([{ "username": "jane" }]));
+    assert_eq!(
+        listed,
+        json!([{ "username": "jane" }, { "username": "tom" }])
+    );
     let overrides = api
         .query(
             "mutation($id: ID!) { setRoleOverrides(userId: $id, input: { preserved: [\"user\"] }) { roleOverrides { preserved } } }",
@@ -376,7 +424,7 @@ async fn the_api_reads_aliases(backend: Backend) {
     assert_eq!(clash.code(), "BAD_USER_INPUT");
     let created = api
         .query(
-            r#"mutation { createRole(name: "user", definition: { permissions: [] }) { name } }"#,
+            r#"mutation { createRole(name: "member", definition: { permissions: [] }) { name } }"#,
             json!({}),
         )
         .await;

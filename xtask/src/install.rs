@@ -134,64 +134,15 @@ pub fn test_peers(root: &Path) -> Result<()> {
     }
     .ensure(|| on_path("openssl"), || apt_install(&["openssl"]))?;
 
-    Piece {
-        name: "Python aiosmtpd (the tests' SMTP server)",
-        manual: "python3 -m pip install aiosmtpd, or on Debian: apt-get install python3-aiosmtpd"
-            .into(),
-        slow: None,
-    }
-    .ensure(
-        || probe("python3", ["-c", "import aiosmtpd"]).is_some(),
-        || {
-            let pip = run(Command::new("python3").args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "aiosmtpd",
-            ]));
-            // Debian's own Python refuses pip (externally managed) or has
-            // none; its package is the way there.
-            match pip {
-                Err(e) if is_root() => {
-                    say(format!(
-                        "pip could not install aiosmtpd ({e:#}); trying Debian's python3-aiosmtpd"
-                    ));
-                    apt_install(&["python3-aiosmtpd"])
-                }
-                other => other,
-            }
-        },
+    python_package(
+        "aiosmtpd",
+        "aiosmtpd",
+        "Python aiosmtpd (the tests' SMTP server)",
     )?;
-
-    Piece {
-        name: "Python openapi-spec-validator (checks the REST paths' OpenAPI document)",
-        manual: "python3 -m pip install openapi-spec-validator, or on Debian: apt-get install python3-openapi-spec-validator"
-            .into(),
-        slow: None,
-    }
-    .ensure(
-        || probe("python3", ["-c", "import openapi_spec_validator"]).is_some(),
-        || {
-            let pip = run(Command::new("python3").args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "openapi-spec-validator",
-            ]));
-            match pip {
-                Err(e) if is_root() => {
-                    say(format!(
-                        "pip could not install openapi-spec-validator ({e:#}); trying Debian's package"
-                    ));
-                    apt_install(&["python3-openapi-spec-validator"])
-                }
-                other => other,
-            }
-        },
+    python_package(
+        "openapi-spec-validator",
+        "openapi_spec_validator",
+        "Python openapi-spec-validator (checks the REST paths' OpenAPI document)",
     )?;
 
     let peers = root.join("tests/peers");
@@ -272,6 +223,41 @@ pub fn check_app_toolchain() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The Python package `package` (imported as `module`): by pip, or, where
+/// Debian's own Python refuses pip (externally managed) or has none, as
+/// Debian's `python3-<package>` when root.
+fn python_package(package: &str, module: &str, name: &'static str) -> Result<()> {
+    Piece {
+        name,
+        manual: format!(
+            "python3 -m pip install {package}, or on Debian: apt-get install python3-{package}"
+        ),
+        slow: None,
+    }
+    .ensure(
+        || probe("python3", ["-c", &format!("import {module}")]).is_some(),
+        || {
+            let pip = run(Command::new("python3").args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                package,
+            ]));
+            match pip {
+                Err(e) if is_root() => {
+                    say(format!(
+                        "pip could not install {package} ({e:#}); trying Debian's python3-{package}"
+                    ));
+                    apt_install(&[&format!("python3-{package}")])
+                }
+                other => other,
+            }
+        },
+    )
 }
 
 #[cfg(test)]

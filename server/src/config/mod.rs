@@ -163,7 +163,7 @@ impl Config {
 /// `ROLE_ALIASES`: `alias=role,…`, [`DEFAULT_ROLE_ALIASES`] when unset,
 /// none when empty.
 fn role_aliases(v: &Vars<'_>) -> Result<RoleAliases, ConfigError> {
-    let raw = v.get("ROLE_ALIASES").unwrap_or(DEFAULT_ROLE_ALIASES);
+    let raw = v.raw("ROLE_ALIASES").unwrap_or(DEFAULT_ROLE_ALIASES);
     RoleAliases::parse(raw).map_err(|reason| ConfigError {
         variable: "ROLE_ALIASES",
         value: raw.to_string(),
@@ -235,6 +235,7 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::RoleName;
 
     /// The configuration these variables give; panics if they are rejected.
     /// Shared by the tests of every section.
@@ -257,6 +258,24 @@ mod tests {
         assert!(!c.flags.oidc_auto_provision);
         assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(c.argon2, Argon2Config::default());
+    }
+
+    #[test]
+    fn role_aliases_default_to_user_and_empty_means_none() {
+        let user = RoleName::parse("user").unwrap_or_else(|e| panic!("{e}"));
+        let default = config(&[]).role_aliases;
+        assert!(default.is_default());
+        assert_eq!(default.canonical(&user).as_str(), "viewer");
+        assert!(config(&[("ROLE_ALIASES", "  ")]).role_aliases.is_empty());
+        let set = config(&[("ROLE_ALIASES", "user=editor")]).role_aliases;
+        assert_eq!(set.canonical(&user).as_str(), "editor");
+        assert!(!set.is_default());
+        // The mapping reads them too.
+        let mapped = config(&[("OIDC_GROUP_ROLE_MAP", "staff=user")]);
+        assert_eq!(
+            mapped.oidc.group_roles.mentions()[0].role.as_str(),
+            "viewer"
+        );
     }
 
     #[test]

@@ -21,6 +21,12 @@ impl Vars<'_> {
         self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
+    /// The value trimmed, blank included: `None` only when unset (for a
+    /// variable whose empty value means "none").
+    pub(super) fn raw(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|v| v.trim())
+    }
+
     pub(super) fn flag(&self, name: &str) -> Option<bool> {
         parse_flag(self.0.get(name).map(String::as_str))
     }

@@ -72,6 +72,12 @@ impl RoleAliases {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The built-in default ([`DEFAULT_ROLE_ALIASES`]), which gives way to
+    /// a role of the same name.
+    pub fn is_default(&self) -> bool {
+        Self::parse(DEFAULT_ROLE_ALIASES).is_ok_and(|d| d == *self)
+    }
 }
 
 impl fmt::Display for RoleAliases {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{Caller, HttpState};
 use crate::error::{DomainError, FieldError};
 use crate::service::audit_csv;
-use crate::service::audit_log::AuditFilter;
+use crate::service::audit_log::{self, AuditFilter};
 
 /// The filters, as `auditEvents` takes them: `actorId`, `eventTypes`
 /// (comma-separated), `resourceType`, `resourceId`, `from`, `to` (RFC 3339).
@@ -53,14 +53,7 @@ impl CsvQuery {
         let none_if_blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         Ok(AuditFilter {
             actor_id: none_if_blank(self.actor_id),
-            event_types: self
-                .event_types
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect(),
+            event_types: audit_log::event_types(self.event_types.as_deref()),
             resource_type: none_if_blank(self.resource_type),
             resource_id: none_if_blank(self.resource_id),
             from: from.ok().flatten(),

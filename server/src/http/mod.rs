@@ -91,10 +91,14 @@ pub async fn router(app: App) -> Router {
         metrics: metrics_handle(),
         app,
     };
-    let core = state.app.config.flags.core;
-    let rest = if core { rest::routes() } else { Router::new() };
+    // The REST paths read their bodies through their own limit, so an
+    // oversized one is answered in their error shape (after 401).
+    let rest = if state.app.config.flags.core {
+        rest::routes(MAX_BODY_BYTES)
+    } else {
+        Router::new()
+    };
     Router::new()
-        .merge(rest)
         .route("/api/openapi.json", get(rest::openapi_json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -111,6 +115,7 @@ pub async fn router(app: App) -> Router {
         .route("/admin/", get(admin::root))
         .route("/admin/{*path}", get(admin::path))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(rest)
         .with_state(state)
 }
 

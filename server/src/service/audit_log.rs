@@ -36,6 +36,17 @@ pub struct AuditFilter {
     pub involving: Option<String>,
 }
 
+/// Event types as a query string lists them: `user.login, user.logout`
+/// (blank entries left out).
+pub fn event_types(raw: Option<&str>) -> Vec<String> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// A position in the listing: the last event seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditCursor {

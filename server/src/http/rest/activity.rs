@@ -118,14 +118,7 @@ pub async fn list(
     let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     let filter = AuditFilter {
         actor_id: blank(q.user_id),
-        event_types: q
-            .event_type
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .collect(),
+        event_types: audit_log::event_types(q.event_type.as_deref()),
         resource_type: None,
         resource_id: None,
         from: blank(q.start_date)

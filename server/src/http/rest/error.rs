@@ -6,7 +6,7 @@
 //! Internal text is logged, never sent.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -147,12 +147,6 @@ impl From<JsonRejection> for RestError {
 impl From<QueryRejection> for RestError {
     fn from(rejection: QueryRejection) -> Self {
         Self::unreadable(StatusCode::UNPROCESSABLE_ENTITY, rejection.body_text())
-    }
-}
-
-impl From<PathRejection> for RestError {
-    fn from(rejection: PathRejection) -> Self {
-        Self::unreadable(StatusCode::BAD_REQUEST, rejection.body_text())
     }
 }
 

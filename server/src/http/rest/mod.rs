@@ -5,7 +5,9 @@
 //! (bearer personal token or IdP JWT; a session cookie with the CSRF
 //! header), the service functions the resolvers call in one unit of work,
 //! and one error shape ([`error`]). Not mounted when `USER_MGMT_CORE` is off
-//! (404, as unknown). `GET /api/openapi.json` describes it ([`openapi`]).
+//! (404, as unknown). `GET /api/openapi.json` describes it ([`openapi`]),
+//! served whatever the flags (it is documentation). Bodies over
+//! `MAX_BODY_BYTES` are 413 in the same error shape.
 
 use axum::Json;
 use axum::Router;
@@ -29,8 +31,9 @@ use crate::service::Actor;
 use crate::service::work::{Mode, Work};
 use error::RestError;
 
-/// The REST routes, for [`super::router`] to merge when core is on.
-pub(super) fn routes() -> Router<HttpState> {
+/// The REST routes, for [`super::router`] to merge when core is on, with
+/// bodies limited to `max_body` bytes (answered as [`RestError`]s).
+pub(super) fn routes(max_body: usize) -> Router<HttpState> {
     let users = || {
         Router::new()
             .route("/users", get(users::list).post(users::create))
@@ -71,6 +74,7 @@ pub(super) fn routes() -> Router<HttpState> {
         .route("/v1/status/db", get(admin::status))
         .route("/v1/me/tokens", get(tokens::list).post(tokens::create))
         .route("/v1/me/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
 }
 
 /// The signed-in caller of a REST path. Anonymous callers get 401; a
@@ -88,6 +92,10 @@ impl FromRequestParts<HttpState> for RestCaller {
         state: &HttpState,
     ) -> Result<Self, Self::Rejection> {
         let caller = Caller::extract(parts, state).await?;
+        // Nobody signed in hears 401 first, whatever the method.
+        if caller.state.actor.is_none() {
+            return Err(DomainError::Unauthenticated("Authentication required".into()).into());
+        }
         let reads = matches!(parts.method, Method::GET | Method::HEAD);
         caller.require_same_site(!reads)?;
         let actor = caller

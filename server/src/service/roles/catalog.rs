@@ -62,8 +62,10 @@ pub async fn resolve(
     let mut found = Vec::new();
     let mut unknown = Vec::new();
     for name in names {
+        // A role's own name wins over an alias of the same name.
+        let exact = all.iter().find(|r| r.role.name == name.as_str());
         let canonical = aliases.canonical(name);
-        match all.iter().find(|r| r.role.name == canonical.as_str()) {
+        match exact.or_else(|| all.iter().find(|r| r.role.name == canonical.as_str())) {
             Some(r) => {
                 if !found
                     .iter()

@@ -37,6 +37,14 @@ pub async fn check_aliases(app: &crate::app::App) -> anyhow::Result<()> {
     let known = list(&app.db).await?;
     let exists = |name: &RoleName| known.iter().any(|r| r.role.name == name.as_str());
     for (alias, role) in aliases.iter() {
+        if exists(alias) && aliases.is_default() {
+            // A database that already has a role of that name keeps it.
+            tracing::warn!(
+                %alias, %role,
+                "the default alias names an existing role, which wins; set ROLE_ALIASES to choose"
+            );
+            continue;
+        }
         if exists(alias) {
             anyhow::bail!(
                 "ROLE_ALIASES: {alias} is the name of a role, so it cannot be an alias of {role}"
@@ -112,7 +120,8 @@ pub async fn create(work: &Work, name: &RoleName, input: RoleInput) -> Result<Ro
     use sea_orm::ActiveValue::Set;
     let permissions = parse_permissions(&input.permissions)?;
     require_roles_manage(work, &permissions, "role.create")?;
-    if let Some(role) = work.app().config.role_aliases.target(name) {
+    let aliases = &work.app().config.role_aliases;
+    if let Some(role) = aliases.target(name).filter(|_| !aliases.is_default()) {
         return Err(DomainError::conflict(
             Some("name"),
             format!("{name} is an alias of role {role} (ROLE_ALIASES); choose another name"),
