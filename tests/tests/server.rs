@@ -206,6 +206,22 @@ async fn repeated_queries_are_still_validated(backend: Backend) {
         "Unknown field \"nope\" on type \"ServerInfo\"."
     );
     assert_eq!(first, second);
+    assert_eq!(
+        first["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    // An anonymous caller is not told the schema's field names.
+    let (_, near) = server
+        .post(json!({ "query": "{ serverInfo { versio } }" }))
+        .await;
+    let said = near["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(!said.contains("Did you mean"), "{near}");
+    // A document that does not parse says so with its code.
+    let (_, broken) = server.post(json!({ "query": "{ serverInfo { " })).await;
+    assert_eq!(
+        broken["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED",
+        "{broken}"
+    );
     // A depth limit still holds for a query seen before.
     let deep = format!(
         "{{ __schema {{ types {{ fields {{ type {}name{} }} }} }} }}",
@@ -216,6 +232,10 @@ async fn repeated_queries_are_still_validated(backend: Backend) {
         let (_, body) = server.post(json!({ "query": deep })).await;
         assert_eq!(
             body["errors"][0]["message"], "Query is nested too deep.",
+            "{body}"
+        );
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
             "{body}"
         );
     }

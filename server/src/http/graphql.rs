@@ -154,6 +154,7 @@ pub async fn post(
     let prevalidated = known.is_some();
     // The document to remember if this request turns out valid.
     let mut fresh = None;
+    let mut parse_failed = false;
     let mutation = match known {
         // Seen before: a query that passed every check below.
         Some(doc) => {
@@ -163,6 +164,7 @@ pub async fn post(
         None => {
             // Parsed once: execution reuses the document.
             let shape = request.parsed_query().ok().map(shape);
+            parse_failed = shape.is_none();
             // Fields hidden by a flag are unknown, not merely left out of
             // introspection.
             if let Some(hidden) = shape
@@ -189,6 +191,7 @@ pub async fn post(
     }
     let mut measured = RequestMetrics::start(operation_name.as_deref(), mutation);
     measured.mutations(&mutation_fields, &state.mutation_fields);
+    let anonymous = caller.state.actor.is_none();
     let request_state = caller.state;
     let session = request_state.clone();
     let schema = if prevalidated {
@@ -230,6 +233,8 @@ pub async fn post(
         }
     };
     measured.finish(&response);
+    let mut response = response;
+    coded(&mut response.errors, parse_failed, anonymous);
     if response.errors.is_empty()
         && let (Some(key), Some(doc)) = (key, fresh)
     {
@@ -251,9 +256,79 @@ pub async fn post(
     answer
 }
 
+/// Gives every error an `extensions.code` (issue 17): a document that does
+/// not parse is `GRAPHQL_PARSE_FAILED`; one the schema refuses (unknown
+/// fields, depth, complexity: errors without a path) is
+/// `GRAPHQL_VALIDATION_FAILED`; an argument that does not fit its type is
+/// `BAD_USER_INPUT`. Anonymous callers get no "Did you mean" suggestions
+/// (they would list the schema's fields).
+fn coded(errors: &mut [async_graphql::ServerError], parse_failed: bool, anonymous: bool) {
+    for error in errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if !has_code {
+            let code = if parse_failed {
+                "GRAPHQL_PARSE_FAILED"
+            } else if error.path.is_empty() {
+                "GRAPHQL_VALIDATION_FAILED"
+            } else {
+                "BAD_USER_INPUT"
+            };
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code);
+        }
+        if anonymous && let Some(at) = error.message.find(" Did you mean") {
+            error.message.truncate(at);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_error_gets_a_code() {
+        use async_graphql::{ErrorExtensionValues, PathSegment, ServerError};
+        let mut coded_one = ServerError::new("Denied", None);
+        let mut ext = ErrorExtensionValues::default();
+        ext.set("code", "FORBIDDEN");
+        coded_one.extensions = Some(ext);
+        let mut errors = vec![
+            ServerError::new(
+                "Unknown field \"usrs\" on type \"QueryRoot\". Did you mean \"users\"?",
+                None,
+            ),
+            coded_one,
+            {
+                let mut e = ServerError::new("Failed to parse \"Int\"", None);
+                e.path = vec![PathSegment::Field("users".into())];
+                e
+            },
+        ];
+        coded(&mut errors, false, true);
+        let code = |e: &ServerError| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code").cloned())
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(code(&errors[0]), "\"GRAPHQL_VALIDATION_FAILED\"");
+        assert_eq!(
+            errors[0].message,
+            "Unknown field \"usrs\" on type \"QueryRoot\"."
+        );
+        assert_eq!(code(&errors[1]), "\"FORBIDDEN\"");
+        assert_eq!(code(&errors[2]), "\"BAD_USER_INPUT\"");
+        let mut parse = vec![ServerError::new(" --> 1:3 expected selection", None)];
+        coded(&mut parse, true, false);
+        assert_eq!(code(&parse[0]), "\"GRAPHQL_PARSE_FAILED\"");
+    }
 
     fn shape(query: &str) -> Option<Shape> {
         async_graphql::parser::parse_query(query)
