@@ -93,15 +93,11 @@ impl FromRequestParts<HttpState> for RestCaller {
     ) -> Result<Self, Self::Rejection> {
         let caller = Caller::extract(parts, state).await?;
         // Nobody signed in hears 401 first, whatever the method.
-        if caller.state.actor.is_none() {
+        let Some(actor) = caller.state.actor.clone() else {
             return Err(DomainError::Unauthenticated("Authentication required".into()).into());
-        }
+        };
         let reads = matches!(parts.method, Method::GET | Method::HEAD);
         caller.require_same_site(!reads)?;
-        let actor = caller
-            .state
-            .actor
-            .ok_or_else(|| DomainError::Unauthenticated("Authentication required".into()))?;
         Ok(Self { actor })
     }
 }
