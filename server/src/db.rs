@@ -14,9 +14,12 @@ use crate::config::redact_url;
 /// Opens a connection pool. SQLite files are created on first use.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_string());
+    // A request waits at most this long for a connection: while the
+    // database is down (connecting is retried until then) it is answered
+    // `UNAVAILABLE` after 5 s, not at the request timeout.
     options
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
         // WAL lets readers proceed while one connection writes. Commits stay

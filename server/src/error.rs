@@ -49,7 +49,14 @@ pub enum DomainError {
     /// Too many attempts (`RATE_LIMITED`).
     #[error("Too many attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
-    /// Anything else: a bug or an outage (`INTERNAL`). Never shown to clients.
+    /// The service cannot answer now: too busy, out of time, or its
+    /// database unreachable (`UNAVAILABLE`); worth retrying.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// Anything else: a bug (`INTERNAL`). Never shown to clients.
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -81,6 +88,14 @@ impl DomainError {
         }
     }
 
+    /// `UNAVAILABLE`, to be retried in a second.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::Unavailable {
+            message: message.into(),
+            retry_after_secs: 1,
+        }
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::NotFound(message.into())
     }
@@ -104,6 +119,7 @@ impl DomainError {
             Self::BadInput(_) => "BAD_USER_INPUT",
             Self::Conflict { .. } => "CONFLICT",
             Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::Unavailable { .. } => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -138,7 +154,44 @@ pub fn from_db(err: DbErr) -> DomainError {
             }
         }
     }
+    if is_outage(&err) {
+        tracing::warn!(error = %err, "the database is unreachable");
+        return DomainError::unavailable(DATABASE_UNAVAILABLE);
+    }
     DomainError::Internal(anyhow::Error::new(err))
+}
+
+/// What a client is told while the database cannot be reached.
+pub const DATABASE_UNAVAILABLE: &str = "The database is unavailable; try again shortly";
+
+/// True when `err` says the database could not be reached (a refused or
+/// broken connection, no connection free in time), not that a statement
+/// was wrong.
+fn is_outage(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{ConnAcquireErr, RuntimeErr};
+    let runtime = match err {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout | ConnAcquireErr::ConnectionClosed) => {
+            return true;
+        }
+        // Any failure to connect, whatever the peer said.
+        DbErr::Conn(_) => return true,
+        DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    match runtime {
+        RuntimeErr::SqlxError(e) => {
+            matches!(
+                e.as_ref(),
+                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed
+            ) || e
+                .as_database_error()
+                .and_then(|d| d.code())
+                // Postgres: admin_shutdown, crash_shutdown, cannot_connect_now.
+                .is_some_and(|code| matches!(code.as_ref(), "57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
+    }
 }
 
 impl DomainError {
@@ -178,7 +231,10 @@ impl DomainError {
             } => {
                 ext.insert("field".into(), Value::from(*field));
             }
-            Self::RateLimited { retry_after_secs } => {
+            Self::RateLimited { retry_after_secs }
+            | Self::Unavailable {
+                retry_after_secs, ..
+            } => {
                 ext.insert("retryAfterSeconds".into(), Value::from(*retry_after_secs));
             }
             _ => {}

@@ -17,6 +17,7 @@ pub mod browser;
 pub mod fake_idp;
 pub mod live;
 pub mod oidc;
+pub mod outage;
 pub mod server;
 pub mod smtp;
 

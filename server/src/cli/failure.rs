@@ -15,7 +15,7 @@ pub struct Failure {
 impl From<DomainError> for Failure {
     fn from(err: DomainError) -> Self {
         let code = match &err {
-            DomainError::Internal(_) => 1,
+            DomainError::Internal(_) | DomainError::Unavailable { .. } => 1,
             DomainError::Unauthenticated(_) => 3,
             DomainError::Forbidden(_) => 4,
             DomainError::NotFound(_) => 5,

@@ -20,7 +20,8 @@
 //!   ([`AuditConfig`]);
 //! - `oidc.rs`: the identity provider and the group → role mapping
 //!   ([`OidcConfig`]);
-//! - `rls.rs`: the tables row-level security manages ([`RlsConfig`]).
+//! - `rls.rs`: the tables row-level security manages ([`RlsConfig`]);
+//! - `limits.rs`: the request timeout and concurrency cap ([`LimitsConfig`]).
 //!
 //! `ROLE_ALIASES` is read here too ([`RoleAliases`]).
 
@@ -28,6 +29,7 @@ mod audit;
 mod auth;
 mod email;
 mod flags;
+mod limits;
 mod oidc;
 mod passwords;
 mod rls;
@@ -41,6 +43,7 @@ pub use audit::AuditConfig;
 pub use auth::AuthConfig;
 pub use email::{EmailConfig, SmtpTls};
 pub use flags::Flags;
+pub use limits::LimitsConfig;
 pub use oidc::{OidcConfig, OidcProvider};
 pub use passwords::{Argon2Config, PasswordProfile};
 pub use rls::RlsConfig;
@@ -87,6 +90,7 @@ pub struct Config {
     pub audit: AuditConfig,
     pub oidc: OidcConfig,
     pub rls: RlsConfig,
+    pub limits: LimitsConfig,
     /// `ROLE_ALIASES`: other names for roles, read wherever a role is named.
     pub role_aliases: RoleAliases,
 }
@@ -139,6 +143,7 @@ impl Config {
         let audit = AuditConfig::from_vars(&v)?;
         let oidc = OidcConfig::from_vars(&v)?;
         let rls = RlsConfig::from_vars(&v)?;
+        let limits = LimitsConfig::from_vars(&v)?;
         let role_aliases = role_aliases(&v)?;
         // The mapping may name roles by their aliases too.
         let oidc = oidc.with_aliases(&role_aliases);
@@ -155,6 +160,7 @@ impl Config {
             audit,
             oidc,
             rls,
+            limits,
             role_aliases,
         })
     }

@@ -51,6 +51,7 @@ mod tests {
                 },
                 "RATE_LIMITED",
             ),
+            (DomainError::unavailable("busy"), "UNAVAILABLE"),
             (DomainError::Internal(anyhow::anyhow!("boom")), "INTERNAL"),
         ];
         for (err, code) in cases {

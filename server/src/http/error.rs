@@ -19,6 +19,7 @@ impl DomainError {
             Self::BadInput(_) => StatusCode::BAD_REQUEST,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -30,7 +31,11 @@ impl IntoResponse for DomainError {
             "errors": [{ "message": self.public_message(), "extensions": self.extensions() }]
         });
         let mut response = (self.status(), Json(body)).into_response();
-        if let Self::RateLimited { retry_after_secs } = self {
+        if let Self::RateLimited { retry_after_secs }
+        | Self::Unavailable {
+            retry_after_secs, ..
+        } = self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
@@ -77,6 +82,7 @@ mod tests {
                 429,
                 "RATE_LIMITED",
             ),
+            (DomainError::unavailable("busy"), 503, "UNAVAILABLE"),
             (
                 DomainError::Internal(anyhow::anyhow!("boom")),
                 500,

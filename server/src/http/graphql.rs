@@ -14,6 +14,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::auth::Caller;
+use super::graphql_limits::{self, OverLimit};
 use super::graphql_metrics::RequestMetrics;
 use super::{HttpState, cookies};
 use crate::error::{DomainError, FieldError};
@@ -26,6 +27,22 @@ fn refused(message: String) -> Response {
         message,
     }])
     .into_response()
+}
+
+/// A request over one of the edge's limits (`graphql_limits`): 400, with
+/// `GRAPHQL_VALIDATION_FAILED` for the document, `BAD_USER_INPUT` for the
+/// variables.
+fn over_limit(over: OverLimit) -> Response {
+    if !over.in_document {
+        return refused(over.message);
+    }
+    let body = serde_json::json!({
+        "errors": [{
+            "message": over.message,
+            "extensions": { "code": "GRAPHQL_VALIDATION_FAILED" },
+        }]
+    });
+    (axum::http::StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
 /// Collects the names of the root fields a selection set would run,
@@ -151,6 +168,13 @@ pub async fn post(
     let mut mutation_fields = Vec::new();
     let key = ValidatedQueries::key(&request);
     let known = key.as_ref().and_then(|k| state.validated.get(k));
+    // A request seen before passed these already.
+    if known.is_none()
+        && let Err(over) = graphql_limits::check_text(&request.query)
+            .and_then(|()| graphql_limits::check_variables(&request.variables))
+    {
+        return over_limit(over);
+    }
     let prevalidated = known.is_some();
     // The document to remember if this request turns out valid.
     let mut fresh = None;
@@ -163,6 +187,11 @@ pub async fn post(
         }
         None => {
             // Parsed once: execution reuses the document.
+            if let Ok(doc) = request.parsed_query()
+                && let Err(over) = graphql_limits::check_document(doc)
+            {
+                return over_limit(over);
+            }
             let shape = request.parsed_query().ok().map(shape);
             parse_failed = shape.is_none();
             // Fields hidden by a flag are unknown, not merely left out of
@@ -240,7 +269,22 @@ pub async fn post(
     {
         state.validated.insert(key, doc);
     }
+    // Nothing answered because the database is out of reach: 503, so a
+    // load balancer or script retries (GraphQL over HTTP allows it).
+    let unavailable = matches!(response.data, async_graphql::Value::Null)
+        && response.errors.iter().any(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| *c == async_graphql::Value::from("UNAVAILABLE"))
+        });
     let mut answer = GraphQLResponse::from(response).into_response();
+    if unavailable {
+        *answer.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1));
+    }
     let cookie = match session.session_change() {
         Some(SessionChange::Started { secret }) => Some(cookies::session(
             config,

@@ -7,8 +7,10 @@ pub mod auth;
 pub mod cookies;
 mod error;
 mod graphql;
+mod graphql_limits;
 mod graphql_metrics;
 mod graphql_ws;
+mod guard;
 mod oidc;
 pub mod rest;
 
@@ -75,7 +77,7 @@ fn metrics_handle() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// The router: `/healthz`, `/metrics`, `/graphql` (and its subscriptions
+/// The router: `/healthz`, `/readyz`, `/metrics`, `/graphql` (and its subscriptions
 /// at `/graphql/ws`), the seeds' REST paths (`rest`) and the admin app
 /// under `/admin`.
 pub async fn router(app: App) -> Router {
@@ -91,17 +93,21 @@ pub async fn router(app: App) -> Router {
         metrics: metrics_handle(),
         app,
     };
+    // Every API route passes one guard (concurrency cap, timeout); health
+    // and metrics stay outside it.
+    let guard = guard::Guard::new(state.app.config.limits);
     // The REST paths read their bodies through their own limit, so an
     // oversized one is answered in their error shape (after 401).
     let rest = if state.app.config.flags.core {
-        rest::routes(MAX_BODY_BYTES)
+        rest::routes(MAX_BODY_BYTES).layer(axum::middleware::from_fn_with_state(
+            guard.rendering(|e| rest::error::RestError::from(e).into_response()),
+            guard::guard,
+        ))
     } else {
         Router::new()
     };
-    Router::new()
+    let api = Router::new()
         .route("/api/openapi.json", get(rest::openapi_json))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
         .route("/graphql", post(graphql::post))
         .route("/graphql/ws", get(graphql_ws::get))
         .route("/admin/api/audit.csv", get(audit_csv::get))
@@ -115,22 +121,50 @@ pub async fn router(app: App) -> Router {
         .route("/admin/", get(admin::root))
         .route("/admin/{*path}", get(admin::path))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(guard, guard::guard));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .merge(api)
         .merge(rest)
         .with_state(state)
 }
 
-/// Liveness and database reachability.
+/// Whether the database answers, within a second.
+async fn database_up(state: &HttpState) -> bool {
+    let probe = state.app.db.execute_unprepared("SELECT 1");
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(1), probe).await,
+        Ok(Ok(_))
+    )
+}
+
+/// Liveness: 200 while the process serves, whatever the database does;
+/// the body reports the database's state (`"up"` or `"down"`).
 async fn healthz(State(state): State<HttpState>) -> impl IntoResponse {
-    let db_ok = state.app.db.execute_unprepared("SELECT 1").await.is_ok();
-    let status = if db_ok {
+    let up = database_up(&state).await;
+    let body = serde_json::json!({
+        "status": "ok",
+        "database": crate::db::backend_name(&state.app.db),
+        "databaseState": if up { "up" } else { "down" },
+        "version": crate::VERSION,
+    });
+    (StatusCode::OK, Json(body))
+}
+
+/// Readiness: 200 when this replica can serve requests (its database
+/// answers), 503 otherwise, so a load balancer sends traffic elsewhere.
+async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
+    let up = database_up(&state).await;
+    let status = if up {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = serde_json::json!({
-        "status": if db_ok { "ok" } else { "unavailable" },
-        "database": crate::db::backend_name(&state.app.db),
-        "version": crate::VERSION,
+        "status": if up { "ready" } else { "unavailable" },
+        "databaseState": if up { "up" } else { "down" },
     });
     (status, Json(body))
 }

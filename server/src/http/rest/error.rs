@@ -1,6 +1,6 @@
 //! The REST paths' one error shape, `{"error": {"code", "message",
 //! "field"}}`, with the HTTP status of the code (401, 403, 404, 409, 422,
-//! 429, 500) and `Retry-After` when rate limited. Mapped once from
+//! 429, 500, 503) and `Retry-After` when rate limited or unavailable. Mapped once from
 //! [`DomainError`]; a body the server cannot read is a 4xx of its own
 //! (malformed JSON 400, too large 413, not JSON 415, wrong fields 422).
 //! Internal text is logged, never sent.
@@ -89,6 +89,7 @@ impl From<DomainError> for RestError {
             DomainError::BadInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
             DomainError::Conflict { .. } => StatusCode::CONFLICT,
             DomainError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            DomainError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             DomainError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let (field, fields, retry_after) = match &err {
@@ -104,9 +105,10 @@ impl From<DomainError> for RestError {
                 None,
             ),
             DomainError::Conflict { field, .. } => (field.map(|f| f.to_string()), Vec::new(), None),
-            DomainError::RateLimited { retry_after_secs } => {
-                (None, Vec::new(), Some(*retry_after_secs))
-            }
+            DomainError::RateLimited { retry_after_secs }
+            | DomainError::Unavailable {
+                retry_after_secs, ..
+            } => (None, Vec::new(), Some(*retry_after_secs)),
             _ => (None, Vec::new(), None),
         };
         Self {

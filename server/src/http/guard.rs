@@ -1,0 +1,168 @@
+//! The limits every API request passes (SPEC §5, issue 17): at most
+//! `MAX_CONCURRENT_REQUESTS` at once, one more answered `UNAVAILABLE` at
+//! once rather than queued; and at most `REQUEST_TIMEOUT_SECONDS` each,
+//! answered `UNAVAILABLE` when the time is up. Health and metrics routes
+//! stay outside, so a busy server still reports on itself.
+//!
+//! A request out of time is dropped where it stands: a query stops; a
+//! GraphQL mutation runs in a task of its own (`http::graphql`) and
+//! completes; a REST change not yet committed is rolled back with its unit
+//! of work. Either way nothing is half-applied.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use tokio::sync::Semaphore;
+
+use crate::config::LimitsConfig;
+use crate::error::DomainError;
+
+/// The shared state of the guard: one pool of slots for every API route.
+#[derive(Clone)]
+pub struct Guard {
+    slots: Arc<Semaphore>,
+    limits: LimitsConfig,
+    /// How an edge writes its errors (GraphQL's shape or REST's).
+    render: fn(DomainError) -> Response,
+}
+
+impl Guard {
+    pub fn new(limits: LimitsConfig) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
+            limits,
+            render: axum::response::IntoResponse::into_response,
+        }
+    }
+
+    /// The same slots, answering errors through `render`.
+    pub fn rendering(&self, render: fn(DomainError) -> Response) -> Self {
+        Self {
+            render,
+            ..self.clone()
+        }
+    }
+}
+
+/// The middleware (`axum::middleware::from_fn_with_state`).
+pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+    let Ok(_slot) = Arc::clone(&guard.slots).try_acquire_owned() else {
+        metrics::counter!("roster_requests_refused_total", "reason" => "busy").increment(1);
+        return (guard.render)(DomainError::unavailable(
+            "The server is busy; try again shortly",
+        ));
+    };
+    let limit = guard.limits.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            metrics::counter!("roster_requests_refused_total", "reason" => "timeout").increment(1);
+            tracing::warn!(
+                timeout_ms = limit.as_millis() as u64,
+                "a request ran out of time"
+            );
+            (guard.render)(DomainError::unavailable(format!(
+                "The request did not finish within {}; a change it asked for may or may not have been made",
+                seconds(limit)
+            )))
+        }
+    }
+}
+
+/// `30 s`, `0.5 s`.
+fn seconds(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{s} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn app(limits: LimitsConfig) -> Router {
+        let guard = Guard::new(limits);
+        Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "done"
+                }),
+            )
+            .route("/fast", get(|| async { "done" }))
+            .layer(axum::middleware::from_fn_with_state(guard, super::guard))
+    }
+
+    async fn call(app: &Router, path: &str) -> (u16, serde_json::Value) {
+        let response = app
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap_or_default())
+            .await
+            .map_err(|e| e.to_string());
+        let Ok(response) = response else {
+            return (0, serde_json::Value::Null);
+        };
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap_or_default();
+        (status, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn out_of_time_is_unavailable() {
+        let app = app(LimitsConfig {
+            request_timeout: Duration::from_millis(500),
+            max_concurrent_requests: 4,
+        });
+        let (status, body) = call(&app, "/slow").await;
+        assert_eq!(status, 503);
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAVAILABLE");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("within 0.5 s")),
+            "{body}"
+        );
+        assert_eq!(call(&app, "/fast").await.0, 200);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_more_than_the_cap_is_refused_at_once() {
+        let app = app(LimitsConfig {
+            request_timeout: Duration::from_secs(60),
+            max_concurrent_requests: 2,
+        });
+        let slow: Vec<_> = (0..2)
+            .map(|_| {
+                let app = app.clone();
+                tokio::spawn(async move { call(&app, "/slow").await.0 })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let (status, body) = call(&app, "/fast").await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(
+            body["errors"][0]["message"],
+            "The server is busy; try again shortly"
+        );
+        for task in slow {
+            assert_eq!(task.await.unwrap_or_default(), 200);
+        }
+        // The slots come back.
+        assert_eq!(call(&app, "/fast").await.0, 200);
+    }
+}

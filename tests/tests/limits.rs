@@ -1,0 +1,296 @@
+//! Hostile requests, one limit at a time (SPEC §5, issue 17): each is
+//! answered quickly with a clear error and its `extensions.code`, never a
+//! 500, and the server goes on serving.
+
+#![expect(clippy::expect_used, reason = "a test fails loudly")]
+
+use std::time::{Duration, Instant};
+
+use roster_tests::server::{Client, Server};
+use roster_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestDb, on_both_backends};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+
+/// Posts `body` and checks the answer: `status`, the first error's `code`,
+/// and that it came within two seconds. Returns the first error's message.
+async fn refused(client: &Client, body: Value, status: u16, code: &str) -> String {
+    let started = Instant::now();
+    let reply = client.send(body.clone()).await;
+    let took = started.elapsed();
+    let excerpt: String = body.to_string().chars().take(120).collect();
+    assert_eq!(reply.status, status, "{excerpt}: {}", reply.body);
+    assert_eq!(reply.code(), code, "{excerpt}: {}", reply.body);
+    assert!(took < Duration::from_secs(2), "{excerpt} took {took:?}");
+    reply.message()
+}
+
+async fn graphql_limits_each_answer_with_their_code(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    let server = Server::start(&db, &[]);
+    let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let anonymous = server.client();
+    for client in [&anonymous, &admin] {
+        // Depth.
+        let deep = format!(
+            "{{ __schema {{ types {{ fields {{ type {}name{} }} }} }} }}",
+            "{ ofType ".repeat(12),
+            " }".repeat(12)
+        );
+        let said = refused(
+            client,
+            json!({ "query": deep }),
+            200,
+            "GRAPHQL_VALIDATION_FAILED",
+        )
+        .await;
+        assert_eq!(said, "Query is nested too deep.");
+        // Complexity: one fragment spread many times, no alias.
+        let wide = format!(
+            "{{ {} }} fragment F on QueryRoot {{ __schema {{ types {{ name kind description fields {{ name description args {{ name }} type {{ name kind }} }} }} }} }}",
+            "...F ".repeat(45)
+        );
+        let said = refused(
+            client,
+            json!({ "query": wide }),
+            200,
+            "GRAPHQL_VALIDATION_FAILED",
+        )
+        .await;
+        assert_eq!(said, "Query is too complex.");
+        // Aliases.
+        let aliases: String = (0..51).map(|i| format!("a{i}: __typename ")).collect();
+        let said = refused(
+            client,
+            json!({ "query": format!("{{ {aliases} }}") }),
+            400,
+            "GRAPHQL_VALIDATION_FAILED",
+        )
+        .await;
+        assert_eq!(said, "The document has 51 aliases; at most 50 are accepted");
+        // Directives.
+        let directives = "@include(if: true) ".repeat(51);
+        let said = refused(
+            client,
+            json!({ "query": format!("{{ __typename {directives} }}") }),
+            400,
+            "GRAPHQL_VALIDATION_FAILED",
+        )
+        .await;
+        assert_eq!(
+            said,
+            "The document has 51 directives; at most 50 are accepted"
+        );
+        // Document size, under the body limit.
+        let padded = format!("{{ __typename }} #{}", "x".repeat(40 * 1024));
+        let said = refused(
+            client,
+            json!({ "query": padded }),
+            400,
+            "GRAPHQL_VALIDATION_FAILED",
+        )
+        .await;
+        assert!(said.starts_with("The document is 40"), "{said}");
+        // Tokens, under the size limit.
+        let tokens = format!("{{ __typename {} }}", "a ".repeat(3_000));
+        let said = refused(
+            client,
+            json!({ "query": tokens }),
+            400,
+            "GRAPHQL_VALIDATION_FAILED",
+        )
+        .await;
+        assert_eq!(said, "The document has more than 3000 tokens");
+        // Variables: size and lists.
+        let query = "query($q: String) { __typename }";
+        let said = refused(
+            client,
+            json!({ "query": query, "variables": { "q": "x".repeat(70_000) } }),
+            400,
+            "BAD_USER_INPUT",
+        )
+        .await;
+        assert!(said.starts_with("The variables are 700"), "{said}");
+        let said = refused(
+            client,
+            json!({ "query": query, "variables": { "q": vec![1; 1_001] } }),
+            400,
+            "BAD_USER_INPUT",
+        )
+        .await;
+        assert_eq!(said, "Variable \"$q\" holds a list of more than 1000 items");
+        // A literal list in an argument.
+        let roles = vec!["\"viewer\""; 1_001].join(",");
+        let mutation = format!("mutation {{ setUserRoles(id: \"x\", roles: [{roles}]) {{ id }} }}");
+        let said = refused(
+            client,
+            json!({ "query": mutation }),
+            400,
+            "GRAPHQL_VALIDATION_FAILED",
+        )
+        .await;
+        assert_eq!(
+            said,
+            "The document holds a list of 1001 items; at most 1000 are accepted"
+        );
+        // A body over 256 KiB is refused before it is read.
+        let reply = client
+            .send(json!({ "query": "{ __typename }", "variables": { "q": "x".repeat(300_000) } }))
+            .await;
+        assert_eq!(reply.status, 413, "{}", reply.body);
+    }
+    // Page size, for a caller allowed to page.
+    let said = refused(
+        &admin,
+        json!({ "query": "{ users(first: 101) { totalCount } }" }),
+        200,
+        "BAD_USER_INPUT",
+    )
+    .await;
+    assert!(said.contains("100"), "{said}");
+    // Still serving, and nothing was a 500.
+    let reply = admin
+        .query("{ viewer { user { email } } }", json!({}))
+        .await;
+    assert_eq!(reply.data("viewer.user.email"), ADMIN_EMAIL);
+    let (_, _, metrics) = admin.get("/metrics").await;
+    assert!(!metrics.contains("outcome=\"internal\""), "{metrics}");
+}
+
+/// Holds the write lock (SQLite) or an exclusive lock on `users`
+/// (Postgres) on a connection of its own until dropped with `release`.
+struct Lock(DatabaseConnection);
+
+impl Lock {
+    async fn take(db: &TestDb) -> Self {
+        let conn = roster_tests::connect_pool(&db.admin_url, 1).await;
+        let sql = match db.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE",
+        };
+        conn.execute_unprepared(sql).await.expect("take the lock");
+        Self(conn)
+    }
+
+    async fn release(self) {
+        self.0
+            .execute_unprepared("ROLLBACK")
+            .await
+            .expect("release");
+        self.0.close().await.ok();
+    }
+}
+
+async fn rename(client: &Client, id: &str, name: &str) -> roster_tests::server::Reply {
+    client
+        .query(
+            "mutation($id: ID!, $name: String) { updateUser(id: $id, input: { displayName: $name }) { displayName } }",
+            json!({ "id": id, "name": name }),
+        )
+        .await
+}
+
+/// A request out of time is answered `UNAVAILABLE` at the timeout; a
+/// mutation already running still completes, with its audit event.
+async fn a_slow_request_is_cut_at_the_timeout(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    let server = Server::start(&db, &[("REQUEST_TIMEOUT_SECONDS", "0.5")]);
+    let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let id = admin
+        .query("{ viewer { user { id } } }", json!({}))
+        .await
+        .data("viewer.user.id");
+    let id = id.as_str().expect("id").to_string();
+    let lock = Lock::take(&db).await;
+    let started = Instant::now();
+    let reply = rename(&admin, &id, "Slow Admin").await;
+    let took = started.elapsed();
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(reply.code(), "UNAVAILABLE");
+    assert!(
+        reply
+            .message()
+            .starts_with("The request did not finish within 0.5 s"),
+        "{}",
+        reply.message()
+    );
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+    // Health is outside the limits and says the server lives.
+    let health = admin.get("/healthz").await;
+    assert_eq!(health.0, 200);
+    lock.release().await;
+    // The mutation ran on to its end: the change and its event are there.
+    let mut names = Vec::new();
+    for _ in 0..50 {
+        names = db
+            .strings("SELECT COALESCE(display_name, '') FROM users")
+            .await;
+        if names.iter().any(|n| n == "Slow Admin") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(names.iter().any(|n| n == "Slow Admin"), "{names:?}");
+    let events = db
+        .strings("SELECT event_type FROM audit_events WHERE event_type = 'user.updated'")
+        .await;
+    assert_eq!(events.len(), 1, "{events:?}");
+}
+
+/// One request more than `MAX_CONCURRENT_REQUESTS` is refused at once;
+/// health stays outside the cap; the slots come back.
+async fn one_request_over_the_cap_is_refused_at_once(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    let server = Server::start(&db, &[("MAX_CONCURRENT_REQUESTS", "2")]);
+    let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let id = admin
+        .query("{ viewer { user { id } } }", json!({}))
+        .await
+        .data("viewer.user.id");
+    let id = id.as_str().expect("id").to_string();
+    let lock = Lock::take(&db).await;
+    let held: Vec<_> = (0..2)
+        .map(|i| {
+            let admin = admin.clone();
+            let id = id.clone();
+            tokio::spawn(async move { rename(&admin, &id, &format!("Held {i}")).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let said = refused(
+        &admin,
+        json!({ "query": "{ serverInfo { version } }" }),
+        503,
+        "UNAVAILABLE",
+    )
+    .await;
+    assert_eq!(said, "The server is busy; try again shortly");
+    // The REST paths share the slots and answer in their own shape.
+    let (status, _, body) = admin.get("/api/v1/admin/users").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("\"UNAVAILABLE\""), "{body}");
+    assert_eq!(admin.get("/healthz").await.0, 200);
+    assert_eq!(admin.get("/readyz").await.0, 200);
+    lock.release().await;
+    for task in held {
+        let reply = task.await.expect("task");
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert!(reply.body["errors"].is_null(), "{}", reply.body);
+    }
+    let reply = admin.query("{ serverInfo { version } }", json!({})).await;
+    assert_eq!(reply.status, 200);
+    assert!(
+        server
+            .metric("roster_requests_refused_total{reason=\"busy\"}")
+            .await
+            >= 2.0
+    );
+}
+
+on_both_backends!(
+    graphql_limits_each_answer_with_their_code,
+    a_slow_request_is_cut_at_the_timeout,
+    one_request_over_the_cap_is_refused_at_once,
+);

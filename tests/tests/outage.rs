@@ -1,0 +1,96 @@
+//! Postgres goes away while Roster runs (issue 17): requests fail fast with
+//! `UNAVAILABLE`/503, `/readyz` says so while `/healthz` stays alive and
+//! reports the database down, and everything recovers without restarting
+//! Roster once the database is back. The outage is a relay between Roster
+//! and Postgres that drops every connection, as a restart does.
+
+use std::time::{Duration, Instant};
+
+use roster_tests::outage::Relay;
+use roster_tests::server::Server;
+use roster_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestDb};
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_restart_is_survived() {
+    let db = TestDb::bootstrapped(Backend::Postgres).await;
+    let (relay, url) = Relay::for_url(&db.url).await;
+    let server = Server::start(&db, &[("DATABASE_URL", url.as_str())]);
+    let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let users = "{ users(first: 5) { totalCount } }";
+    assert_eq!(
+        admin.query(users, json!({})).await.data("users.totalCount"),
+        1
+    );
+    let (status, _, body) = admin.get("/readyz").await;
+    assert_eq!(status, 200, "{body}");
+
+    let created = "SELECT event_type FROM audit_events WHERE event_type = 'user.created'";
+    let before = db.strings(created).await.len();
+    relay.cut();
+    // A query answers 503 UNAVAILABLE, quickly, without internals.
+    let started = Instant::now();
+    let reply = admin.query(users, json!({})).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(reply.code(), "UNAVAILABLE", "{}", reply.body);
+    assert_eq!(
+        reply.message(),
+        "The database is unavailable; try again shortly"
+    );
+    // A mutation too, and it leaves nothing behind.
+    let invite = admin
+        .query(
+            "mutation { createUser(input: { email: \"down@example.com\", username: \"downtime\", roles: [\"viewer\"] }) { user { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(invite.code(), "UNAVAILABLE", "{}", invite.body);
+    // Liveness stays up and reports the database; readiness refuses.
+    let (status, _, body) = admin.get("/healthz").await;
+    assert_eq!(status, 200, "{body}");
+    let health: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(health["databaseState"], "down", "{body}");
+    let (status, _, body) = admin.get("/readyz").await;
+    assert_eq!(status, 503, "{body}");
+
+    relay.restore().await;
+    // Back without a restart, within a few seconds.
+    let mut recovered = None;
+    for _ in 0..100 {
+        let reply = admin.query(users, json!({})).await;
+        if reply.status == 200 && reply.body["errors"].is_null() {
+            recovered = Some(reply);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let reply = recovered.expect("Roster recovers once Postgres is back");
+    assert_eq!(reply.data("users.totalCount"), 1);
+    assert_eq!(admin.get("/readyz").await.0, 200);
+    let (_, _, body) = admin.get("/healthz").await;
+    assert!(body.contains("\"databaseState\":\"up\""), "{body}");
+    // Nothing of the refused mutation was written.
+    let made = db
+        .strings("SELECT email FROM users WHERE email = 'down@example.com'")
+        .await;
+    assert!(made.is_empty(), "{made:?}");
+    // Writes work again, with their audit event.
+    let invite = admin
+        .query(
+            "mutation { createUser(input: { email: \"up@example.com\", username: \"upagain\", roles: [\"viewer\"] }) { user { email } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        invite.data("createUser.user.email"),
+        "up@example.com",
+        "{}",
+        invite.body
+    );
+    assert_eq!(db.strings(created).await.len(), before + 1);
+}
