@@ -39,11 +39,63 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration, under the [`StartupLock`].
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let lock = StartupLock::take(db).await?;
+    let migrated = migrate_holding(db, &lock).await;
+    lock.release().await;
+    migrated
+}
+
+/// Applies every pending migration; the caller holds the [`StartupLock`].
+pub async fn migrate_holding(db: &DatabaseConnection, _lock: &StartupLock) -> anyhow::Result<()> {
     Migrator::up(db, None)
         .await
         .context("database migration failed")
+}
+
+/// On Postgres, processes starting at once (replicas, a CLI command beside
+/// them) take turns to migrate and run their startup hooks: each holds this
+/// advisory lock meanwhile, so the first applies what is pending and the
+/// others find nothing left to do. Nothing on SQLite, whose writers queue
+/// on its own lock.
+pub struct StartupLock(Option<sea_orm::sqlx::pool::PoolConnection<sea_orm::sqlx::Postgres>>);
+
+/// The advisory lock key of [`StartupLock`] (`roster` in ASCII).
+const STARTUP_LOCK: i64 = 0x726f_7374_6572;
+
+impl StartupLock {
+    pub async fn take(db: &DatabaseConnection) -> anyhow::Result<Self> {
+        if db.get_database_backend() != DbBackend::Postgres {
+            return Ok(Self(None));
+        }
+        let mut conn = db
+            .get_postgres_connection_pool()
+            .acquire()
+            .await
+            .context("cannot connect to take the startup lock")?;
+        sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(STARTUP_LOCK)
+            .execute(&mut *conn)
+            .await
+            .context("cannot take the startup lock")?;
+        Ok(Self(Some(conn)))
+    }
+
+    pub async fn release(self) {
+        let Some(mut conn) = self.0 else {
+            return;
+        };
+        if let Err(e) = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(STARTUP_LOCK)
+            .execute(&mut *conn)
+            .await
+        {
+            // Closing the connection releases the lock too.
+            tracing::warn!(error = %e, "cannot release the startup lock; closing its connection");
+            conn.close_on_drop();
+        }
+    }
 }
 
 /// Connects and migrates: what every command that touches data does first.

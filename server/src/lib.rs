@@ -38,7 +38,10 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Starts the server: connects, migrates, prints the effective flags and
 /// serves until SIGINT or SIGTERM.
 pub async fn serve(mut config: Config) -> anyhow::Result<()> {
-    let db = db::open(&config.database_url).await?;
+    let db = db::connect(&config.database_url).await?;
+    // Replicas starting together migrate and run the startup hooks in turn.
+    let startup = db::StartupLock::take(&db).await?;
+    db::migrate_holding(&db, &startup).await?;
     tracing::info!(
         version = VERSION,
         database = db::backend_name(&db),
@@ -58,6 +61,7 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     service::idp_roles::check_mapping(&app).await?;
     service::roles::check_aliases(&app).await?;
     service::rls::startup_hook(&app).await;
+    startup.release().await;
     // Without AUDIT_LOG_FILE the server prints seed 004's audit lines.
     if matches!(app.audit_lines, service::audit_lines::AuditLines::Off) {
         app.audit_lines = service::audit_lines::AuditLines::Stdout;

@@ -50,6 +50,26 @@ impl Server {
     }
 
     fn start_at(db: &TestDb, bind: &str, env: &[(&str, &str)]) -> Self {
+        let mut server = Self::spawn_at(db, bind, env);
+        server.ready();
+        server
+    }
+
+    /// Starts several servers on one database at once (each on `binds[i]`
+    /// with `envs[i]`), so that they start up (and migrate) concurrently,
+    /// and waits until each listens.
+    pub fn start_together(db: &TestDb, servers: &[(&str, &[(&str, &str)])]) -> Vec<Self> {
+        let mut all: Vec<Self> = servers
+            .iter()
+            .map(|(bind, env)| Self::spawn_at(db, bind, env))
+            .collect();
+        for server in &mut all {
+            server.ready();
+        }
+        all
+    }
+
+    fn spawn_at(db: &TestDb, bind: &str, env: &[(&str, &str)]) -> Self {
         let mut cmd = db.roster().args(["serve", "--bind", bind]);
         for (k, v) in env {
             cmd = cmd.env(k, v);
@@ -64,20 +84,25 @@ impl Server {
                 }
             }
         });
-        let mut server = Self {
+        Self {
             child,
             base: String::new(),
             log,
             seen: Vec::new(),
-        };
-        let line = server.wait_for("listening on http://");
+        }
+    }
+
+    /// Waits until the server listens and takes its address.
+    fn ready(&mut self) {
+        let line = self.wait_for("listening on http://");
         let addr = line
             .split("listening on http://")
             .nth(1)
             .and_then(|rest| rest.split_whitespace().next())
             .expect("address");
-        server.base = format!("http://{addr}");
-        server
+        if self.base.is_empty() {
+            self.base = format!("http://{addr}");
+        }
     }
 
     /// Waits for a log line containing `needle`.
