@@ -93,6 +93,28 @@ impl Live {
         }
     }
 
+    /// Waits (at most `wait`) for the server to close the socket: the close
+    /// frame's code and reason, or `None` when the connection ended
+    /// without one or nothing came.
+    pub async fn closed(&mut self, wait: Duration) -> Option<(u16, String)> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .ok()??;
+            match next.ok()? {
+                Message::Close(Some(frame)) => {
+                    return Some((frame.code.into(), frame.reason.to_string()));
+                }
+                Message::Close(None) => return Some((1005, String::new())),
+                Message::Text(text) if text.contains("\"ping\"") => {
+                    self.send(json!({ "type": "pong" })).await;
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// The payloads of the `next` messages that arrive within `wait`, up to
     /// and including the first that `done` accepts; panics if none does.
     pub async fn until(&mut self, wait: Duration, done: impl Fn(&Value) -> bool) -> Vec<Value> {

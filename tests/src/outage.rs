@@ -1,12 +1,18 @@
 //! A TCP relay between Roster and its database that a test can cut and
 //! restore: while cut, every open connection is closed and the port refuses
 //! new ones, as when Postgres restarts. The real Postgres keeps serving the
-//! other tests.
+//! other tests. And [`Lock`], which holds a database lock that makes
+//! Roster's requests wait.
+
+#![expect(clippy::expect_used, reason = "a test harness fails loudly")]
 
 use std::sync::Mutex;
 
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+
+use crate::{Backend, TestDb};
 
 pub struct Relay {
     pub port: u16,
@@ -93,5 +99,29 @@ async fn accept(listener: TcpListener, target: String, cuts: watch::Sender<u64>)
                 _ = cut.changed() => {}
             }
         });
+    }
+}
+
+/// Holds the write lock (SQLite) or an exclusive lock on `users`
+/// (Postgres) on a connection of its own until dropped with `release`.
+pub struct Lock(DatabaseConnection);
+
+impl Lock {
+    pub async fn take(db: &TestDb) -> Self {
+        let conn = crate::connect_pool(&db.admin_url, 1).await;
+        let sql = match db.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE",
+        };
+        conn.execute_unprepared(sql).await.expect("take the lock");
+        Self(conn)
+    }
+
+    pub async fn release(self) {
+        self.0
+            .execute_unprepared("ROLLBACK")
+            .await
+            .expect("release");
+        self.0.close().await.ok();
     }
 }

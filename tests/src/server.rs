@@ -168,6 +168,28 @@ impl Server {
             .unwrap_or(0.0)
     }
 
+    /// Sends `signal` (`TERM`, `KILL`, …) and returns at once.
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
+    /// Waits at most `limit` for the process to exit: its exit code, or
+    /// `None` (killed by a signal, or still running).
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let start = std::time::Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Sends SIGTERM and returns the exit code.
     pub fn terminate(&mut self) -> Option<i32> {
         let status = std::process::Command::new("kill")

@@ -2,13 +2,13 @@
 //! answered quickly with a clear error and its `extensions.code`, never a
 //! 500, and the server goes on serving.
 
-#![expect(clippy::expect_used, reason = "a test fails loudly")]
+#![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use std::time::{Duration, Instant};
 
+use roster_tests::outage::Lock;
 use roster_tests::server::{Client, Server};
 use roster_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestDb, on_both_backends};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
 
 /// Posts `body` and checks the answer: `status`, the first error's `code`,
@@ -154,30 +154,6 @@ async fn graphql_limits_each_answer_with_their_code(backend: Backend) {
     assert_eq!(reply.data("viewer.user.email"), ADMIN_EMAIL);
     let (_, _, metrics) = admin.get("/metrics").await;
     assert!(!metrics.contains("outcome=\"internal\""), "{metrics}");
-}
-
-/// Holds the write lock (SQLite) or an exclusive lock on `users`
-/// (Postgres) on a connection of its own until dropped with `release`.
-struct Lock(DatabaseConnection);
-
-impl Lock {
-    async fn take(db: &TestDb) -> Self {
-        let conn = roster_tests::connect_pool(&db.admin_url, 1).await;
-        let sql = match db.backend {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE",
-        };
-        conn.execute_unprepared(sql).await.expect("take the lock");
-        Self(conn)
-    }
-
-    async fn release(self) {
-        self.0
-            .execute_unprepared("ROLLBACK")
-            .await
-            .expect("release");
-        self.0.close().await.ok();
-    }
 }
 
 async fn rename(client: &Client, id: &str, name: &str) -> roster_tests::server::Reply {

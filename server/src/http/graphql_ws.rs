@@ -6,13 +6,16 @@
 //! the session cookie from a page of this site), or by a bearer token in
 //! the `connection_init` payload (`{"Authorization": "Bearer …"}`), which is
 //! what a browser script can send; the subscription checks that credential
-//! again while it runs.
+//! again while it runs. When the server stops, the socket is closed with
+//! `1001 going away` (`http/lifecycle.rs`).
 
 use async_graphql::Data;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
 
 use super::HttpState;
 use super::auth::{Caller, authenticate};
@@ -39,11 +42,18 @@ pub async fn get(
     }
     let schema = state.socket_schema.clone();
     let app = state.app.clone();
+    let life = state.lifecycle.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(super::MAX_BODY_BYTES)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
+        .on_upgrade(move |socket| async move {
+            let _open = life.open_socket();
+            let (mut sink, stream) = socket.split();
+            // The client's messages end when the server stops, which ends
+            // the subscriptions; the close frame follows.
+            let stop = life.clone();
+            let input = stream.take_until(async move { stop.stopping().await });
+            GraphQLWebSocket::new_with_pair(&mut sink, input, schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let client = caller.state.client.clone();
                     let (request_state, presented) = match bearer_in(&payload) {
@@ -62,5 +72,14 @@ pub async fn get(
                     Ok(data)
                 })
                 .serve()
+                .await;
+            if life.is_stopping() {
+                let close = Message::Close(Some(CloseFrame {
+                    code: 1001,
+                    reason: "The server is shutting down".into(),
+                }));
+                let _ = sink.send(close).await;
+                let _ = sink.close().await;
+            }
         })
 }

@@ -11,6 +11,7 @@ mod graphql_limits;
 mod graphql_metrics;
 mod graphql_ws;
 mod guard;
+mod lifecycle;
 mod oidc;
 pub mod rest;
 
@@ -50,6 +51,8 @@ struct HttpState {
     hidden_fields: std::sync::Arc<std::collections::BTreeSet<String>>,
     /// The admin app's files.
     assets: std::sync::Arc<dyn admin::Assets>,
+    /// Whether the server is stopping (subscription sockets close then).
+    lifecycle: lifecycle::Lifecycle,
 }
 
 /// The process-wide Prometheus recorder, installed on first use.
@@ -81,6 +84,10 @@ fn metrics_handle() -> Option<PrometheusHandle> {
 /// at `/graphql/ws`), the seeds' REST paths (`rest`) and the admin app
 /// under `/admin`.
 pub async fn router(app: App) -> Router {
+    router_with(app, lifecycle::lifecycle().0).await
+}
+
+async fn router_with(app: App, lifecycle: lifecycle::Lifecycle) -> Router {
     let schema = schema::schema(app.clone());
     let state = HttpState {
         hidden_fields: std::sync::Arc::new(schema::hidden_root_fields(&schema).await),
@@ -91,6 +98,7 @@ pub async fn router(app: App) -> Router {
         validated: Default::default(),
         assets: std::sync::Arc::new(admin::Embedded),
         metrics: metrics_handle(),
+        lifecycle,
         app,
     };
     // Every API route passes one guard (concurrency cap, timeout); health
@@ -177,8 +185,10 @@ async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains
-/// in-flight requests.
+/// Serves `app` on `listener` until `shutdown` resolves, then drains:
+/// the listener closes, requests in flight finish (for at most the request
+/// timeout and five seconds more), subscription sockets are closed with a
+/// close frame (`http/lifecycle.rs`).
 pub async fn serve(
     app: App,
     listener: tokio::net::TcpListener,
@@ -192,16 +202,36 @@ pub async fn serve(
     ));
     // Seals audit events, prunes them on schedule, feeds subscriptions.
     let chain = tokio::spawn(crate::service::audit_chain::task::run(app.clone()));
-    let router = router(app)
+    let grace = app.config.limits.request_timeout + std::time::Duration::from_secs(5);
+    let (lifecycle, drain) = lifecycle::lifecycle();
+    let router = router_with(app, lifecycle)
         .await
         .into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let mut stopped = drain.stopped();
+    let stop = drain.stopping_switch();
+    let served = axum::serve(listener, router).with_graceful_shutdown(async move {
+        shutdown.await;
+        stop.send_replace(true);
+    });
+    let served = tokio::select! {
+        served = served => served.map_err(anyhow::Error::from),
+        () = async {
+            let _ = stopped.wait_for(|s| *s).await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period; exiting");
+            Ok(())
+        }
+    };
+    if !drain
+        .sockets_closed(std::time::Duration::from_secs(5))
+        .await
+    {
+        tracing::warn!("subscription sockets still open after 5 s; exiting");
+    }
     watcher.abort();
     chain.abort();
-    served?;
-    Ok(())
+    served
 }
 
 /// Resolves on SIGINT or SIGTERM.
