@@ -289,17 +289,28 @@ impl Client {
         c
     }
 
-    pub async fn send(&self, body: Value) -> Reply {
+    fn graphql_request(&self, body: &Value) -> reqwest::RequestBuilder {
         let mut req = self
             .http
             .post(format!("{}/graphql", self.base))
             .headers(self.extra.clone())
             .header("user-agent", "roster-tests/1.0")
-            .json(&body);
+            .json(body);
         if self.csrf {
             req = req.header("x-roster-csrf", "1");
         }
-        let resp = self.authorized(req).send().await.expect("request");
+        self.authorized(req)
+    }
+
+    /// Like [`Self::send`], for a server that may die mid-request: the
+    /// answer's body, or `None` when there was no whole answer.
+    pub async fn try_send(&self, body: Value) -> Option<Value> {
+        let resp = self.graphql_request(&body).send().await.ok()?;
+        resp.json().await.ok()
+    }
+
+    pub async fn send(&self, body: Value) -> Reply {
+        let resp = self.graphql_request(&body).send().await.expect("request");
         let status = resp.status().as_u16();
         let set_cookie = resp
             .headers()
