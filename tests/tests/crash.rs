@@ -199,7 +199,7 @@ async fn kill_9_loses_nothing_acknowledged(backend: Backend) {
     );
     let report = audit_chain_verifies(&db).await;
     assert_eq!(report["unsealed"], 0, "{report}");
-    let seen = seen.lock().expect("seen");
+    let seen = std::mem::take(&mut *seen.lock().expect("seen"));
     checks_after_restart(&db, &seen).await;
     let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let total = admin
