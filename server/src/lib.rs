@@ -29,6 +29,9 @@ pub mod graphql;
 pub mod http;
 pub mod service;
 
+#[cfg(test)]
+mod parser_props;
+
 pub use app::App;
 pub use config::Config;
 

@@ -219,7 +219,8 @@ async fn no_secret_is_stored_in_clear(backend: Backend) {
         .map(|b| format!("{b:02x}"))
         .collect();
     assert!(
-        rows.iter().any(|r| r.starts_with("sessions:") && r.contains(&digest)),
+        rows.iter()
+            .any(|r| r.starts_with("sessions:") && r.contains(&digest)),
         "the dump reads the sessions' hashes"
     );
     for (what, secret) in &secrets {

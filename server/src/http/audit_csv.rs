@@ -29,7 +29,10 @@ pub struct CsvQuery {
     to: Option<String>,
 }
 
-fn instant(field: &'static str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, FieldError> {
+pub(crate) fn instant(
+    field: &'static str,
+    raw: Option<&str>,
+) -> Result<Option<DateTime<Utc>>, FieldError> {
     raw.filter(|r| !r.trim().is_empty())
         .map(|r| {
             DateTime::parse_from_rfc3339(r.trim())
@@ -63,7 +66,7 @@ impl CsvQuery {
     }
 }
 
-pub async fn get(
+pub(super) async fn get(
     State(state): State<HttpState>,
     caller: Caller,
     query: Result<Query<CsvQuery>, axum::extract::rejection::QueryRejection>,

@@ -2,7 +2,7 @@
 
 mod access_review_csv;
 pub mod admin;
-mod audit_csv;
+pub(crate) mod audit_csv;
 pub mod auth;
 pub mod cookies;
 mod error;

@@ -78,7 +78,7 @@ pub fn encode_cursor(slug: &str) -> String {
     hex::encode(slug)
 }
 
-fn decode_cursor(cursor: &str) -> Result<String> {
+pub(crate) fn decode_cursor(cursor: &str) -> Result<String> {
     hex::decode(cursor)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
