@@ -6,7 +6,7 @@
 //! an exit code (`cli/failure.rs`). Internal errors are logged in full and reach
 //! clients only as "Internal server error".
 
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// A problem with one input field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,12 +154,27 @@ pub fn from_db(err: DbErr) -> DomainError {
             }
         }
     }
+    // Text Postgres cannot store (a NUL character) is the caller's input,
+    // wherever it slipped past the edges' own check.
+    if let DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) = &err
+        && e.as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|code| matches!(code.as_ref(), "22021" | "22P05"))
+    {
+        return DomainError::BadInput(vec![FieldError {
+            field: None,
+            message: NUL_REFUSED.into(),
+        }]);
+    }
     if is_outage(&err) {
         tracing::warn!(error = %err, "the database is unreachable");
         return DomainError::unavailable(DATABASE_UNAVAILABLE);
     }
     DomainError::Internal(anyhow::Error::new(err))
 }
+
+/// What a client is told for text with U+0000 (Postgres cannot store it).
+pub const NUL_REFUSED: &str = "Text may not contain the NUL character (U+0000)";
 
 /// What a client is told while the database cannot be reached.
 pub const DATABASE_UNAVAILABLE: &str = "The database is unavailable; try again shortly";
@@ -168,8 +183,8 @@ pub const DATABASE_UNAVAILABLE: &str = "The database is unavailable; try again s
 /// broken connection, no connection free in time), not that a statement
 /// was wrong.
 fn is_outage(err: &DbErr) -> bool {
+    use sea_orm::ConnAcquireErr;
     use sea_orm::sqlx::Error as Sqlx;
-    use sea_orm::{ConnAcquireErr, RuntimeErr};
     let runtime = match err {
         DbErr::ConnectionAcquire(ConnAcquireErr::Timeout | ConnAcquireErr::ConnectionClosed) => {
             return true;

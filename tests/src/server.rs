@@ -135,6 +135,16 @@ impl Server {
         self.seen.iter().any(|l| l.contains(needle))
     }
 
+    /// The lines logged so far that contain `needle`.
+    pub fn log_lines(&mut self, needle: &str) -> Vec<String> {
+        self.log_contains(needle);
+        self.seen
+            .iter()
+            .filter(|l| l.contains(needle))
+            .cloned()
+            .collect()
+    }
+
     /// An anonymous browser-like client (it sends the CSRF header).
     pub fn client(&self) -> Client {
         Client {

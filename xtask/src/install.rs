@@ -144,6 +144,11 @@ pub fn test_peers(root: &Path) -> Result<()> {
         "openapi_spec_validator",
         "Python openapi-spec-validator (checks the REST paths' OpenAPI document)",
     )?;
+    python_package(
+        "hypothesis-graphql",
+        "hypothesis_graphql",
+        "Python hypothesis-graphql (the GraphQL fuzzer, tests/fuzz/graphql_fuzz.py)",
+    )?;
 
     let peers = root.join("tests/peers");
     let lock = std::fs::read(peers.join("package-lock.json"))

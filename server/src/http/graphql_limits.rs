@@ -7,7 +7,9 @@
 //! so a parser never walks a hostile document); its aliases, directives and
 //! literal lists once it is parsed; the variables by their JSON size and
 //! their lists. A document over a limit is `GRAPHQL_VALIDATION_FAILED`,
-//! variables over one `BAD_USER_INPUT`, both with status 400.
+//! variables over one `BAD_USER_INPUT`, both with status 400. A string with
+//! a NUL character, in the document or the variables, is `BAD_USER_INPUT`
+//! (found by the fuzzer: Postgres refuses it as an internal error).
 
 use async_graphql::Variables;
 use async_graphql::parser::types::{
@@ -28,6 +30,10 @@ pub const MAX_DIRECTIVES: usize = 50;
 pub const MAX_VARIABLES_BYTES: usize = 64 * 1024;
 /// The most items in any one list, literal or in the variables.
 pub const MAX_LIST_ITEMS: usize = 1_000;
+
+/// Text with U+0000 is refused everywhere: Postgres cannot store it, and
+/// no name, address or secret holds one.
+pub const NUL_REFUSED: &str = crate::error::NUL_REFUSED;
 
 /// A request over a limit: what to tell the client, and whether the
 /// document (rather than the variables) is at fault.
@@ -72,7 +78,14 @@ pub fn check_variables(variables: &Variables) -> Result<(), OverLimit> {
         });
     }
     for (name, value) in variables.iter() {
-        if longest_const_list(value) > MAX_LIST_ITEMS {
+        let scan = scan_const(value);
+        if scan.nul {
+            return Err(OverLimit {
+                message: NUL_REFUSED.into(),
+                in_document: false,
+            });
+        }
+        if scan.longest_list > MAX_LIST_ITEMS {
             return Err(OverLimit {
                 message: format!(
                     "Variable \"${name}\" holds a list of more than {MAX_LIST_ITEMS} items"
@@ -109,6 +122,12 @@ pub fn check_document(doc: &ExecutableDocument) -> Result<(), OverLimit> {
             count.directives
         )));
     }
+    if count.nul {
+        return Err(OverLimit {
+            message: NUL_REFUSED.into(),
+            in_document: false,
+        });
+    }
     if count.longest_list > MAX_LIST_ITEMS {
         return Err(document(format!(
             "The document holds a list of {} items; at most {MAX_LIST_ITEMS} are accepted",
@@ -126,6 +145,7 @@ struct Count {
     aliases: usize,
     directives: usize,
     longest_list: usize,
+    nul: bool,
 }
 
 impl Count {
@@ -141,7 +161,9 @@ impl Count {
     fn variable(&mut self, var: &Positioned<VariableDefinition>) {
         self.directives(&var.node.directives);
         if let Some(default) = &var.node.default_value {
-            self.longest_list = self.longest_list.max(longest_const_list(&default.node));
+            let scan = scan_const(&default.node);
+            self.longest_list = self.longest_list.max(scan.longest_list);
+            self.nul |= scan.nul;
         }
     }
 
@@ -175,29 +197,57 @@ impl Count {
     }
 
     fn value(&mut self, value: &Value) {
-        self.longest_list = self.longest_list.max(longest_list(value));
+        let scan = scan_value(value);
+        self.longest_list = self.longest_list.max(scan.longest_list);
+        self.nul |= scan.nul;
     }
 }
 
-/// The length of the longest list in a literal value, at any depth.
-fn longest_list(value: &Value) -> usize {
-    match value {
-        Value::List(items) => items.iter().map(longest_list).fold(items.len(), usize::max),
-        Value::Object(fields) => fields.values().map(longest_list).max().unwrap_or(0),
-        _ => 0,
+/// What a walk over a value finds: its longest list, at any depth, and
+/// whether any string holds a NUL character.
+#[derive(Default, Clone, Copy)]
+struct Scan {
+    longest_list: usize,
+    nul: bool,
+}
+
+impl Scan {
+    fn add(&mut self, other: Scan) {
+        self.longest_list = self.longest_list.max(other.longest_list);
+        self.nul |= other.nul;
     }
+}
+
+fn scan_value(value: &Value) -> Scan {
+    let mut scan = Scan::default();
+    match value {
+        Value::List(items) => {
+            scan.longest_list = items.len();
+            items.iter().for_each(|v| scan.add(scan_value(v)));
+        }
+        Value::Object(fields) => fields.values().for_each(|v| scan.add(scan_value(v))),
+        Value::String(text) => scan.nul = text.contains('\0'),
+        _ => {}
+    }
+    scan
 }
 
 /// The same for a variable's value.
-fn longest_const_list(value: &ConstValue) -> usize {
+fn scan_const(value: &ConstValue) -> Scan {
+    let mut scan = Scan::default();
     match value {
-        ConstValue::List(items) => items
-            .iter()
-            .map(longest_const_list)
-            .fold(items.len(), usize::max),
-        ConstValue::Object(fields) => fields.values().map(longest_const_list).max().unwrap_or(0),
-        _ => 0,
+        ConstValue::List(items) => {
+            scan.longest_list = items.len();
+            items.iter().for_each(|v| scan.add(scan_const(v)));
+        }
+        ConstValue::Object(fields) => fields.iter().for_each(|(k, v)| {
+            scan.nul |= k.contains('\0');
+            scan.add(scan_const(v));
+        }),
+        ConstValue::String(text) => scan.nul = text.contains('\0'),
+        _ => {}
     }
+    scan
 }
 
 /// Counts the GraphQL tokens of `text` (names, numbers, strings,
@@ -328,6 +378,18 @@ mod tests {
         );
         let big = vars(serde_json::json!({ "name": "x".repeat(MAX_VARIABLES_BYTES) }));
         assert!(check_variables(&big).is_err_and(|e| e.message.contains("bytes")));
+    }
+
+    #[test]
+    fn nul_characters_are_refused_wherever_they_are() {
+        let q = "{ user(id: \"a\\u0000b\") { id } }";
+        assert!(
+            check_document(&parsed(q)).is_err_and(|e| !e.in_document && e.message == NUL_REFUSED)
+        );
+        let vars = Variables::from_json(serde_json::json!({ "f": { "x": ["ok", "a\u{0}"] } }));
+        assert!(check_variables(&vars).is_err_and(|e| e.message == NUL_REFUSED));
+        let fine = Variables::from_json(serde_json::json!({ "f": "no nul here" }));
+        assert_eq!(check_variables(&fine), Ok(()));
     }
 
     proptest! {
