@@ -1,7 +1,6 @@
 //! Sign-in settings (SPEC §5): [`AuthConfig`] holds session lifetimes, login
 //! throttling (failures per account and per address, lockout, retry delay),
-//! the personal-access-token quota, how long credentials are cached, and
-//! whether to trust proxy headers for the client address.
+//! the personal-access-token quota and how long credentials are cached.
 
 use std::time::Duration;
 
@@ -25,8 +24,6 @@ pub struct AuthConfig {
     pub retry_delay: Duration,
     /// Personal access tokens a user may hold, unless overridden per user.
     pub token_quota: u32,
-    /// Take the client address from `X-Forwarded-For` (behind a proxy only).
-    pub trust_proxy_headers: bool,
     /// How long an authenticated session or token is remembered in memory
     /// at most (changes invalidate it sooner); zero reads the database on
     /// every request.
@@ -43,7 +40,6 @@ impl Default for AuthConfig {
             lockout: Duration::from_secs(15 * 60),
             retry_delay: Duration::from_secs(1),
             token_quota: 20,
-            trust_proxy_headers: false,
             credential_cache: Duration::from_secs(10),
         }
     }
@@ -78,7 +74,6 @@ impl AuthConfig {
                 u64::try_from(defaults.retry_delay.as_millis()).unwrap_or(1000),
             )?),
             token_quota: v.parse("TOKEN_QUOTA", defaults.token_quota)?,
-            trust_proxy_headers: v.flag("TRUST_PROXY_HEADERS").unwrap_or(false),
             credential_cache: Duration::from_secs(v.parse(
                 "CREDENTIAL_CACHE_SECONDS",
                 seconds(defaults.credential_cache),

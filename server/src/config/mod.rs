@@ -21,7 +21,9 @@
 //! - `oidc.rs`: the identity provider and the group → role mapping
 //!   ([`OidcConfig`]);
 //! - `rls.rs`: the tables row-level security manages ([`RlsConfig`]);
-//! - `limits.rs`: the request timeout and concurrency cap ([`LimitsConfig`]).
+//! - `limits.rs`: the request timeout and concurrency cap ([`LimitsConfig`]);
+//! - `proxies.rs`: the reverse proxies whose `X-Forwarded-For` is believed
+//!   ([`TrustedProxies`]).
 //!
 //! `ROLE_ALIASES` is read here too ([`RoleAliases`]).
 
@@ -32,6 +34,7 @@ mod flags;
 mod limits;
 mod oidc;
 mod passwords;
+mod proxies;
 mod rls;
 mod vars;
 
@@ -46,6 +49,7 @@ pub use flags::Flags;
 pub use limits::LimitsConfig;
 pub use oidc::{OidcConfig, OidcProvider};
 pub use passwords::{Argon2Config, PasswordProfile};
+pub use proxies::TrustedProxies;
 pub use rls::RlsConfig;
 use vars::Vars;
 
@@ -91,6 +95,8 @@ pub struct Config {
     pub oidc: OidcConfig,
     pub rls: RlsConfig,
     pub limits: LimitsConfig,
+    /// `TRUSTED_PROXIES`.
+    pub trusted_proxies: TrustedProxies,
     /// `ROLE_ALIASES`: other names for roles, read wherever a role is named.
     pub role_aliases: RoleAliases,
 }
@@ -139,6 +145,7 @@ impl Config {
         let email = EmailConfig::from_vars(&v)?;
         let (bind, public_url, public_url_from_bind) = addresses(&v)?;
         let auth = AuthConfig::from_vars(&v)?;
+        let trusted_proxies = TrustedProxies::from_vars(&v)?;
         let database_url = database_url(&v)?;
         let audit = AuditConfig::from_vars(&v)?;
         let oidc = OidcConfig::from_vars(&v)?;
@@ -161,6 +168,7 @@ impl Config {
             oidc,
             rls,
             limits,
+            trusted_proxies,
             role_aliases,
         })
     }

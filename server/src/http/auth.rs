@@ -4,7 +4,7 @@
 //! the request passed SPEC §5's cross-site checks; routes then call
 //! [`Caller::require_same_site`] with whether they change state.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{HttpState, cookies};
 use crate::app::App;
-use crate::config::Config;
+use crate::config::{Config, TrustedProxies};
 use crate::error::DomainError;
 use crate::graphql::context::{Credential, RequestState};
 use crate::service::auth::{self, Client, Presented, Proof};
@@ -110,22 +110,42 @@ impl Caller {
 }
 
 fn client(headers: &HeaderMap, peer: SocketAddr, config: &Config) -> Client {
-    let forwarded = config
-        .auth
-        .trust_proxy_headers
-        .then(|| headers.get("x-forwarded-for"))
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty());
+    let ip = client_ip(headers, peer.ip(), &config.trusted_proxies);
     Client {
-        ip: Some(forwarded.unwrap_or_else(|| peer.ip().to_string())),
+        ip: Some(ip.to_string()),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(512).collect()),
     }
+}
+
+/// The client's address: the TCP peer, unless it is a trusted proxy; then
+/// the rightmost address of `X-Forwarded-For` (all its headers, in order)
+/// that is not a trusted proxy. Entries a client wrote to the left of what
+/// the proxies appended are never reached; an entry that is not an IP
+/// address stops the walk at the last good one.
+pub fn client_ip(headers: &HeaderMap, peer: IpAddr, proxies: &TrustedProxies) -> IpAddr {
+    if !proxies.trusts(peer) {
+        return peer;
+    }
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    let mut ip = peer;
+    for entry in entries.iter().rev() {
+        let Ok(forwarded) = entry.trim().parse::<IpAddr>() else {
+            break;
+        };
+        ip = forwarded;
+        if !proxies.trusts(forwarded) {
+            break;
+        }
+    }
+    ip
 }
 
 /// The credential a request presents: a bearer token wins over a session
@@ -220,4 +240,66 @@ fn same_site(headers: &HeaderMap, config: &Config) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            if let Ok(value) = v.parse() {
+                headers.append("x-forwarded-for", value);
+            }
+        }
+        headers
+    }
+
+    #[test]
+    fn the_header_is_read_only_from_a_trusted_proxy() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap_or_default();
+        let headers = forwarded(&["203.0.113.9"]);
+        // A stranger's header is ignored.
+        assert_eq!(
+            client_ip(&headers, ip("198.51.100.1"), &proxies),
+            ip("198.51.100.1")
+        );
+        // The proxy's is believed.
+        assert_eq!(
+            client_ip(&headers, ip("10.0.0.2"), &proxies),
+            ip("203.0.113.9")
+        );
+        // Nobody is trusted by default.
+        let none = TrustedProxies::default();
+        assert_eq!(client_ip(&headers, ip("10.0.0.2"), &none), ip("10.0.0.2"));
+    }
+
+    #[test]
+    fn what_a_client_wrote_itself_is_never_reached() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap_or_default();
+        // The client sent "1.2.3.4"; two proxies appended the real peer and
+        // the first proxy.
+        let headers = forwarded(&["1.2.3.4, 203.0.113.9", "10.0.0.7"]);
+        assert_eq!(
+            client_ip(&headers, ip("10.0.0.2"), &proxies),
+            ip("203.0.113.9")
+        );
+        // Garbage stops the walk at the last good address.
+        let headers = forwarded(&["203.0.113.9, not-an-ip"]);
+        assert_eq!(
+            client_ip(&headers, ip("10.0.0.2"), &proxies),
+            ip("10.0.0.2")
+        );
+        // Only proxies: the leftmost of them.
+        let headers = forwarded(&["10.1.1.1, 10.2.2.2"]);
+        assert_eq!(
+            client_ip(&headers, ip("10.0.0.2"), &proxies),
+            ip("10.1.1.1")
+        );
+    }
 }
