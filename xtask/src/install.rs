@@ -10,6 +10,9 @@ use anyhow::{Context, Result, bail};
 use crate::step::{Piece, apt_install, is_root, on_path, probe, run, say};
 
 pub const TRUNK_VERSION: &str = "0.21.14";
+
+/// The load generator `roster-bench --load` drives the server with.
+pub const OHA_VERSION: &str = "1.16.0";
 pub const BINARYEN_VERSION: &str = "132";
 
 /// The wasm32 target, trunk, the wasm-bindgen-cli that matches
@@ -134,6 +137,30 @@ pub fn test_peers(root: &Path) -> Result<()> {
     }
     .ensure(|| on_path("openssl"), || apt_install(&["openssl"]))?;
 
+    // What checks the deployment files (tests/tests/deploy.rs): the compose
+    // file by a compose implementation, the proxy's config by the proxy,
+    // the alert rules by promtool.
+    for (tool, package, what) in [
+        (
+            "docker-compose",
+            "docker-compose",
+            "docker-compose (checks docker-compose.yml)",
+        ),
+        ("caddy", "caddy", "Caddy (validates deploy/Caddyfile)"),
+        (
+            "promtool",
+            "prometheus",
+            "promtool (checks and tests deploy/alerts.yml)",
+        ),
+    ] {
+        Piece {
+            name: what,
+            manual: format!("apt-get install {package}"),
+            slow: None,
+        }
+        .ensure(|| on_path(tool), || apt_install(&[package]))?;
+    }
+
     python_package(
         "aiosmtpd",
         "aiosmtpd",
@@ -221,6 +248,28 @@ fn lines_of(text: &str) -> impl Iterator<Item = &str> {
 
 /// Fails unless every piece `trunk build` needs answers, for a clear message
 /// instead of Trunk's own when `setup` was skipped.
+/// `oha`, the load generator of `roster-bench --load`.
+pub fn load_generator() -> Result<()> {
+    let oha = format!("oha {OHA_VERSION}");
+    Piece {
+        name: &oha,
+        manual: format!("cargo install --locked oha --version {OHA_VERSION}"),
+        slow: Some("compiling oha from crates.io takes several minutes on 2 cores"),
+    }
+    .ensure(
+        || probe("oha", ["--version"]).as_deref() == Some(oha.as_str()),
+        || {
+            run(Command::new(cargo()).args([
+                "install",
+                "--locked",
+                "oha",
+                "--version",
+                OHA_VERSION,
+            ]))
+        },
+    )
+}
+
 pub fn check_app_toolchain() -> Result<()> {
     for program in ["trunk", "wasm-bindgen", "wasm-opt"] {
         if probe(program, ["--version"]).is_none() {

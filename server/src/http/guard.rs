@@ -4,6 +4,9 @@
 //! answered `UNAVAILABLE` when the time is up. Health and metrics routes
 //! stay outside, so a busy server still reports on itself.
 //!
+//! Every 5xx the guarded routes answer (the guard's own included) is
+//! counted in `roster_http_server_errors_total{status}`.
+//!
 //! A request out of time is dropped where it stands: a query stops; a
 //! GraphQL mutation runs in a task of its own (`http::graphql`) and
 //! completes; a REST change not yet committed is rolled back with its unit
@@ -50,13 +53,20 @@ impl Guard {
 pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
     let Ok(_slot) = Arc::clone(&guard.slots).try_acquire_owned() else {
         metrics::counter!("roster_requests_refused_total", "reason" => "busy").increment(1);
+        metrics::counter!("roster_http_server_errors_total", "status" => "503").increment(1);
         return (guard.render)(DomainError::unavailable(
             "The server is busy; try again shortly",
         ));
     };
     let limit = guard.limits.request_timeout;
     match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
+        Ok(response) => {
+            if response.status().is_server_error() {
+                metrics::counter!("roster_http_server_errors_total", "status" => response.status().as_u16().to_string())
+                    .increment(1);
+            }
+            response
+        }
         Err(_) => {
             metrics::counter!("roster_requests_refused_total", "reason" => "timeout").increment(1);
             tracing::warn!(

@@ -87,6 +87,8 @@ pub async fn check(
         if let Some(until) = row.locked_until
             && until > now
         {
+            metrics::counter!("roster_login_throttled_total", "scope" => scope.as_str(), "reason" => "locked")
+                .increment(1);
             return Err(DomainError::RateLimited {
                 retry_after_secs: seconds_until(now, until),
             });
@@ -98,6 +100,8 @@ pub async fn check(
         if scope == Scope::Account {
             let next = row.last_failure_at + retry_delay(config, row.failures);
             if next > now {
+                metrics::counter!("roster_login_throttled_total", "scope" => scope.as_str(), "reason" => "retry_delay")
+                    .increment(1);
                 return Err(DomainError::RateLimited {
                     retry_after_secs: seconds_until(now, next),
                 });

@@ -4,6 +4,11 @@
 //! moment after this process commits events, when another process's sealer
 //! notifies (Postgres `LISTEN`), and every [`POLL`] in any case (how events
 //! written by the CLI or another process on SQLite are found).
+//!
+//! The sealer also verifies the whole chain at start and every
+//! [`VERIFY_EVERY`], in a task of its own, and reports the outcome as the
+//! gauge `roster_audit_chain_verified` (1 verified, 0 not), which the
+//! shipped alert rules watch; a refusal while sealing sets it to 0 too.
 
 use std::time::Duration;
 
@@ -23,6 +28,9 @@ const GATHER: Duration = Duration::from_millis(50);
 /// How often retention runs.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
+/// How often the sealer verifies the whole chain.
+const VERIFY_EVERY: Duration = Duration::from_secs(6 * 3600);
+
 /// Events read per query when feeding subscribers.
 const FEED_PAGE: u64 = 500;
 
@@ -32,6 +40,11 @@ pub async fn run(app: App) {
     // Ends with this task (aborted when `serve` stops).
     let _listener = (app.db.get_database_backend() == DbBackend::Postgres)
         .then(|| AbortOnDrop(tokio::spawn(listen(app.clone()))));
+    let _verifier = app
+        .config
+        .audit
+        .sealer
+        .then(|| AbortOnDrop(tokio::spawn(verify_periodically(app.clone()))));
     // Subscribers hear of events sealed from now on.
     let mut fed = loop {
         match ends(&app.db, false).await {
@@ -60,6 +73,9 @@ pub async fn run(app: App) {
                 let report = seal_all(&app).await?;
                 metrics::counter!("roster_audit_sealed_total").increment(report.sealed);
                 metrics::counter!("roster_audit_refused_total").increment(report.refused);
+                if report.refused > 0 {
+                    metrics::gauge!("roster_audit_chain_verified").set(0.0);
+                }
             }
             if let Some(days) = app.config.audit.retention_days
                 && app.config.audit.sealer
@@ -86,6 +102,25 @@ pub async fn run(app: App) {
             }
             Err(_) => {}
         }
+    }
+}
+
+/// Verifies the chain now and every [`VERIFY_EVERY`], setting
+/// `roster_audit_chain_verified`.
+async fn verify_periodically(app: App) {
+    loop {
+        match super::verify(&app).await {
+            Ok(report) => match &report.tampering {
+                None => metrics::gauge!("roster_audit_chain_verified").set(1.0),
+                Some(tampering) => {
+                    metrics::gauge!("roster_audit_chain_verified").set(0.0);
+                    tracing::error!(%tampering, "the audit log does not verify");
+                }
+            },
+            // Not knowing is not a verdict: the gauge keeps its value.
+            Err(e) => tracing::warn!(error = %e, "cannot verify the audit chain now"),
+        }
+        tokio::time::sleep(VERIFY_EVERY).await;
     }
 }
 
