@@ -60,6 +60,13 @@ pub enum Command {
     },
     /// Apply pending database migrations.
     Migrate,
+    /// Copy a SQLite database to a new file while Roster runs (a
+    /// consistent snapshot, `VACUUM INTO`). For Postgres, use `pg_dump`.
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        output: std::path::PathBuf,
+    },
     /// Create the first superuser (only while none exists).
     BootstrapSuperuser {
         #[arg(long)]
@@ -237,6 +244,43 @@ pub struct ProvisionArgs {
     pub invite: bool,
 }
 
+/// `roster backup`: SQLite's `VACUUM INTO`, which reads one snapshot (a
+/// server may keep writing) and writes a compact copy that opens as a
+/// database of its own.
+async fn backup(url: &str, output: &std::path::Path) -> Result<(), Failure> {
+    if !url.starts_with("sqlite:") {
+        return Err(Failure {
+            message: "roster backup copies SQLite databases; back up Postgres with pg_dump \
+                      (e.g. pg_dump --format=custom --file=roster.dump \"$DATABASE_URL\")"
+                .into(),
+            code: 2,
+        });
+    }
+    if output.exists() {
+        return Err(Failure {
+            message: format!("{} exists already; choose a new file", output.display()),
+            code: 6,
+        });
+    }
+    let target = output.to_str().ok_or_else(|| Failure {
+        message: format!("{} is not a UTF-8 path", output.display()),
+        code: 2,
+    })?;
+    let db = crate::db::connect(url).await?;
+    use sea_orm::ConnectionTrait;
+    let statement = sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Sqlite,
+        "VACUUM INTO ?",
+        [target.into()],
+    );
+    db.execute_raw(statement)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", output.display()))?;
+    let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
+    println!("Backed up to {} ({size} bytes)", output.display());
+    Ok(())
+}
+
 /// Runs one command. `config` was read once by `main`.
 pub async fn run(cli: Cli, mut config: Config) -> Result<(), Failure> {
     if let Some(url) = cli.database_url {
@@ -267,6 +311,7 @@ pub async fn run(cli: Cli, mut config: Config) -> Result<(), Failure> {
             println!("Migrations applied ({})", crate::db::backend_name(&db));
             Ok(())
         }
+        Command::Backup { output } => backup(&config.database_url, &output).await,
         Command::Serve { bind } => {
             if let Some(bind) = bind {
                 config.set_bind(bind);
@@ -433,6 +478,7 @@ async fn run_data_command(app: &App, command: Command) -> Result<(), Failure> {
         Command::Audit(command) => audit::run(app, command).await,
         Command::Serve { .. }
         | Command::Migrate
+        | Command::Backup { .. }
         | Command::ExportSchema { .. }
         | Command::ExportOpenapi { .. } => Ok(()),
     }
