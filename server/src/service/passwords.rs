@@ -10,7 +10,8 @@
 //! Each thread keeps argon2's working memory (`ARGON2_MEMORY_KIB`) between
 //! hashes, so a verification does not allocate, zero and fault in that much
 //! memory every time (about a tenth of the cost at the defaults). Peak memory
-//! is the same as without reuse; it just is not given back between logins.
+//! is the same as without reuse; it is given back once a thread has had no
+//! work for [`KEEP_MEMORY`], so an idle server is small again.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -43,12 +44,27 @@ pub struct PasswordHasher {
     queued: Arc<AtomicI64>,
 }
 
+/// After this long without a job, a hashing thread gives its working memory
+/// back, so an idle server is small again (issue 17: 19 MiB per thread at
+/// the defaults).
+const KEEP_MEMORY: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A hashing thread: takes jobs until the queue closes.
 fn hashing_thread(argon2: Argon2<'static>, jobs: Arc<Mutex<Receiver<Job>>>) {
     let mut memory = Vec::new();
     loop {
-        let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(job) = job else { return };
+        let job = jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .recv_timeout(KEEP_MEMORY);
+        let job = match job {
+            Ok(job) => job,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                memory = Vec::new();
+                continue;
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+        };
         // A panicking job drops its answer channel (the caller gets an
         // error); the thread carries on.
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&argon2, &mut memory)));
