@@ -28,7 +28,12 @@
 //! reads of Roster's own tables with row-level security on and off, Roster
 //! running as a role the policies bind (`rls.rs`).
 //!
-//! Usage: `cargo xtask bench -- [--seconds N] [--rounds N] [--postgres] [--users | --ui | --audit | --oidc | --rls]`
+//! With `--load [--postgres]` (issue 17): `roster serve` in its own process
+//! driven by `oha` in another: overhead at fixed connections with the
+//! server's CPU per request, and a mixed workload at a fixed rate on one
+//! replica and two (`load.rs`).
+//!
+//! Usage: `cargo xtask bench -- [--seconds N] [--rounds N] [--postgres] [--users | --ui | --audit | --oidc | --rls | --load]`
 //! (or `cargo run --release -p roster-bench -- …`; `--help` lists the options).
 
 use std::collections::HashMap;
@@ -48,6 +53,7 @@ use roster::service::work::{Mode, Work};
 use serde_json::{Value, json};
 
 mod audit;
+mod load;
 mod oidc;
 mod rls;
 mod ui;
@@ -93,6 +99,21 @@ struct Options {
     /// `--postgres`).
     #[arg(long, requires = "postgres", conflicts_with_all = ["ui", "audit", "users", "oidc"])]
     rls: bool,
+    /// Instead: load from `oha` in a process of its own against `roster
+    /// serve` in its own (issue 17): overhead at fixed connections with
+    /// server CPU per request, then a mixed workload at a fixed rate on
+    /// one replica (and two with `--postgres`).
+    #[arg(long, conflicts_with_all = ["ui", "audit", "users", "oidc", "rls"])]
+    load: bool,
+    /// With `--load`: seconds the mixed workload runs.
+    #[arg(long, default_value_t = 60, requires = "load")]
+    load_seconds: u64,
+    /// With `--load`: requests per second the mixed workload offers.
+    #[arg(long, default_value_t = 400.0, requires = "load")]
+    rate: f64,
+    /// Internal: serve the bare endpoint on this port until killed.
+    #[arg(long, hide = true)]
+    bare_server: Option<u16>,
 }
 
 fn cores() -> usize {
@@ -566,6 +587,12 @@ fn chrono_at(i: u64) -> chrono::DateTime<chrono::Utc> {
 #[tokio::main]
 async fn main() -> Result<()> {
     let opts = Options::parse();
+    if let Some(port) = opts.bare_server {
+        // A thread of its own: the bare server builds its own runtime.
+        return std::thread::spawn(move || load::bare_server(port))
+            .join()
+            .map_err(|_| anyhow::anyhow!("the bare server panicked"))?;
+    }
     let seconds = opts.seconds;
     let db = database(opts.postgres).await?;
     let backend = if opts.postgres { "postgres" } else { "sqlite" };
@@ -586,6 +613,11 @@ async fn main() -> Result<()> {
     }
     if opts.rls {
         let result = rls::run(&db, seconds, opts.rounds).await;
+        drop_database(&db).await;
+        return result;
+    }
+    if opts.load {
+        let result = load::run(&db, opts.postgres, seconds, opts.load_seconds, opts.rate).await;
         drop_database(&db).await;
         return result;
     }

@@ -190,6 +190,9 @@ fn bench(root: &Path, args: &[String]) -> Result<()> {
         setup(root, true)?;
         build_app()?;
     }
+    if args.iter().any(|a| a == "--load") {
+        install::load_generator()?;
+    }
     let pg = if wants_postgres {
         let pg = Postgres::find(false)?;
         if pg.is_throwaway() {
