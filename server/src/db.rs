@@ -79,6 +79,9 @@ impl StartupLock {
             .execute(&mut *conn)
             .await
             .context("cannot take the startup lock")?;
+        // Dropped without `release` (an error on the way), the connection
+        // closes, and the lock goes with it instead of staying in the pool.
+        conn.close_on_drop();
         Ok(Self(Some(conn)))
     }
 
@@ -91,9 +94,8 @@ impl StartupLock {
             .execute(&mut *conn)
             .await
         {
-            // Closing the connection releases the lock too.
+            // Closing the connection (on drop) releases the lock too.
             tracing::warn!(error = %e, "cannot release the startup lock; closing its connection");
-            conn.close_on_drop();
         }
     }
 }
@@ -180,6 +182,21 @@ pub async fn listen(db: &DatabaseConnection, channel: &str, what: &str, changed:
                 }
             }
         }
+    }
+}
+
+/// True when every connection the pool may open is open and in use.
+pub fn pool_saturated(db: &DatabaseConnection) -> bool {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections()
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections()
+        }
+        _ => false,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Postgres goes away while Roster runs (issue 17): requests fail fast with
-//! `UNAVAILABLE`/503, `/readyz` says so while `/healthz` stays alive and
+//! `UNAVAILABLE` (503 for a query, so it is retried; 200 for a mutation,
+//! which must not be retried blindly), `/readyz` says so while `/healthz` stays alive and
 //! reports the database down, and everything recovers without restarting
 //! Roster once the database is back. The outage is a relay between Roster
 //! and Postgres that drops every connection, as a restart does.
@@ -50,6 +51,8 @@ async fn a_postgres_restart_is_survived() {
         )
         .await;
     assert_eq!(invite.code(), "UNAVAILABLE", "{}", invite.body);
+    // Not 503: a mutation is never to be retried blindly.
+    assert_eq!(invite.status, 200, "{}", invite.body);
     // Liveness stays up and reports the database; readiness refuses.
     let (status, _, body) = admin.get("/healthz").await;
     assert_eq!(status, 200, "{body}");

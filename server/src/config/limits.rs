@@ -7,6 +7,9 @@ use std::time::Duration;
 use super::ConfigError;
 use super::vars::Vars;
 
+/// The most `MAX_CONCURRENT_REQUESTS` may say.
+const MAX_CONCURRENCY: usize = 1_000_000;
+
 /// How long and how many requests at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LimitsConfig {
@@ -28,7 +31,8 @@ impl Default for LimitsConfig {
 
 impl LimitsConfig {
     /// Reads `REQUEST_TIMEOUT_SECONDS` (a decimal number of seconds, more
-    /// than 0 and at most a day) and `MAX_CONCURRENT_REQUESTS` (at least 1).
+    /// than 0 and at most a day) and `MAX_CONCURRENT_REQUESTS` (1 to a
+    /// million).
     pub(super) fn from_vars(v: &Vars<'_>) -> Result<Self, ConfigError> {
         let defaults = Self::default();
         let seconds: f64 = v.parse(
@@ -45,11 +49,11 @@ impl LimitsConfig {
             })?;
         let max_concurrent_requests: usize =
             v.parse("MAX_CONCURRENT_REQUESTS", defaults.max_concurrent_requests)?;
-        if max_concurrent_requests == 0 {
+        if !(1..=MAX_CONCURRENCY).contains(&max_concurrent_requests) {
             return Err(ConfigError {
                 variable: "MAX_CONCURRENT_REQUESTS",
-                value: "0".into(),
-                reason: "must be at least 1".into(),
+                value: max_concurrent_requests.to_string(),
+                reason: format!("must be 1 to {MAX_CONCURRENCY}"),
             });
         }
         Ok(Self {
@@ -99,6 +103,7 @@ mod tests {
             ("REQUEST_TIMEOUT_SECONDS", "soon"),
             ("MAX_CONCURRENT_REQUESTS", "0"),
             ("MAX_CONCURRENT_REQUESTS", "-3"),
+            ("MAX_CONCURRENT_REQUESTS", "18446744073709551615"),
         ] {
             assert_eq!(
                 read(&[(name, value)]).map_err(|e| e.variable),

@@ -126,22 +126,24 @@ fn client(headers: &HeaderMap, peer: SocketAddr, config: &Config) -> Client {
 /// the proxies appended are never reached; an entry that is not an IP
 /// address stops the walk at the last good one.
 pub fn client_ip(headers: &HeaderMap, peer: IpAddr, proxies: &TrustedProxies) -> IpAddr {
+    let peer = peer.to_canonical();
     if !proxies.trusts(peer) {
         return peer;
     }
-    let entries: Vec<&str> = headers
+    // Byte by byte: a client's non-ASCII junk to the left must not hide
+    // what the proxies appended to its right.
+    let values: Vec<String> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .collect();
     let mut ip = peer;
-    for entry in entries.iter().rev() {
+    for entry in values.iter().flat_map(|v| v.split(',')).rev() {
         let Ok(forwarded) = entry.trim().parse::<IpAddr>() else {
             break;
         };
-        ip = forwarded;
-        if !proxies.trusts(forwarded) {
+        ip = forwarded.to_canonical();
+        if !proxies.trusts(ip) {
             break;
         }
     }
@@ -245,6 +247,7 @@ fn same_site(headers: &HeaderMap, config: &Config) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
@@ -294,6 +297,18 @@ mod tests {
         assert_eq!(
             client_ip(&headers, ip("10.0.0.2"), &proxies),
             ip("10.0.0.2")
+        );
+        // Junk a client wrote far left does not hide the rest; a mapped
+        // address is the IPv4 one.
+        let mut headers = HeaderMap::new();
+        headers.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"\xff\xfe, ::ffff:203.0.113.9")
+                .unwrap_or(HeaderValue::from_static("")),
+        );
+        assert_eq!(
+            client_ip(&headers, ip("10.0.0.2"), &proxies),
+            ip("203.0.113.9")
         );
         // Only proxies: the leftmost of them.
         let headers = forwarded(&["10.1.1.1, 10.2.2.2"]);

@@ -241,7 +241,13 @@ pub async fn post(
         // A mutation runs to its end even if the client goes away: no unit
         // of work is left half-done.
         let schema = schema.clone();
-        tokio::spawn(async move { schema.execute(request).await }).await
+        // Shutdown waits for it too.
+        let running = state.lifecycle.hold();
+        tokio::spawn(async move {
+            let _running = running;
+            schema.execute(request).await
+        })
+        .await
     } else {
         let response = schema.execute(request).await;
         if let Some(slot) = shared.filter(|s| s.in_use()) {
@@ -269,9 +275,10 @@ pub async fn post(
     {
         state.validated.insert(key, doc);
     }
-    // Nothing answered because the database is out of reach: 503, so a
-    // load balancer or script retries (GraphQL over HTTP allows it).
-    let unavailable = matches!(response.data, async_graphql::Value::Null)
+    // A query the database could not answer: 503 with Retry-After, so a
+    // load balancer or script retries it. Never for a mutation: part of it
+    // may have been made, and a blind retry would make it twice.
+    let unavailable = !mutation
         && response.errors.iter().any(|e| {
             e.extensions
                 .as_ref()

@@ -47,7 +47,7 @@ pub async fn get(
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(super::MAX_BODY_BYTES)
         .on_upgrade(move |socket| async move {
-            let _open = life.open_socket();
+            let _open = life.hold();
             let (mut sink, stream) = socket.split();
             // The client's messages end when the server stops, which ends
             // the subscriptions; the close frame follows.

@@ -69,6 +69,7 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
         }
         Err(_) => {
             metrics::counter!("roster_requests_refused_total", "reason" => "timeout").increment(1);
+            metrics::counter!("roster_http_server_errors_total", "status" => "503").increment(1);
             tracing::warn!(
                 timeout_ms = limit.as_millis() as u64,
                 "a request ran out of time"

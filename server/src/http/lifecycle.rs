@@ -17,7 +17,8 @@ use tokio::sync::{mpsc, watch};
 #[derive(Clone)]
 pub struct Lifecycle {
     stopping: watch::Receiver<bool>,
-    /// Held by each open socket; the process waits until all are dropped.
+    /// Held by each open socket and running mutation; the process waits
+    /// until all are dropped.
     open: mpsc::Sender<()>,
 }
 
@@ -43,8 +44,9 @@ pub fn lifecycle() -> (Lifecycle, Drain) {
     )
 }
 
-/// Kept by an open socket until it has closed.
-pub struct OpenSocket {
+/// Kept by an open socket until it has closed, or a mutation until it has
+/// finished.
+pub struct Held {
     _open: mpsc::Sender<()>,
 }
 
@@ -52,17 +54,20 @@ impl Lifecycle {
     /// Resolves once the server is stopping (at once if it already is).
     pub async fn stopping(&self) {
         let mut rx = self.stopping.clone();
-        // An error means the drain is gone: the server is stopping too.
-        let _ = rx.wait_for(|stopping| *stopping).await;
+        // Without a drain (a router served without `serve`) nothing ever
+        // stops it.
+        if rx.wait_for(|stopping| *stopping).await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 
     pub fn is_stopping(&self) -> bool {
         *self.stopping.borrow()
     }
 
-    /// A token the process waits for before it exits.
-    pub fn open_socket(&self) -> OpenSocket {
-        OpenSocket {
+    /// A token the process waits for (a while) before it exits.
+    pub fn hold(&self) -> Held {
+        Held {
             _open: self.open.clone(),
         }
     }
@@ -94,7 +99,7 @@ mod tests {
     #[tokio::test]
     async fn the_drain_waits_for_open_sockets() {
         let (life, drain) = lifecycle();
-        let socket = life.open_socket();
+        let socket = life.hold();
         let watcher = life.clone();
         let closing = tokio::spawn(async move {
             watcher.stopping().await;
@@ -110,7 +115,7 @@ mod tests {
     #[tokio::test]
     async fn a_socket_that_stays_open_is_given_up_on() {
         let (life, drain) = lifecycle();
-        let _socket = life.open_socket();
+        let _socket = life.hold();
         drop(life);
         drain.stopping_switch().send_replace(true);
         assert!(!drain.sockets_closed(Duration::from_millis(50)).await);

@@ -139,8 +139,14 @@ async fn router_with(app: App, lifecycle: lifecycle::Lifecycle) -> Router {
         .with_state(state)
 }
 
-/// Whether the database answers, within a second.
+/// Whether the database answers, within a second. A pool whose every
+/// connection is in use is a busy replica, not a broken one: it answers
+/// yes without queueing for a connection (a database that went away closes
+/// the connections that used it, so the pool is not full then).
 async fn database_up(state: &HttpState) -> bool {
+    if crate::db::pool_saturated(&state.app.db) {
+        return true;
+    }
     let probe = state.app.db.execute_unprepared("SELECT 1");
     matches!(
         tokio::time::timeout(std::time::Duration::from_secs(1), probe).await,

@@ -14,9 +14,10 @@
 //! work for [`KEEP_MEMORY`], so an idle server is small again.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::mpsc::{Receiver, Sender};
-use std::sync::{Arc, Mutex, PoisonError};
+
+use flume::{Receiver, RecvTimeoutError, Sender};
 
 use anyhow::Context;
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher as _, SaltString};
@@ -50,20 +51,23 @@ pub struct PasswordHasher {
 const KEEP_MEMORY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A hashing thread: takes jobs until the queue closes.
-fn hashing_thread(argon2: Argon2<'static>, jobs: Arc<Mutex<Receiver<Job>>>) {
+/// Each thread waits on the shared queue by itself (a multi-consumer
+/// channel), so each gives its memory back after its own idle time.
+fn hashing_thread(argon2: Argon2<'static>, jobs: Receiver<Job>) {
     let mut memory = Vec::new();
     loop {
-        let job = jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .recv_timeout(KEEP_MEMORY);
+        let job = if memory.is_empty() {
+            jobs.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            jobs.recv_timeout(KEEP_MEMORY)
+        };
         let job = match job {
             Ok(job) => job,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            Err(RecvTimeoutError::Timeout) => {
                 memory = Vec::new();
                 continue;
             }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Disconnected) => return,
         };
         // A panicking job drops its answer channel (the caller gets an
         // error); the thread carries on.
@@ -82,8 +86,7 @@ impl PasswordHasher {
         .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
+        let (jobs, queue) = flume::unbounded::<Job>();
         for i in 0..cores {
             let (argon2, queue) = (argon2.clone(), queue.clone());
             std::thread::Builder::new()
