@@ -50,6 +50,14 @@ fn document(message: String) -> OverLimit {
     }
 }
 
+/// Input over a limit: `BAD_USER_INPUT`.
+fn input(message: String) -> OverLimit {
+    OverLimit {
+        message,
+        in_document: false,
+    }
+}
+
 /// The text of the document: its size, then its tokens.
 pub fn check_text(query: &str) -> Result<(), OverLimit> {
     if query.len() > MAX_DOCUMENT_BYTES {
@@ -70,28 +78,19 @@ pub fn check_text(query: &str) -> Result<(), OverLimit> {
 pub fn check_variables(variables: &Variables) -> Result<(), OverLimit> {
     let size = serde_json::to_vec(variables).map(|v| v.len()).unwrap_or(0);
     if size > MAX_VARIABLES_BYTES {
-        return Err(OverLimit {
-            message: format!(
-                "The variables are {size} bytes; at most {MAX_VARIABLES_BYTES} are accepted"
-            ),
-            in_document: false,
-        });
+        return Err(input(format!(
+            "The variables are {size} bytes; at most {MAX_VARIABLES_BYTES} are accepted"
+        )));
     }
     for (name, value) in variables.iter() {
         let scan = scan_const(value);
         if scan.nul {
-            return Err(OverLimit {
-                message: NUL_REFUSED.into(),
-                in_document: false,
-            });
+            return Err(input(NUL_REFUSED.into()));
         }
         if scan.longest_list > MAX_LIST_ITEMS {
-            return Err(OverLimit {
-                message: format!(
-                    "Variable \"${name}\" holds a list of more than {MAX_LIST_ITEMS} items"
-                ),
-                in_document: false,
-            });
+            return Err(input(format!(
+                "Variable \"${name}\" holds a list of more than {MAX_LIST_ITEMS} items"
+            )));
         }
     }
     Ok(())
@@ -123,10 +122,7 @@ pub fn check_document(doc: &ExecutableDocument) -> Result<(), OverLimit> {
         )));
     }
     if count.nul {
-        return Err(OverLimit {
-            message: NUL_REFUSED.into(),
-            in_document: false,
-        });
+        return Err(input(NUL_REFUSED.into()));
     }
     if count.longest_list > MAX_LIST_ITEMS {
         return Err(document(format!(
