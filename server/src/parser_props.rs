@@ -3,7 +3,7 @@
 //! names, slugs, organization names), cursors, credentials (bearer headers,
 //! session cookies, token scopes), role aliases and the audit CSV filters.
 //! (The group → role map and role overrides have theirs beside them, in
-//! `domain/`; the GraphQL token counter in `http/graphql_limits.rs`.)
+//! `domain/`; the GraphQL token counter in `graphql/limits.rs`.)
 //!
 //! Each parser takes any text without panicking; what it accepts obeys the
 //! rule it enforces and parses again to itself; what it refuses is

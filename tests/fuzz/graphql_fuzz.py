@@ -4,10 +4,16 @@ Operations come from `schema.graphql` through hypothesis-graphql: valid ones
 (`Mode.POSITIVE`), ones with one schema violation (`Mode.NEGATIVE`), and
 valid ones with their text cut, doubled or spliced. Each goes to the running
 server as every caller in ROSTER_FUZZ_CALLERS (anonymous, viewer, admin,
-token) for ROSTER_FUZZ_SECONDS each. A finding is any 5xx, an answer that is
-not GraphQL JSON, an error without `extensions.code`, an answer slower than
-ROSTER_FUZZ_TIMEOUT seconds, or error text that leaks internals (SQL, source
-paths, panics). Prints a JSON summary; exits 1 when anything was found.
+token) for ROSTER_FUZZ_SECONDS each: queries and mutations to
+`POST /graphql`, then subscriptions (generated the same way from the
+subscription root) over one `/graphql/ws` socket per caller (graphql-ws).
+
+A finding is any 5xx, an answer that is not GraphQL JSON, an error without
+`extensions.code`, an answer slower than ROSTER_FUZZ_TIMEOUT seconds, error
+text that leaks internals (SQL, source paths, panics), or a socket the
+server closed or broke. A subscription that is accepted and waits for
+events is fine: it is completed after a moment. Prints a JSON summary;
+exits 1 when anything was found.
 """
 
 import json
@@ -20,6 +26,7 @@ import urllib.request
 from datetime import timezone
 
 import graphql
+from websockets.sync.client import connect as ws_connect
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -59,6 +66,78 @@ def root_fields(root):
 _SCHEMA = graphql.build_schema(SCHEMA)
 QUERIES = root_fields(_SCHEMA.query_type)
 MUTATIONS = root_fields(_SCHEMA.mutation_type)
+# hypothesis-graphql makes no subscriptions: it makes queries of a schema
+# whose query root is the subscription root, and they are sent as
+# subscriptions.
+_SUBSCRIPTIONS = graphql.GraphQLSchema(
+    query=_SCHEMA.subscription_type, types=list(_SCHEMA.type_map.values())
+)
+
+
+def as_subscription(text):
+    text = text.lstrip()
+    return "subscription " + (text[len("query"):] if text.startswith("query") else text)
+
+
+def with_broken(valid):
+    """`valid`, and its text cut, doubled or spliced."""
+
+    def corrupt(args):
+        text, at, cut, junk, how = args
+        at = at % (len(text) + 1)
+        if how == 0:
+            return text[:at] + text[at + cut :]
+        if how == 1:
+            return text[:at] + junk + text[at:]
+        return text + text[:at]
+
+    return st.tuples(
+        valid,
+        st.integers(0, 10_000),
+        st.integers(1, 40),
+        st.text(max_size=12),
+        st.integers(0, 2),
+    ).map(corrupt)
+
+
+def literals():
+    """Any GraphQL input literal, of any type, as text."""
+    scalar = st.one_of(
+        st.integers(-(2**70), 2**70).map(str),
+        st.floats(allow_nan=False, allow_infinity=False).map(repr),
+        st.text(max_size=30).map(json.dumps),
+        st.sampled_from(["true", "false", "null", "ENUM", "$undeclared"]),
+    )
+    return st.recursive(
+        scalar,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]"),
+            st.dictionaries(
+                st.sampled_from(FILTER_FIELDS + ["nope", "__typename"]), inner, max_size=4
+            ).map(lambda d: "{" + ", ".join("%s: %s" % kv for kv in d.items()) + "}"),
+        ),
+        max_leaves=8,
+    )
+
+
+FILTER_FIELDS = list(_SCHEMA.type_map["AuditEventsFilter"].fields)
+
+
+def subscriptions():
+    valid = gql.queries(_SUBSCRIPTIONS, custom_scalars=SCALARS).map(as_subscription)
+    # hypothesis-graphql's NEGATIVE mode finds nothing to violate in the
+    # subscription root (its one argument is optional): any literal, of any
+    # type, in its place.
+    root = list(_SCHEMA.subscription_type.fields)
+    invalid = st.builds(
+        lambda field, arg, value, selection: "subscription { %s(%s: %s) { %s } }"
+        % (field, arg, value, selection),
+        st.sampled_from(root),
+        st.sampled_from(["filter", "nope"]),
+        literals(),
+        st.sampled_from(["id", "eventType", "nope", "id eventType actorName"]),
+    )
+    return st.one_of(valid, invalid, with_broken(valid))
 
 
 def operations():
@@ -70,24 +149,7 @@ def operations():
         gql.queries(SCHEMA, fields=QUERIES, custom_scalars=SCALARS, mode=Mode.NEGATIVE),
         gql.mutations(SCHEMA, fields=MUTATIONS, custom_scalars=SCALARS, mode=Mode.NEGATIVE),
     )
-
-    def corrupt(args):
-        text, at, cut, junk, how = args
-        at = at % (len(text) + 1)
-        if how == 0:
-            return text[:at] + text[at + cut :]
-        if how == 1:
-            return text[:at] + junk + text[at:]
-        return text + text[:at]
-
-    broken = st.tuples(
-        valid,
-        st.integers(0, 10_000),
-        st.integers(1, 40),
-        st.text(max_size=12),
-        st.integers(0, 2),
-    ).map(corrupt)
-    return st.one_of(valid, invalid, broken)
+    return st.one_of(valid, invalid, with_broken(valid))
 
 
 def post(caller, query):
@@ -107,19 +169,8 @@ def post(caller, query):
     return status, raw, time.monotonic() - started
 
 
-def check(caller_name, query, status, raw, took):
+def error_problems(errors):
     problems = []
-    if status >= 500:
-        problems.append("status %d" % status)
-    if took > TIMEOUT:
-        problems.append("took %.2f s" % took)
-    try:
-        answer = json.loads(raw)
-    except ValueError:
-        return problems + ["not JSON: %r" % raw[:200]]
-    errors = answer.get("errors") or []
-    if not isinstance(answer, dict) or ("data" not in answer and not errors):
-        problems.append("not a GraphQL answer")
     for error in errors:
         code = (error.get("extensions") or {}).get("code")
         if not code:
@@ -129,10 +180,131 @@ def check(caller_name, query, status, raw, took):
         text = json.dumps(error)
         if LEAKS.search(text):
             problems.append("leaks: %s" % text[:300])
+    return problems
+
+
+def findings_of(caller_name, query, status, problems):
     return [
         {"caller": caller_name, "problem": p, "status": status, "query": query[:500]}
         for p in problems
     ]
+
+
+def check(caller_name, query, status, raw, took):
+    problems = []
+    if status >= 500:
+        problems.append("status %d" % status)
+    if took > TIMEOUT:
+        problems.append("took %.2f s" % took)
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        return findings_of(caller_name, query, status, problems + ["not JSON: %r" % raw[:200]])
+    if not isinstance(answer, dict):
+        return findings_of(caller_name, query, status, problems + ["not a GraphQL answer"])
+    errors = answer.get("errors") or []
+    if "data" not in answer and not errors:
+        problems.append("not a GraphQL answer")
+    return findings_of(caller_name, query, status, problems + error_problems(errors))
+
+
+class Socket:
+    """One graphql-ws connection (`graphql-transport-ws`) as a caller."""
+
+    # How long an accepted subscription is given to say something before it
+    # counts as waiting for events.
+    QUIET = 0.2
+
+    def __init__(self, caller):
+        headers = {}
+        if caller.get("cookie"):
+            headers["cookie"] = caller["cookie"]
+            headers["origin"] = BASE
+        if caller.get("bearer"):
+            headers["authorization"] = "Bearer " + caller["bearer"]
+        self.ws = ws_connect(
+            BASE.replace("http://", "ws://", 1) + "/graphql/ws",
+            subprotocols=["graphql-transport-ws"],
+            additional_headers=headers,
+            open_timeout=TIMEOUT,
+            proxy=None,
+        )
+        self.ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        ack = json.loads(self.ws.recv(timeout=TIMEOUT))
+        if ack.get("type") != "connection_ack":
+            raise RuntimeError("no connection_ack: %r" % ack)
+        self.next_id = 0
+
+    def subscribe(self, query):
+        """The problems of one subscription's first answer, and how long it took."""
+        self.next_id += 1
+        sid = str(self.next_id)
+        started = time.monotonic()
+        self.ws.send(
+            json.dumps({"id": sid, "type": "subscribe", "payload": {"query": query}})
+        )
+        problems = []
+        while True:
+            try:
+                raw = self.ws.recv(timeout=self.QUIET)
+            except TimeoutError:
+                # Accepted, waiting for events: stop it.
+                self.ws.send(json.dumps({"id": sid, "type": "complete"}))
+                return problems, time.monotonic() - started
+            message = json.loads(raw)
+            if message.get("type") == "ping":
+                self.ws.send(json.dumps({"type": "pong"}))
+                continue
+            if message.get("id") != sid:
+                continue
+            kind = message.get("type")
+            if kind == "error":
+                errors = message.get("payload")
+                if not isinstance(errors, list):
+                    problems.append("an error message without errors: %r" % message)
+                    errors = []
+                problems += error_problems(errors)
+            elif kind == "next":
+                problems += error_problems((message.get("payload") or {}).get("errors") or [])
+            elif kind != "complete":
+                problems.append("unexpected message %r" % message)
+            if kind in ("error", "complete"):
+                return problems, time.monotonic() - started
+
+
+def fuzz_socket(caller_name, caller, findings, counts):
+    name = caller_name + " (socket)"
+    try:
+        socket = Socket(caller)
+    except Exception as e:  # noqa: BLE001 - any failure to connect is a finding
+        findings.append({"caller": name, "problem": "could not open: %r" % e, "query": ""})
+        return
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(subscriptions())
+    def one(query):
+        try:
+            problems, took = socket.subscribe(query)
+        except Exception as e:  # noqa: BLE001 - a closed or broken socket is a finding
+            problems, took = ["the socket broke: %r" % e], 0.0
+        if took > TIMEOUT:
+            problems.append("took %.2f s" % took)
+        counts[name] = counts.get(name, 0) + 1
+        findings.extend(findings_of(name, query, 0, problems))
+
+    until = time.monotonic() + SECONDS / 2
+    while time.monotonic() < until and len(findings) < 20:
+        before = len(findings)
+        one()
+        if any("socket broke" in f["problem"] for f in findings[before:]):
+            break
+    socket.ws.close()
 
 
 def fuzz(caller_name, caller, findings, counts):
@@ -160,6 +332,7 @@ def main():
     findings, counts = [], {}
     for name, caller in CALLERS.items():
         fuzz(name, caller, findings, counts)
+        fuzz_socket(name, caller, findings, counts)
     print(json.dumps({"requests": counts, "findings": findings}, indent=1))
     return 1 if findings else 0
 

@@ -361,6 +361,27 @@ impl Client {
         (status, headers, resp.text().await.unwrap_or_default())
     }
 
+    /// `method path` with this client's credential and headers, and `body`
+    /// as JSON when given.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, HeaderMap, String) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .headers(self.extra.clone());
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = self.authorized(req).send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        (status, headers, resp.text().await.unwrap_or_default())
+    }
+
     pub async fn query(&self, query: &str, variables: Value) -> Reply {
         self.send(json!({ "query": query, "variables": variables }))
             .await

@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use roster_tests::live::Live;
 use roster_tests::outage::Lock;
 use roster_tests::server::{Client, Server};
 use roster_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestDb, on_both_backends};
@@ -175,6 +176,159 @@ async fn graphql_limits_each_answer_with_their_code(backend: Backend) {
     assert!(!metrics.contains("outcome=\"internal\""), "{metrics}");
 }
 
+/// The first error of a graphql-ws answer: its code and message.
+fn socket_error(message: &Value) -> (String, String) {
+    let errors = match &message["payload"] {
+        Value::Array(errors) => errors.clone(),
+        payload => payload["errors"].as_array().cloned().unwrap_or_default(),
+    };
+    let first = errors.first().cloned().unwrap_or_default();
+    (
+        first["extensions"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        first["message"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+/// A subscription document over `/graphql/ws` gets the limits and codes of
+/// one posted to `/graphql`, each answer within two seconds, and the
+/// socket stays open for the next subscription.
+async fn the_socket_has_the_same_limits(backend: Backend) {
+    let db = TestDb::bootstrapped(backend).await;
+    let mut server = Server::start(&db, &[]);
+    let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let cookie = admin.cookie.clone().expect("cookie");
+    let aliases: String = (0..51)
+        .map(|i| format!("a{i}: auditEvents {{ id }} "))
+        .collect();
+    let directives = "id @include(if: true) ".repeat(51);
+    let long_list = (0..1001)
+        .map(|i| format!("\"t{i}\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let cases: Vec<(&str, String, Value, &str, &str)> = vec![
+        (
+            "syntax",
+            "subscription { auditEvents { id }".into(),
+            json!({}),
+            "GRAPHQL_PARSE_FAILED",
+            "",
+        ),
+        (
+            "unknown field",
+            "subscription { auditEvent { id } }".into(),
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+            "Unknown field",
+        ),
+        (
+            "size",
+            format!(
+                "subscription {{ auditEvents {{ id }} }} #{}",
+                "x".repeat(33 * 1024)
+            ),
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+            "bytes",
+        ),
+        (
+            "tokens",
+            format!(
+                "subscription {{ auditEvents {{ {} }} }}",
+                "id ".repeat(3001)
+            ),
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+            "tokens",
+        ),
+        (
+            "aliases",
+            format!("subscription {{ {aliases} }}"),
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+            "aliases",
+        ),
+        (
+            "directives",
+            format!("subscription {{ auditEvents {{ {directives} }} }}"),
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+            "directives",
+        ),
+        (
+            "literal list",
+            format!(
+                "subscription {{ auditEvents(filter: {{ eventTypes: [{long_list}] }}) {{ id }} }}"
+            ),
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+            "items",
+        ),
+        (
+            "variables",
+            "subscription($f: AuditEventsFilter) { auditEvents(filter: $f) { id } }".into(),
+            json!({ "f": { "resourceId": "x".repeat(65 * 1024) } }),
+            "BAD_USER_INPUT",
+            "bytes",
+        ),
+        (
+            "NUL",
+            "subscription($f: AuditEventsFilter) { auditEvents(filter: $f) { id } }".into(),
+            json!({ "f": { "resourceType": "user\u{0}" } }),
+            "BAD_USER_INPUT",
+            "NUL",
+        ),
+        (
+            "NUL literal",
+            "subscription { auditEvents(filter: { resourceType: \"a\\u0000b\" }) { id } }".into(),
+            json!({}),
+            "BAD_USER_INPUT",
+            "NUL",
+        ),
+    ];
+    for (who, headers) in [
+        (
+            "admin",
+            vec![
+                ("cookie", cookie.as_str()),
+                ("origin", server.base.as_str()),
+            ],
+        ),
+        ("anonymous", vec![]),
+    ] {
+        let mut live = Live::connect(&server.base, &headers, json!({}))
+            .await
+            .expect("connected");
+        for (n, (name, query, variables, code, says)) in cases.iter().enumerate() {
+            let id = format!("{n}");
+            let started = Instant::now();
+            live.subscribe(&id, query, variables.clone()).await;
+            let seen = live
+                .until(Duration::from_secs(5), |m| m["id"] == id.as_str())
+                .await;
+            let reply = seen.last().expect("an answer");
+            let took = started.elapsed();
+            let (got, message) = socket_error(reply);
+            assert_eq!(got, *code, "{who}, {name}: {reply}");
+            assert!(message.contains(says), "{who}, {name}: {message}");
+            assert!(took < Duration::from_secs(2), "{who}, {name} took {took:?}");
+        }
+        // Nobody signed in learns no field names from suggestions.
+        live.subscribe("s", "subscription { auditEvnts { id } }", json!({}))
+            .await;
+        let seen = live.until(Duration::from_secs(5), |m| m["id"] == "s").await;
+        let (_, message) = socket_error(seen.last().expect("an answer"));
+        assert_eq!(
+            message.contains("Did you mean"),
+            who == "admin",
+            "{who}: {message}"
+        );
+    }
+    assert!(!server.log_contains("panicked"), "the server panicked");
+}
+
 async fn rename(client: &Client, id: &str, name: &str) -> roster_tests::server::Reply {
     client
         .query(
@@ -232,6 +386,43 @@ async fn a_slow_request_is_cut_at_the_timeout(backend: Backend) {
         .strings("SELECT event_type FROM audit_events WHERE event_type = 'user.updated'")
         .await;
     assert_eq!(events.len(), 1, "{events:?}");
+
+    // A REST change out of time: answered 503 in the REST shape at the
+    // timeout, and it too runs on to its end, commit and event.
+    let rest = admin.with_header("x-roster-csrf", "1");
+    let lock = Lock::take(&db).await;
+    let started = Instant::now();
+    let (status, _, body) = rest
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/admin/users/{id}"),
+            Some(json!({ "display_name": "Slow Rest" })),
+        )
+        .await;
+    let took = started.elapsed();
+    assert_eq!(status, 503, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(body["error"]["code"], "UNAVAILABLE", "{body}");
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+    lock.release().await;
+    let mut names = Vec::new();
+    for _ in 0..50 {
+        names = db
+            .strings("SELECT COALESCE(display_name, '') FROM users")
+            .await;
+        if names.iter().any(|n| n == "Slow Rest") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(names.iter().any(|n| n == "Slow Rest"), "{names:?}");
+    let events = db
+        .strings("SELECT event_type FROM audit_events WHERE event_type = 'user.updated'")
+        .await;
+    assert_eq!(events.len(), 2, "{events:?}");
 }
 
 /// One request more than `MAX_CONCURRENT_REQUESTS` is refused at once;
@@ -286,6 +477,7 @@ async fn one_request_over_the_cap_is_refused_at_once(backend: Backend) {
 
 on_both_backends!(
     graphql_limits_each_answer_with_their_code,
+    the_socket_has_the_same_limits,
     a_slow_request_is_cut_at_the_timeout,
     one_request_over_the_cap_is_refused_at_once,
 );

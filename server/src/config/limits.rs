@@ -1,6 +1,6 @@
 //! Request limits (SPEC §5, issue 17): [`LimitsConfig`] holds how long one
 //! request may run and how many may run at once. The limits on a GraphQL
-//! document's shape are constants of `http::graphql_limits`.
+//! document's shape are constants of `graphql::limits`.
 
 use std::time::Duration;
 

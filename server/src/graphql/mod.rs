@@ -11,6 +11,7 @@ mod auth;
 pub mod context;
 mod database;
 pub mod error;
+pub mod limits;
 mod organizations;
 mod rls;
 mod role_overrides;

@@ -14,11 +14,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::auth::Caller;
-use super::graphql_limits::{self, OverLimit};
 use super::graphql_metrics::RequestMetrics;
 use super::{HttpState, cookies};
 use crate::error::{DomainError, FieldError};
 use crate::graphql::context::{SessionChange, SharedRead};
+use crate::graphql::error::give_codes;
+use crate::graphql::limits::{self as graphql_limits, OverLimit};
 
 /// A refused request shape: `BAD_USER_INPUT`, 400.
 fn refused(message: String) -> Response {
@@ -29,7 +30,7 @@ fn refused(message: String) -> Response {
     .into_response()
 }
 
-/// A request over one of the edge's limits (`graphql_limits`): 400, with
+/// A request over one of the edge's limits (`graphql::limits`): 400, with
 /// `GRAPHQL_VALIDATION_FAILED` for the document, `BAD_USER_INPUT` for the
 /// variables.
 fn over_limit(over: OverLimit) -> Response {
@@ -269,7 +270,7 @@ pub async fn post(
     };
     measured.finish(&response);
     let mut response = response;
-    coded(&mut response.errors, parse_failed, anonymous);
+    give_codes(&mut response.errors, parse_failed, anonymous);
     if response.errors.is_empty()
         && let (Some(key), Some(doc)) = (key, fresh)
     {
@@ -307,79 +308,9 @@ pub async fn post(
     answer
 }
 
-/// Gives every error an `extensions.code` (issue 17): a document that does
-/// not parse is `GRAPHQL_PARSE_FAILED`; one the schema refuses (unknown
-/// fields, depth, complexity: errors without a path) is
-/// `GRAPHQL_VALIDATION_FAILED`; an argument that does not fit its type is
-/// `BAD_USER_INPUT`. Anonymous callers get no "Did you mean" suggestions
-/// (they would list the schema's fields).
-fn coded(errors: &mut [async_graphql::ServerError], parse_failed: bool, anonymous: bool) {
-    for error in errors {
-        let has_code = error
-            .extensions
-            .as_ref()
-            .is_some_and(|e| e.get("code").is_some());
-        if !has_code {
-            let code = if parse_failed {
-                "GRAPHQL_PARSE_FAILED"
-            } else if error.path.is_empty() {
-                "GRAPHQL_VALIDATION_FAILED"
-            } else {
-                "BAD_USER_INPUT"
-            };
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", code);
-        }
-        if anonymous && let Some(at) = error.message.find(" Did you mean") {
-            error.message.truncate(at);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_error_gets_a_code() {
-        use async_graphql::{ErrorExtensionValues, PathSegment, ServerError};
-        let mut coded_one = ServerError::new("Denied", None);
-        let mut ext = ErrorExtensionValues::default();
-        ext.set("code", "FORBIDDEN");
-        coded_one.extensions = Some(ext);
-        let mut errors = vec![
-            ServerError::new(
-                "Unknown field \"usrs\" on type \"QueryRoot\". Did you mean \"users\"?",
-                None,
-            ),
-            coded_one,
-            {
-                let mut e = ServerError::new("Failed to parse \"Int\"", None);
-                e.path = vec![PathSegment::Field("users".into())];
-                e
-            },
-        ];
-        coded(&mut errors, false, true);
-        let code = |e: &ServerError| {
-            e.extensions
-                .as_ref()
-                .and_then(|x| x.get("code").cloned())
-                .map(|v| v.to_string())
-                .unwrap_or_default()
-        };
-        assert_eq!(code(&errors[0]), "\"GRAPHQL_VALIDATION_FAILED\"");
-        assert_eq!(
-            errors[0].message,
-            "Unknown field \"usrs\" on type \"QueryRoot\"."
-        );
-        assert_eq!(code(&errors[1]), "\"FORBIDDEN\"");
-        assert_eq!(code(&errors[2]), "\"BAD_USER_INPUT\"");
-        let mut parse = vec![ServerError::new(" --> 1:3 expected selection", None)];
-        coded(&mut parse, true, false);
-        assert_eq!(code(&parse[0]), "\"GRAPHQL_PARSE_FAILED\"");
-    }
 
     fn shape(query: &str) -> Option<Shape> {
         async_graphql::parser::parse_query(query)

@@ -7,18 +7,23 @@
 //! Every 5xx the guarded routes answer (the guard's own included) is
 //! counted in `roster_http_server_errors_total{status}`.
 //!
-//! A request out of time is dropped where it stands: a query stops; a
-//! GraphQL mutation runs in a task of its own (`http::graphql`) and
-//! completes; a REST change not yet committed is rolled back with its unit
-//! of work. Either way nothing is half-applied.
+//! A request out of time is answered at once, and what it was doing
+//! depends on what it asked: a read stops where it stands; a change runs on
+//! in a task of its own to its end, commit and all, and shutdown waits for
+//! it (a GraphQL mutation in `http::graphql`; a REST request other than
+//! `GET`/`HEAD` here, [`Guard::finishing_changes`]). So nothing is
+//! half-applied, and no commit is cut off between the database and what
+//! follows it; the answer says the change may or may not have been made.
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use tokio::sync::Semaphore;
 
+use super::lifecycle::Lifecycle;
 use crate::config::LimitsConfig;
 use crate::error::DomainError;
 
@@ -29,6 +34,9 @@ pub struct Guard {
     limits: LimitsConfig,
     /// How an edge writes its errors (GraphQL's shape or REST's).
     render: fn(DomainError) -> Response,
+    /// Set for an edge whose changes run in the handler itself (REST):
+    /// those run in a task of their own that shutdown waits for.
+    changes_finish: Option<Lifecycle>,
 }
 
 impl Guard {
@@ -37,6 +45,7 @@ impl Guard {
             slots: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
             limits,
             render: axum::response::IntoResponse::into_response,
+            changes_finish: None,
         }
     }
 
@@ -47,11 +56,46 @@ impl Guard {
             ..self.clone()
         }
     }
+
+    /// The same guard, running each request that may change something
+    /// (any method but `GET` and `HEAD`) to its end even when its answer
+    /// has gone out at the timeout; `lifecycle` keeps shutdown waiting.
+    pub fn finishing_changes(&self, lifecycle: Lifecycle) -> Self {
+        Self {
+            changes_finish: Some(lifecycle),
+            ..self.clone()
+        }
+    }
+}
+
+/// Runs `request` in a task of its own holding `slot` and a lifecycle
+/// token until it ends; the returned future only waits for its answer.
+fn run_to_its_end(
+    next: Next,
+    request: Request,
+    slot: tokio::sync::OwnedSemaphorePermit,
+    lifecycle: &Lifecycle,
+    render: fn(DomainError) -> Response,
+) -> impl Future<Output = Response> + use<> {
+    let held = lifecycle.hold();
+    let task = tokio::spawn(async move {
+        let _slot = slot;
+        let _held = held;
+        next.run(request).await
+    });
+    async move {
+        task.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "a request's task failed");
+            render(DomainError::Internal(anyhow::anyhow!(
+                "request task failed"
+            )))
+        })
+    }
 }
 
 /// The middleware (`axum::middleware::from_fn_with_state`).
 pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
-    let Ok(_slot) = Arc::clone(&guard.slots).try_acquire_owned() else {
+    let Ok(slot) = Arc::clone(&guard.slots).try_acquire_owned() else {
         metrics::counter!("roster_requests_refused_total", "reason" => "busy").increment(1);
         metrics::counter!("roster_http_server_errors_total", "status" => "503").increment(1);
         return (guard.render)(DomainError::unavailable(
@@ -59,7 +103,18 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
         ));
     };
     let limit = guard.limits.request_timeout;
-    match tokio::time::timeout(limit, next.run(request)).await {
+    let reads = matches!(*request.method(), Method::GET | Method::HEAD);
+    let answered = match &guard.changes_finish {
+        Some(lifecycle) if !reads => {
+            let run = run_to_its_end(next, request, slot, lifecycle, guard.render);
+            tokio::time::timeout(limit, run).await
+        }
+        _ => {
+            let _slot = slot;
+            tokio::time::timeout(limit, next.run(request)).await
+        }
+    };
+    match answered {
         Ok(response) => {
             if response.status().is_server_error() {
                 metrics::counter!("roster_http_server_errors_total", "status" => response.status().as_u16().to_string())
@@ -149,6 +204,53 @@ mod tests {
             "{body}"
         );
         assert_eq!(call(&app, "/fast").await.0, 200);
+    }
+
+    /// A change out of time is answered at the timeout and still runs to
+    /// its end; a read is dropped where it stands.
+    #[tokio::test(start_paused = true)]
+    async fn a_change_out_of_time_runs_to_its_end() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let done = Arc::new(AtomicUsize::new(0));
+        let finishing = {
+            let done = Arc::clone(&done);
+            move || {
+                let done = Arc::clone(&done);
+                async move {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    done.fetch_add(1, Ordering::SeqCst);
+                    "done"
+                }
+            }
+        };
+        let (lifecycle, _drain) = crate::http::lifecycle::lifecycle();
+        let guard = Guard::new(LimitsConfig {
+            request_timeout: Duration::from_millis(500),
+            max_concurrent_requests: 1,
+        })
+        .finishing_changes(lifecycle);
+        let app = Router::new()
+            .route("/change", get(finishing.clone()).post(finishing))
+            .layer(axum::middleware::from_fn_with_state(guard, super::guard));
+        let post = |app: Router| async move {
+            app.oneshot(
+                Request::post("/change")
+                    .body(Body::empty())
+                    .unwrap_or_default(),
+            )
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or_default()
+        };
+        assert_eq!(post(app.clone()).await, 503);
+        // Still running, and holding its slot.
+        assert_eq!(call(&app, "/change").await.0, 503);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(done.load(Ordering::SeqCst), 1, "the change ran to its end");
+        // A read out of time stops.
+        assert_eq!(call(&app, "/change").await.0, 503);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(done.load(Ordering::SeqCst), 1, "the read was dropped");
     }
 
     #[tokio::test(start_paused = true)]

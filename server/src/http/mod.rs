@@ -7,7 +7,6 @@ pub mod auth;
 pub mod cookies;
 mod error;
 mod graphql;
-mod graphql_limits;
 mod graphql_metrics;
 mod graphql_ws;
 mod guard;
@@ -108,7 +107,9 @@ async fn router_with(app: App, lifecycle: lifecycle::Lifecycle) -> Router {
     // oversized one is answered in their error shape (after 401).
     let rest = if state.app.config.flags.core {
         rest::routes(MAX_BODY_BYTES).layer(axum::middleware::from_fn_with_state(
-            guard.rendering(|e| rest::error::RestError::from(e).into_response()),
+            guard
+                .rendering(|e| rest::error::RestError::from(e).into_response())
+                .finishing_changes(state.lifecycle.clone()),
             guard::guard,
         ))
     } else {

@@ -24,8 +24,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// `UNAUTHENTICATED`, `FORBIDDEN`, `NOT_FOUND`, `BAD_USER_INPUT`,
-    /// `CONFLICT`, `RATE_LIMITED` or `INTERNAL`, as GraphQL's
-    /// `extensions.code`.
+    /// `CONFLICT`, `RATE_LIMITED`, `UNAVAILABLE` or `INTERNAL`, as
+    /// GraphQL's `extensions.code`.
     pub code: String,
     pub message: String,
     /// The input field at fault, when there is one.
