@@ -7,6 +7,10 @@
 //! 5xx, no INTERNAL, no error without its code, no answer slower than the
 //! request timeout, no error text that leaks internals; the server never
 //! panics and still serves afterwards.
+//!
+//! The REST paths get the same from schemathesis (also installed by
+//! setup), driven by `openapi.json` as an admin's token and a viewer's:
+//! every check but one (see [`schemathesis`]), each answer within 5 s.
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use std::path::Path;
@@ -81,22 +85,24 @@ async fn the_fuzzer_finds_nothing(backend: Backend) {
 /// Runs schemathesis (installed by `cargo xtask setup`) over the REST paths
 /// of `openapi.json` as the caller `headers` make, for `seconds`; returns
 /// whether it passed and what it printed.
-async fn schemathesis(
-    server: &Server,
-    headers: &[String],
-    seconds: &str,
-    checks: &str,
-) -> (bool, String) {
+async fn schemathesis(server: &Server, headers: &[String], seconds: &str) -> (bool, String) {
     let mut command = tokio::process::Command::new("schemathesis");
     command
         .arg("run")
         .arg(format!("{}/api/openapi.json", server.base))
-        .args(["--checks", checks])
+        .args(["--checks", "all"])
+        // A request the schema allows may still break a rule it cannot
+        // state (an expiry in the future, a cursor this server issued, row-
+        // level security on SQLite): refused with 422 and the field, which
+        // is right; so this one check is left out.
+        .args(["--exclude-checks", "positive_data_acceptance"])
         .args(["--max-time", seconds])
         .args(["--max-response-time", "5", "--request-timeout", "10"])
         .args(["--phases", "examples,coverage,fuzzing"])
-        .args(["--no-color", "--output-truncate", "false", "--seed", "1"])
-        .env("SCHEMATHESIS_HOOKS", "")
+        // A new seed each run (printed, with each failure's replay).
+        .args(["--no-color", "--output-truncate", "false"])
+        // The caller's own token would end the run.
+        .args(["--exclude-operation-id", "revokeMyToken"])
         .env("NO_COLOR", "1");
     for header in headers {
         command.args(["-H", header]);
@@ -113,34 +119,63 @@ async fn schemathesis(
     (out.status.success(), text)
 }
 
+/// A personal token of `client` with `scopes`.
+async fn token(client: &roster_tests::server::Client, scopes: &[&str]) -> String {
+    let reply = client
+        .query(
+            "mutation($s: [String!]!) { createToken(name: \"fuzz\", scopes: $s) { secret } }",
+            json!({ "s": scopes }),
+        )
+        .await;
+    reply
+        .data("createToken.secret")
+        .as_str()
+        .expect("a secret")
+        .to_string()
+}
+
 async fn the_rest_fuzzer_finds_nothing(backend: Backend) {
     let db = TestDb::bootstrapped(backend).await;
+    db.provision("jane@example.com", "viewer", USER_PASSWORD)
+        .await
+        .ok();
     let mut server = Server::start(&db, &[("REQUEST_TIMEOUT_SECONDS", "5")]);
     let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let token = admin
-        .query(
-            "mutation { createToken(name: \"fuzz\", scopes: [\"users:read\", \"users:manage\", \"roles:manage\", \"orgs:read\", \"orgs:manage\", \"audit:read\", \"tokens:manage\"]) { secret } }",
-            json!({}),
-        )
-        .await
-        .data("createToken.secret");
-    let token = token.as_str().expect("secret").to_string();
-    let seconds = std::env::var("ROSTER_FUZZ_SECONDS").unwrap_or_else(|_| "10".into());
-    let checks = std::env::var("ROSTER_FUZZ_CHECKS").unwrap_or_else(|_| "all".into());
-    let (passed, said) = schemathesis(
-        &server,
-        &[format!("Authorization: Bearer {token}")],
-        &seconds,
-        &checks,
+    let (viewer, _) = server.client().login("jane", USER_PASSWORD).await;
+    let admin_token = token(
+        &admin,
+        &[
+            "users:read",
+            "users:manage",
+            "roles:manage",
+            "orgs:read",
+            "orgs:manage",
+            "audit:read",
+            "tokens:manage",
+            "system:manage",
+        ],
     )
     .await;
-    println!("{backend:?}:\n{said}");
-    println!("{:?}", db.strings("SELECT event_type || ' ' || COALESCE(resource_type,'') || ' ' || COALESCE(resource_id,'') || ' ' || COALESCE(CAST(actor_id AS TEXT), '') FROM audit_events WHERE event_type NOT LIKE 'permission%'").await);
-    assert!(
-        passed,
-        "schemathesis found problems:\n{said}\nthe server logged:\n{}",
-        server.log_lines("internal error").join("\n")
-    );
+    let viewer_token = token(&viewer, &["orgs:read"]).await;
+    let seconds = std::env::var("ROSTER_FUZZ_SECONDS").unwrap_or_else(|_| "10".into());
+    for (name, secret) in [("admin", &admin_token), ("viewer", &viewer_token)] {
+        let headers = [format!("Authorization: Bearer {secret}")];
+        let (passed, said) = schemathesis(&server, &headers, &seconds).await;
+        assert!(
+            passed,
+            "schemathesis found problems as {name}:\n{said}\nthe server logged:\n{}",
+            server.log_lines("internal error").join("\n")
+        );
+        // "  946 generated, …": it did run.
+        let generated = said
+            .lines()
+            .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            .find_map(|l| l.trim().split_once(" generated"))
+            .and_then(|(n, _)| n.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        println!("{backend:?}, {name}: {generated} REST requests");
+        assert!(generated >= 100, "only {generated} cases:\n{said}");
+    }
     assert!(!server.log_contains("panicked"), "the server panicked");
 }
 

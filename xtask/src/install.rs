@@ -176,6 +176,16 @@ pub fn test_peers(root: &Path) -> Result<()> {
         "hypothesis_graphql",
         "Python hypothesis-graphql (the GraphQL fuzzer, tests/fuzz/graphql_fuzz.py)",
     )?;
+    python_package(
+        "websockets",
+        "websockets.sync.client",
+        "Python websockets (the GraphQL fuzzer's subscriptions over /graphql/ws)",
+    )?;
+    python_package(
+        "schemathesis",
+        "schemathesis",
+        "Python schemathesis (fuzzes the REST paths from openapi.json, tests/tests/fuzz.rs)",
+    )?;
 
     let peers = root.join("tests/peers");
     let lock = std::fs::read(peers.join("package-lock.json"))
