@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 pub mod browser;
+pub mod cluster;
 pub mod fake_idp;
 pub mod live;
 pub mod oidc;
@@ -119,7 +120,8 @@ pub struct TestDb {
     /// whom row-level security does not bind.
     pub admin_url: String,
     pub dir: tempfile::TempDir,
-    pg_name: Option<String>,
+    /// The Postgres server and the database's name, dropped with it.
+    pg_name: Option<(String, String)>,
 }
 
 impl TestDb {
@@ -137,26 +139,30 @@ impl TestDb {
                     pg_name: None,
                 }
             }
-            Backend::Postgres => {
-                let name = format!("roster_t_{}", ulid::Ulid::new().to_string().to_lowercase());
-                let admin = connect_url(&format!("{}/postgres", postgres_admin_url())).await;
-                ensure_login_role(&admin, POSTGRES_OWNER).await;
-                admin
-                    .execute_unprepared(&format!(
-                        "CREATE DATABASE \"{name}\" OWNER {POSTGRES_OWNER}"
-                    ))
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                let server = postgres_admin_url();
-                Self {
-                    backend,
-                    url: format!("{}/{name}", url_as(&server, POSTGRES_OWNER)),
-                    admin_url: format!("{server}/{name}"),
-                    dir,
-                    pg_name: Some(name),
-                }
-            }
+            Backend::Postgres => Self::postgres_at(&postgres_admin_url()).await,
+        }
+    }
+
+    /// A fresh database on the Postgres server `server`
+    /// (`postgres://superuser@host:port`), owned by [`POSTGRES_OWNER`].
+    pub async fn postgres_at(server: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let name = format!("roster_t_{}", ulid::Ulid::new().to_string().to_lowercase());
+        let admin = connect_url(&format!("{server}/postgres")).await;
+        ensure_login_role(&admin, POSTGRES_OWNER).await;
+        admin
+            .execute_unprepared(&format!(
+                "CREATE DATABASE \"{name}\" OWNER {POSTGRES_OWNER}"
+            ))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        Self {
+            backend: Backend::Postgres,
+            url: format!("{}/{name}", url_as(server, POSTGRES_OWNER)),
+            admin_url: format!("{server}/{name}"),
+            dir,
+            pg_name: Some((server.to_string(), name)),
         }
     }
 
@@ -307,7 +313,7 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else {
+        let Some((server, name)) = self.pg_name.take() else {
             return;
         };
         // Drop runs outside any runtime guarantee; use a private one.
@@ -318,7 +324,7 @@ impl Drop for TestDb {
                 .expect("runtime");
             rt.block_on(async move {
                 {
-                    let admin = connect_url(&format!("{}/postgres", postgres_admin_url())).await;
+                    let admin = connect_url(&format!("{server}/postgres")).await;
                     let _ = admin
                         .execute_unprepared(&format!(
                             "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
