@@ -2,7 +2,8 @@
 //! machine allows without a container engine: `docker-compose.yml` by
 //! docker-compose's own `config` (with the example env files in place),
 //! every image pinned to a version and every service with a healthcheck;
-//! `deploy/Caddyfile` by `caddy validate`; the alert rules by `promtool
+//! `deploy/Caddyfile` by `caddy validate` of the very Caddy version the
+//! compose file pins; the alert rules by `promtool
 //! check rules` and their unit tests by `promtool test rules`; the Postgres
 //! init script by `bash -n`; and Roster's container healthcheck, the very
 //! command of the compose file, against a running server.
@@ -145,11 +146,41 @@ fn the_example_env_files_name_documented_variables() {
     }
 }
 
+/// The Caddy the compose file pins: where `cargo xtask setup` puts it
+/// (`~/.cache/roster-tools/caddy-<version>`), else `caddy` on the PATH;
+/// either way it must be that version.
+fn pinned_caddy() -> PathBuf {
+    let compose = std::fs::read_to_string(root().join("docker-compose.yml")).expect("compose");
+    let version = compose
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("image: caddy:"))
+        .and_then(|tag| tag.split('-').next())
+        .expect("a pinned caddy image")
+        .to_string();
+    let home = std::env::var("HOME").unwrap_or_default();
+    let installed = Path::new(&home)
+        .join(".cache/roster-tools")
+        .join(format!("caddy-{version}/bin/caddy"));
+    let caddy = if installed.is_file() {
+        installed
+    } else {
+        PathBuf::from("caddy")
+    };
+    let said = succeeds(Command::new(&caddy).arg("version"));
+    assert!(
+        said.starts_with(&format!("v{version} ")),
+        "{} is {said}, not the pinned {version}: run `cargo xtask setup`",
+        caddy.display()
+    );
+    caddy
+}
+
 #[test]
 fn the_proxy_config_is_valid() {
+    let caddy = pinned_caddy();
     for domain in ["localhost", "roster.example.com"] {
         succeeds(
-            Command::new("caddy")
+            Command::new(&caddy)
                 .args(["validate", "--adapter", "caddyfile", "--config"])
                 .arg(root().join("deploy/Caddyfile"))
                 .env("ROSTER_DOMAIN", domain),

