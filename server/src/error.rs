@@ -50,11 +50,13 @@ pub enum DomainError {
     #[error("Too many attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
     /// The service cannot answer now: too busy, out of time, or its
-    /// database unreachable (`UNAVAILABLE`); worth retrying.
+    /// database unreachable (`UNAVAILABLE`). Worth retrying after
+    /// `retry_after_secs`; without it, not blindly (a change that ran out of
+    /// time may still have been made).
     #[error("{message}")]
     Unavailable {
         message: String,
-        retry_after_secs: u64,
+        retry_after_secs: Option<u64>,
     },
     /// Anything else: a bug (`INTERNAL`). Never shown to clients.
     #[error("internal error: {0}")]
@@ -92,7 +94,16 @@ impl DomainError {
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::Unavailable {
             message: message.into(),
-            retry_after_secs: 1,
+            retry_after_secs: Some(1),
+        }
+    }
+
+    /// `UNAVAILABLE` for a change whose outcome is unknown: no
+    /// `Retry-After`, so nothing retries it blindly.
+    pub fn unavailable_change(message: impl Into<String>) -> Self {
+        Self::Unavailable {
+            message: message.into(),
+            retry_after_secs: None,
         }
     }
 
@@ -170,7 +181,49 @@ pub fn from_db(err: DbErr) -> DomainError {
         tracing::warn!(error = %err, "the database is unreachable");
         return DomainError::unavailable(DATABASE_UNAVAILABLE);
     }
+    if db_code(&err).is_some_and(|code| is_contention(&code)) {
+        tracing::warn!(error = %err, "the database is busy");
+        return DomainError::unavailable(DATABASE_BUSY);
+    }
     DomainError::Internal(anyhow::Error::new(err))
+}
+
+/// A database's own error code.
+#[derive(Debug)]
+enum DbCode {
+    /// SQLite's (extended) result code.
+    Sqlite(u32),
+    /// Postgres's SQLSTATE.
+    Postgres(String),
+}
+
+/// The database's own error code, when it answered with one.
+fn db_code(err: &DbErr) -> Option<DbCode> {
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return None;
+    };
+    let found = e.as_database_error()?;
+    let code = found.code()?;
+    if found
+        .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        code.parse().ok().map(DbCode::Sqlite)
+    } else {
+        Some(DbCode::Postgres(code.into_owned()))
+    }
+}
+
+/// A transaction that lost to another and was rolled back whole, so it may
+/// be retried: SQLite's writer that waited out the busy timeout
+/// (`SQLITE_BUSY`, `SQLITE_LOCKED` and their extended codes); Postgres's
+/// deadlock, lock wait timeout and serialization failure.
+fn is_contention(code: &DbCode) -> bool {
+    match code {
+        DbCode::Sqlite(c) => matches!(c & 0xff, 5 | 6),
+        DbCode::Postgres(state) => matches!(state.as_str(), "40P01" | "55P03" | "40001"),
+    }
 }
 
 /// What a client is told for text with U+0000 (Postgres cannot store it).
@@ -178,6 +231,10 @@ pub const NUL_REFUSED: &str = "Text may not contain the NUL character (U+0000)";
 
 /// What a client is told while the database cannot be reached.
 pub const DATABASE_UNAVAILABLE: &str = "The database is unavailable; try again shortly";
+
+/// What a client is told when its change lost to another one (a lock held
+/// too long, a deadlock): nothing of it was written.
+pub const DATABASE_BUSY: &str = "The database is busy; nothing was changed, try again shortly";
 
 /// True when `err` says the database could not be reached (a refused or
 /// broken connection, no connection free in time), not that a statement
@@ -248,7 +305,8 @@ impl DomainError {
             }
             Self::RateLimited { retry_after_secs }
             | Self::Unavailable {
-                retry_after_secs, ..
+                retry_after_secs: Some(retry_after_secs),
+                ..
             } => {
                 ext.insert("retryAfterSeconds".into(), Value::from(*retry_after_secs));
             }
@@ -282,5 +340,24 @@ mod tests {
         let err = DomainError::Internal(anyhow::anyhow!("password=hunter2 at db.example"));
         assert_eq!(err.public_message(), "Internal server error");
         assert_eq!(err.extensions()["code"], "INTERNAL");
+    }
+
+    #[test]
+    fn contention_is_told_apart_from_other_database_errors() {
+        let sqlite = DbCode::Sqlite;
+        let postgres = |c: &str| DbCode::Postgres(c.into());
+        for code in [5, 517, 261, 773, 6, 262].map(sqlite) {
+            assert!(is_contention(&code), "{code:?}");
+        }
+        for code in ["40P01", "55P03", "40001"].map(postgres) {
+            assert!(is_contention(&code), "{code:?}");
+        }
+        for code in [19, 2067, 1, 21].map(sqlite) {
+            assert!(!is_contention(&code), "{code:?}");
+        }
+        // SQLSTATEs can be all digits: 22021 would look like SQLite's 5.
+        for code in ["23505", "22021", "57P01", "42P01"].map(postgres) {
+            assert!(!is_contention(&code), "{code:?}");
+        }
     }
 }

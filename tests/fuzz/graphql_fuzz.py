@@ -209,13 +209,18 @@ def check(caller_name, query, status, raw, took):
 
 
 class Socket:
-    """One graphql-ws connection (`graphql-transport-ws`) as a caller."""
+    """One graphql-ws connection (`graphql-transport-ws`) as a caller.
+
+    Every message the server sends is checked, whichever subscription it
+    belongs to: one that comes after its subscription was taken for
+    accepted (and completed) is checked too, and an error that took longer
+    than the timeout is a finding."""
 
     # How long an accepted subscription is given to say something before it
     # counts as waiting for events.
     QUIET = 0.2
 
-    def __init__(self, caller):
+    def __init__(self, caller, report):
         headers = {}
         if caller.get("cookie"):
             headers["cookie"] = caller["cookie"]
@@ -234,50 +239,75 @@ class Socket:
         if ack.get("type") != "connection_ack":
             raise RuntimeError("no connection_ack: %r" % ack)
         self.next_id = 0
+        # id -> (query, when it was sent)
+        self.sent = {}
+        # report(query, problems) records findings.
+        self.report = report
+
+    def handle(self, message):
+        """Checks one message; returns its subscription's id when it ended it."""
+        kind = message.get("type")
+        if kind == "ping":
+            self.ws.send(json.dumps({"type": "pong"}))
+            return None
+        sid = message.get("id")
+        if sid not in self.sent:
+            self.report("", ["a message for no subscription: %r" % message])
+            return None
+        query, sent_at = self.sent[sid]
+        problems = []
+        if kind == "error":
+            errors = message.get("payload")
+            if not isinstance(errors, list):
+                problems.append("an error message without errors: %r" % message)
+                errors = []
+            problems += error_problems(errors)
+            took = time.monotonic() - sent_at
+            if took > TIMEOUT:
+                problems.append("refused after %.2f s" % took)
+        elif kind == "next":
+            problems += error_problems((message.get("payload") or {}).get("errors") or [])
+        elif kind != "complete":
+            problems.append("unexpected message %r" % message)
+        if problems:
+            self.report(query, problems)
+        return sid if kind in ("error", "complete") else None
 
     def subscribe(self, query):
-        """The problems of one subscription's first answer, and how long it took."""
+        """Sends one subscription and checks what comes back until it ends
+        or stays quiet (accepted: it is then completed)."""
         self.next_id += 1
         sid = str(self.next_id)
-        started = time.monotonic()
-        self.ws.send(
-            json.dumps({"id": sid, "type": "subscribe", "payload": {"query": query}})
-        )
-        problems = []
+        self.sent[sid] = (query, time.monotonic())
+        self.ws.send(json.dumps({"id": sid, "type": "subscribe", "payload": {"query": query}}))
         while True:
             try:
                 raw = self.ws.recv(timeout=self.QUIET)
             except TimeoutError:
-                # Accepted, waiting for events: stop it.
                 self.ws.send(json.dumps({"id": sid, "type": "complete"}))
-                return problems, time.monotonic() - started
-            message = json.loads(raw)
-            if message.get("type") == "ping":
-                self.ws.send(json.dumps({"type": "pong"}))
-                continue
-            if message.get("id") != sid:
-                continue
-            kind = message.get("type")
-            if kind == "error":
-                errors = message.get("payload")
-                if not isinstance(errors, list):
-                    problems.append("an error message without errors: %r" % message)
-                    errors = []
-                problems += error_problems(errors)
-            elif kind == "next":
-                problems += error_problems((message.get("payload") or {}).get("errors") or [])
-            elif kind != "complete":
-                problems.append("unexpected message %r" % message)
-            if kind in ("error", "complete"):
-                return problems, time.monotonic() - started
+                return
+            if self.handle(json.loads(raw)) == sid:
+                return
+
+    def drain(self):
+        """Checks whatever is still on its way, for a moment."""
+        try:
+            while True:
+                self.handle(json.loads(self.ws.recv(timeout=self.QUIET)))
+        except TimeoutError:
+            pass
 
 
 def fuzz_socket(caller_name, caller, findings, counts):
     name = caller_name + " (socket)"
+
+    def report(query, problems):
+        findings.extend(findings_of(name, query, 0, problems))
+
     try:
-        socket = Socket(caller)
+        socket = Socket(caller, report)
     except Exception as e:  # noqa: BLE001 - any failure to connect is a finding
-        findings.append({"caller": name, "problem": "could not open: %r" % e, "query": ""})
+        report("", ["could not open: %r" % e])
         return
 
     @settings(
@@ -289,21 +319,16 @@ def fuzz_socket(caller_name, caller, findings, counts):
     )
     @given(subscriptions())
     def one(query):
-        try:
-            problems, took = socket.subscribe(query)
-        except Exception as e:  # noqa: BLE001 - a closed or broken socket is a finding
-            problems, took = ["the socket broke: %r" % e], 0.0
-        if took > TIMEOUT:
-            problems.append("took %.2f s" % took)
+        socket.subscribe(query)
         counts[name] = counts.get(name, 0) + 1
-        findings.extend(findings_of(name, query, 0, problems))
 
     until = time.monotonic() + SECONDS / 2
-    while time.monotonic() < until and len(findings) < 20:
-        before = len(findings)
-        one()
-        if any("socket broke" in f["problem"] for f in findings[before:]):
-            break
+    try:
+        while time.monotonic() < until and len(findings) < 20:
+            one()
+        socket.drain()
+    except Exception as e:  # noqa: BLE001 - a closed or broken socket is a finding
+        report("", ["the socket broke: %r" % e])
     socket.ws.close()
 
 

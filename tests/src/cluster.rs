@@ -24,16 +24,23 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-/// `program args…`, as `postgres` when root (the server refuses root).
-fn run(program: &Path, args: &[&str]) {
-    let mut command = if is_root() {
+/// `program`, to run as `postgres` when root (the server refuses root).
+fn command(program: &Path) -> Command {
+    if is_root() {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(program);
         c
     } else {
         Command::new(program)
-    };
-    let out = command.args(args).output().expect("run a Postgres tool");
+    }
+}
+
+/// `program args…`, which must succeed.
+fn run(program: &Path, args: &[&str]) {
+    let out = command(program)
+        .args(args)
+        .output()
+        .expect("run a Postgres tool");
     assert!(
         out.status.success(),
         "{} {args:?} failed:\n{}\n{}",
@@ -127,15 +134,7 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.data.display().to_string();
-        let pg_ctl = self.bin.join("pg_ctl");
-        let mut command = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&pg_ctl);
-            c
-        } else {
-            Command::new(&pg_ctl)
-        };
-        let _ = command
+        let _ = command(&self.bin.join("pg_ctl"))
             .args(["-D", &data, "-m", "immediate", "stop"])
             .output();
     }

@@ -350,29 +350,26 @@ impl Client {
     /// `GET path` with this client's credentials (and extra headers):
     /// status, headers, body.
     pub async fn get(&self, path: &str) -> (u16, HeaderMap, String) {
-        let req = self.authorized(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .headers(self.extra.clone()),
-        );
-        let resp = req.send().await.expect("request");
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        (status, headers, resp.text().await.unwrap_or_default())
+        self.call(reqwest::Method::GET, path, None).await
     }
 
-    /// `method path` with this client's credential and headers, and `body`
-    /// as JSON when given.
+    /// `method path` with this client's credentials and headers (and the
+    /// CSRF header on a change, unless [`Self::without_csrf`]), and `body`
+    /// as JSON when given: status, headers, body.
     pub async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
     ) -> (u16, HeaderMap, String) {
+        let change = !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD);
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
             .headers(self.extra.clone());
+        if change && self.csrf {
+            req = req.header("x-roster-csrf", "1");
+        }
         if let Some(body) = body {
             req = req.json(&body);
         }

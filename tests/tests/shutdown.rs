@@ -110,4 +110,50 @@ async fn sigterm_drains_and_exits_zero(backend: Backend) {
     assert!(server.log_contains("stopped"));
 }
 
+/// A REST change answered 503 at the timeout is still running when SIGTERM
+/// comes: the process waits for it (up to the timeout plus 5 s from the
+/// signal; here longer than the 5 s it once gave such work), it commits with
+/// its event, and the process exits 0. On Postgres, whose lock waits have
+/// no limit; on SQLite a writer gives up after its 5 s busy timeout
+/// (`outage.rs` checks that answer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_waits_for_a_change_answered_at_the_timeout() {
+    let db = TestDb::bootstrapped(Backend::Postgres).await;
+    let mut server = Server::start(&db, &[("REQUEST_TIMEOUT_SECONDS", "3")]);
+    let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let id = admin
+        .query("{ viewer { user { id } } }", json!({}))
+        .await
+        .data("viewer.user.id");
+    let id = id.as_str().expect("id").to_string();
+    let lock = Lock::take(&db).await;
+    let (status, _, body) = admin
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/admin/users/{id}"),
+            Some(json!({ "display_name": "Finished Late" })),
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    server.signal("TERM");
+    // Held past the 5 s the drain once allowed, within the 8 s grace.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(
+        server.wait_exit(Duration::from_millis(10)),
+        None,
+        "exited before the change ended"
+    );
+    lock.release().await;
+    assert_eq!(server.wait_exit(Duration::from_secs(5)), Some(0));
+    let names = db
+        .strings("SELECT COALESCE(display_name, '') FROM users")
+        .await;
+    assert!(names.iter().any(|n| n == "Finished Late"), "{names:?}");
+    let events = db
+        .strings("SELECT event_type FROM audit_events WHERE event_type = 'user.updated'")
+        .await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(server.log_contains("a change answered UNAVAILABLE at the timeout has finished"));
+}
+
 on_both_backends!(sigterm_drains_and_exits_zero);

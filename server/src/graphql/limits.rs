@@ -1,5 +1,7 @@
 //! The limits on one GraphQL request's shape (SPEC §5, issue 17), checked
-//! at the edge before the schema sees it. The schema adds its own: depth
+//! before the schema validates it: by `http::graphql` for `POST /graphql`,
+//! and by the socket schema's extension (`graphql::socket`) for a
+//! subscription on `/graphql/ws`. The schema adds its own: depth
 //! (12) and complexity (500, `graphql/mod.rs`), and `first` ≤ 100 on every
 //! page. The body as a whole is capped at 256 KiB (`http/mod.rs`).
 //!
@@ -7,7 +9,8 @@
 //! so a parser never walks a hostile document); its aliases, directives and
 //! literal lists once it is parsed; the variables by their JSON size and
 //! their lists. A document over a limit is `GRAPHQL_VALIDATION_FAILED`,
-//! variables over one `BAD_USER_INPUT`, both with status 400. A string with
+//! variables over one `BAD_USER_INPUT` ([`OverLimit::code`]; over HTTP
+//! with status 400, on the socket in its `error` message). A string with
 //! a NUL character, in the document or the variables, is `BAD_USER_INPUT`
 //! (found by the fuzzer: Postgres refuses it as an internal error).
 
@@ -47,6 +50,18 @@ fn document(message: String) -> OverLimit {
     OverLimit {
         message,
         in_document: true,
+    }
+}
+
+impl OverLimit {
+    /// `GRAPHQL_VALIDATION_FAILED` for the document, `BAD_USER_INPUT` for
+    /// the input.
+    pub fn code(&self) -> &'static str {
+        if self.in_document {
+            "GRAPHQL_VALIDATION_FAILED"
+        } else {
+            "BAD_USER_INPUT"
+        }
     }
 }
 

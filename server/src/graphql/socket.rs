@@ -42,14 +42,9 @@ fn with_code(message: impl Into<String>, code: &str) -> ServerError {
     error
 }
 
-/// A document over a limit is `GRAPHQL_VALIDATION_FAILED`, variables over
-/// one `BAD_USER_INPUT`, as on `POST /graphql`.
+/// A request over a limit, with its code as on `POST /graphql`.
 fn over_limit(over: OverLimit) -> ServerError {
-    let code = if over.in_document {
-        "GRAPHQL_VALIDATION_FAILED"
-    } else {
-        "BAD_USER_INPUT"
-    };
+    let code = over.code();
     with_code(over.message, code)
 }
 

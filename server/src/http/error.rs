@@ -33,7 +33,8 @@ impl IntoResponse for DomainError {
         let mut response = (self.status(), Json(body)).into_response();
         if let Self::RateLimited { retry_after_secs }
         | Self::Unavailable {
-            retry_after_secs, ..
+            retry_after_secs: Some(retry_after_secs),
+            ..
         } = self
         {
             response

@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql_axum::GraphQLResponse;
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 
 use super::auth::Caller;
 use super::graphql_metrics::RequestMetrics;
+use super::guard::MayChange;
 use super::{HttpState, cookies};
 use crate::error::{DomainError, FieldError};
 use crate::graphql::context::{SessionChange, SharedRead};
@@ -39,8 +40,8 @@ fn over_limit(over: OverLimit) -> Response {
     }
     let body = serde_json::json!({
         "errors": [{
+            "extensions": { "code": over.code() },
             "message": over.message,
-            "extensions": { "code": "GRAPHQL_VALIDATION_FAILED" },
         }]
     });
     (axum::http::StatusCode::BAD_REQUEST, Json(body)).into_response()
@@ -162,6 +163,7 @@ impl ValidatedQueries {
 pub async fn post(
     State(state): State<HttpState>,
     caller: Caller,
+    may_change: Option<Extension<MayChange>>,
     Json(mut request): Json<async_graphql::Request>,
 ) -> Response {
     let config = &state.app.config;
@@ -239,16 +241,26 @@ pub async fn post(
         request = request.data(Arc::clone(slot));
     }
     let executed = if mutation {
-        // A mutation runs to its end even if the client goes away: no unit
-        // of work is left half-done.
+        // A mutation runs to its end even if the client goes away or the
+        // guard answers it at the timeout: no unit of work is left
+        // half-done. Shutdown waits for it too.
         let schema = schema.clone();
-        // Shutdown waits for it too.
-        let running = state.lifecycle.hold();
-        tokio::spawn(async move {
-            let _running = running;
-            schema.execute(request).await
-        })
-        .await
+        if let Some(Extension(may_change)) = &may_change {
+            may_change.mark();
+        }
+        state
+            .lifecycle
+            .spawn_held(async move {
+                let response = schema.execute(request).await;
+                if may_change.is_some_and(|Extension(m)| m.answered_late()) {
+                    tracing::warn!(
+                        errors = response.errors.len(),
+                        "a mutation answered UNAVAILABLE at the timeout has finished"
+                    );
+                }
+                response
+            })
+            .await
     } else {
         let response = schema.execute(request).await;
         if let Some(slot) = shared.filter(|s| s.in_use()) {

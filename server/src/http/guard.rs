@@ -8,15 +8,20 @@
 //! counted in `roster_http_server_errors_total{status}`.
 //!
 //! A request out of time is answered at once, and what it was doing
-//! depends on what it asked: a read stops where it stands; a change runs on
-//! in a task of its own to its end, commit and all, and shutdown waits for
-//! it (a GraphQL mutation in `http::graphql`; a REST request other than
-//! `GET`/`HEAD` here, [`Guard::finishing_changes`]). So nothing is
-//! half-applied, and no commit is cut off between the database and what
-//! follows it; the answer says the change may or may not have been made.
+//! depends on what it asked: a read stops where it stands, and its answer
+//! says to retry in a second (`Retry-After: 1`); a change runs on in a task
+//! of its own to its end, commit and all, and shutdown waits for it (a
+//! GraphQL mutation in `http::graphql`; a REST request other than
+//! `GET`/`HEAD` here, [`Guard::finishing_changes`], once its body has been
+//! read within the time). So nothing is half-applied and no commit is cut
+//! off; the answer says the change may or may not have been made, carries
+//! no `Retry-After` (a blind retry could make it twice), and its outcome is
+//! logged when it ends. [`MayChange`] tells the guard which kind it has.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
@@ -36,7 +41,42 @@ pub struct Guard {
     render: fn(DomainError) -> Response,
     /// Set for an edge whose changes run in the handler itself (REST):
     /// those run in a task of their own that shutdown waits for.
-    changes_finish: Option<Lifecycle>,
+    changes_finish: Option<Finishing>,
+}
+
+/// How changes are run to their end: with a lifecycle token, once their
+/// body (at most `max_body` bytes are read) has come.
+#[derive(Clone)]
+struct Finishing {
+    lifecycle: Lifecycle,
+    max_body: usize,
+}
+
+/// In each guarded request's extensions: whether it may change something
+/// (set by the guard for a REST change, by `http::graphql` for a
+/// mutation), and whether the guard has already answered it at the
+/// timeout (so the task finishing it logs its outcome).
+#[derive(Clone, Default)]
+pub struct MayChange(Arc<(AtomicBool, AtomicBool)>);
+
+impl MayChange {
+    /// This request may change something.
+    pub fn mark(&self) {
+        self.0.0.store(true, Ordering::Relaxed);
+    }
+
+    fn marked(&self) -> bool {
+        self.0.0.load(Ordering::Relaxed)
+    }
+
+    /// Whether the client was answered `UNAVAILABLE` at the timeout.
+    pub fn answered_late(&self) -> bool {
+        self.0.1.load(Ordering::Relaxed)
+    }
+
+    fn timed_out(&self) {
+        self.0.1.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Guard {
@@ -60,37 +100,78 @@ impl Guard {
     /// The same guard, running each request that may change something
     /// (any method but `GET` and `HEAD`) to its end even when its answer
     /// has gone out at the timeout; `lifecycle` keeps shutdown waiting.
-    pub fn finishing_changes(&self, lifecycle: Lifecycle) -> Self {
+    /// Its body, of at most `max_body` bytes, is read first, within the
+    /// time: a client that sends it slowly holds nothing afterwards.
+    pub fn finishing_changes(&self, lifecycle: Lifecycle, max_body: usize) -> Self {
         Self {
-            changes_finish: Some(lifecycle),
+            changes_finish: Some(Finishing {
+                lifecycle,
+                max_body,
+            }),
             ..self.clone()
         }
     }
 }
 
-/// Runs `request` in a task of its own holding `slot` and a lifecycle
-/// token until it ends; the returned future only waits for its answer.
-fn run_to_its_end(
+/// The body, read whole; reading stops once it is over `max` bytes (the
+/// handler's own limit then answers 413).
+async fn read_body(body: Body, max: usize) -> Result<Body, axum::Error> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk?);
+        if bytes.len() > max {
+            break;
+        }
+    }
+    Ok(Body::from(bytes))
+}
+
+/// Reads the body of `request`, then runs it in a task of its own holding
+/// `slot` and a lifecycle token until it ends, logging the outcome of one
+/// answered at the timeout meanwhile. Resolves with its answer.
+async fn run_to_its_end(
     next: Next,
     request: Request,
     slot: tokio::sync::OwnedSemaphorePermit,
-    lifecycle: &Lifecycle,
+    finishing: Finishing,
+    may_change: MayChange,
     render: fn(DomainError) -> Response,
-) -> impl Future<Output = Response> + use<> {
-    let held = lifecycle.hold();
-    let task = tokio::spawn(async move {
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match read_body(body, finishing.max_body).await {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::debug!(error = %e, "a request body could not be read");
+            return render(DomainError::bad_input(
+                "body",
+                "The request body could not be read",
+            ));
+        }
+    };
+    let request = Request::from_parts(parts, body);
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let task = finishing.lifecycle.spawn_held(async move {
         let _slot = slot;
-        let _held = held;
-        next.run(request).await
+        let response = next.run(request).await;
+        if may_change.answered_late() {
+            tracing::warn!(
+                %method,
+                %path,
+                status = response.status().as_u16(),
+                "a change answered UNAVAILABLE at the timeout has finished"
+            );
+        }
+        response
     });
-    async move {
-        task.await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "a request's task failed");
-            render(DomainError::Internal(anyhow::anyhow!(
-                "request task failed"
-            )))
-        })
-    }
+    task.await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a request's task failed");
+        render(DomainError::Internal(anyhow::anyhow!(
+            "request task failed"
+        )))
+    })
 }
 
 /// The middleware (`axum::middleware::from_fn_with_state`).
@@ -103,10 +184,21 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
         ));
     };
     let limit = guard.limits.request_timeout;
+    let mut request = request;
+    let may_change = MayChange::default();
+    request.extensions_mut().insert(may_change.clone());
     let reads = matches!(*request.method(), Method::GET | Method::HEAD);
     let answered = match &guard.changes_finish {
-        Some(lifecycle) if !reads => {
-            let run = run_to_its_end(next, request, slot, lifecycle, guard.render);
+        Some(finishing) if !reads => {
+            may_change.mark();
+            let run = run_to_its_end(
+                next,
+                request,
+                slot,
+                finishing.clone(),
+                may_change.clone(),
+                guard.render,
+            );
             tokio::time::timeout(limit, run).await
         }
         _ => {
@@ -129,10 +221,16 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
                 timeout_ms = limit.as_millis() as u64,
                 "a request ran out of time"
             );
-            (guard.render)(DomainError::unavailable(format!(
+            may_change.timed_out();
+            let message = format!(
                 "The request did not finish within {}; a change it asked for may or may not have been made",
                 seconds(limit)
-            )))
+            );
+            (guard.render)(if may_change.marked() {
+                DomainError::unavailable_change(message)
+            } else {
+                DomainError::unavailable(message)
+            })
         }
     }
 }
@@ -228,27 +326,40 @@ mod tests {
             request_timeout: Duration::from_millis(500),
             max_concurrent_requests: 1,
         })
-        .finishing_changes(lifecycle);
+        .finishing_changes(lifecycle, 1024);
         let app = Router::new()
             .route("/change", get(finishing.clone()).post(finishing))
             .layer(axum::middleware::from_fn_with_state(guard, super::guard));
-        let post = |app: Router| async move {
+        let send = |app: Router, method: Method| async move {
             app.oneshot(
-                Request::post("/change")
+                Request::builder()
+                    .method(method)
+                    .uri("/change")
                     .body(Body::empty())
                     .unwrap_or_default(),
             )
             .await
-            .map(|r| r.status().as_u16())
+            .map(|r| {
+                let retry = r.headers().get("retry-after").cloned();
+                (r.status().as_u16(), retry)
+            })
             .unwrap_or_default()
         };
-        assert_eq!(post(app.clone()).await, 503);
+        // Answered at the timeout, with no Retry-After: it may yet be made.
+        assert_eq!(send(app.clone(), Method::POST).await, (503, None));
         // Still running, and holding its slot.
-        assert_eq!(call(&app, "/change").await.0, 503);
+        let (status, body) = call(&app, "/change").await;
+        assert_eq!(status, 503);
+        assert_eq!(
+            body["errors"][0]["message"],
+            "The server is busy; try again shortly"
+        );
         tokio::time::sleep(Duration::from_secs(3)).await;
         assert_eq!(done.load(Ordering::SeqCst), 1, "the change ran to its end");
-        // A read out of time stops.
-        assert_eq!(call(&app, "/change").await.0, 503);
+        // A read out of time stops, and may be retried in a second.
+        let (status, retry) = send(app.clone(), Method::GET).await;
+        assert_eq!(status, 503);
+        assert_eq!(retry.as_ref().and_then(|v| v.to_str().ok()), Some("1"));
         tokio::time::sleep(Duration::from_secs(3)).await;
         assert_eq!(done.load(Ordering::SeqCst), 1, "the read was dropped");
     }

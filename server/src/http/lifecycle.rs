@@ -1,13 +1,14 @@
 //! Graceful shutdown (issue 17). On SIGTERM the listener closes (new
-//! connections are refused), requests in flight run to their end, bounded by
-//! the request timeout plus a grace period, and every open subscription
+//! connections are refused), requests in flight run to their end, and so do
+//! changes already answered at the timeout, all bounded by the request
+//! timeout plus a grace period from the signal; every open subscription
 //! socket is told so with a close frame (`1001 going away`) before the
 //! process exits 0.
 //!
 //! [`Lifecycle`] is what a handler sees: whether the server is stopping,
 //! and a token that keeps the process waiting while the handler's socket
-//! closes. [`Drain`] is what `serve` keeps: the switch, and the wait for
-//! those tokens.
+//! closes or its change finishes ([`Lifecycle::spawn_held`]). [`Drain`] is
+//! what `serve` keeps: the switch, and the wait for those tokens.
 
 use std::time::Duration;
 
@@ -17,12 +18,13 @@ use tokio::sync::{mpsc, watch};
 #[derive(Clone)]
 pub struct Lifecycle {
     stopping: watch::Receiver<bool>,
-    /// Held by each open socket and running mutation; the process waits
-    /// until all are dropped.
+    /// Held by each open socket and running change (a GraphQL mutation, a
+    /// REST request other than a read); the process waits until all are
+    /// dropped.
     open: mpsc::Sender<()>,
 }
 
-/// Held by `serve`: turns stopping on and waits for sockets.
+/// Held by `serve`: turns stopping on and waits for sockets and changes.
 pub struct Drain {
     stopping: watch::Sender<bool>,
     open: mpsc::Receiver<()>,
@@ -44,7 +46,7 @@ pub fn lifecycle() -> (Lifecycle, Drain) {
     )
 }
 
-/// Kept by an open socket until it has closed, or a mutation until it has
+/// Kept by an open socket until it has closed, or a change until it has
 /// finished.
 pub struct Held {
     _open: mpsc::Sender<()>,
@@ -71,6 +73,21 @@ impl Lifecycle {
             _open: self.open.clone(),
         }
     }
+
+    /// Runs `work` to its end in a task of its own, whoever stops waiting
+    /// for it, holding a token meanwhile so that shutdown waits for it (a
+    /// change: a GraphQL mutation, a REST request other than a read).
+    pub fn spawn_held<F>(&self, work: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let held = self.hold();
+        tokio::spawn(async move {
+            let _held = held;
+            work.await
+        })
+    }
 }
 
 impl Drain {
@@ -85,9 +102,10 @@ impl Drain {
         self.stopping.subscribe()
     }
 
-    /// Waits (at most `limit`) until every socket token is dropped; the
-    /// router's own [`Lifecycle`] must be gone (the server has finished).
-    pub async fn sockets_closed(mut self, limit: Duration) -> bool {
+    /// Waits (at most `limit`) until every token (sockets, changes) is
+    /// dropped; the router's own [`Lifecycle`] must be gone (the server has
+    /// finished).
+    pub async fn released(mut self, limit: Duration) -> bool {
         tokio::time::timeout(limit, self.open.recv()).await.is_ok()
     }
 }
@@ -108,7 +126,7 @@ mod tests {
         });
         drain.stopping_switch().send_replace(true);
         drop(life);
-        assert!(drain.sockets_closed(Duration::from_secs(5)).await);
+        assert!(drain.released(Duration::from_secs(5)).await);
         assert!(closing.await.is_ok());
     }
 
@@ -118,6 +136,6 @@ mod tests {
         let _socket = life.hold();
         drop(life);
         drain.stopping_switch().send_replace(true);
-        assert!(!drain.sockets_closed(Duration::from_millis(50)).await);
+        assert!(!drain.released(Duration::from_millis(50)).await);
     }
 }

@@ -109,7 +109,7 @@ async fn router_with(app: App, lifecycle: lifecycle::Lifecycle) -> Router {
         rest::routes(MAX_BODY_BYTES).layer(axum::middleware::from_fn_with_state(
             guard
                 .rendering(|e| rest::error::RestError::from(e).into_response())
-                .finishing_changes(state.lifecycle.clone()),
+                .finishing_changes(state.lifecycle.clone(), MAX_BODY_BYTES),
             guard::guard,
         ))
     } else {
@@ -216,9 +216,15 @@ pub async fn serve(
         .into_make_service_with_connect_info::<SocketAddr>();
     let mut stopped = drain.stopped();
     let stop = drain.stopping_switch();
-    let served = axum::serve(listener, router).with_graceful_shutdown(async move {
-        shutdown.await;
-        stop.send_replace(true);
+    // When the grace period ends: the stop plus `grace`.
+    let deadline = std::sync::Arc::new(std::sync::OnceLock::new());
+    let served = axum::serve(listener, router).with_graceful_shutdown({
+        let deadline = std::sync::Arc::clone(&deadline);
+        async move {
+            shutdown.await;
+            let _ = deadline.set(tokio::time::Instant::now() + grace);
+            stop.send_replace(true);
+        }
     });
     let served = tokio::select! {
         served = served => served.map_err(anyhow::Error::from),
@@ -230,11 +236,17 @@ pub async fn serve(
             Ok(())
         }
     };
-    if !drain
-        .sockets_closed(std::time::Duration::from_secs(5))
-        .await
-    {
-        tracing::warn!("subscription sockets still open after 5 s; exiting");
+    // Connections are done; sockets closing and changes answered at the
+    // timeout may still run, until the grace period ends.
+    let left = deadline
+        .get()
+        .map(|end| end.saturating_duration_since(tokio::time::Instant::now()))
+        .unwrap_or_default()
+        .max(std::time::Duration::from_secs(1));
+    if !drain.released(left).await {
+        tracing::warn!(
+            "subscription sockets or changes still running at the end of the grace period; exiting"
+        );
     }
     watcher.abort();
     chain.abort();

@@ -105,10 +105,12 @@ impl From<DomainError> for RestError {
                 None,
             ),
             DomainError::Conflict { field, .. } => (field.map(|f| f.to_string()), Vec::new(), None),
-            DomainError::RateLimited { retry_after_secs }
-            | DomainError::Unavailable {
+            DomainError::RateLimited { retry_after_secs } => {
+                (None, Vec::new(), Some(*retry_after_secs))
+            }
+            DomainError::Unavailable {
                 retry_after_secs, ..
-            } => (None, Vec::new(), Some(*retry_after_secs)),
+            } => (None, Vec::new(), *retry_after_secs),
             _ => (None, Vec::new(), None),
         };
         Self {
