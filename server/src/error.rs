@@ -177,9 +177,18 @@ pub fn from_db(err: DbErr) -> DomainError {
             message: NUL_REFUSED.into(),
         }]);
     }
-    if is_outage(&err) {
-        tracing::warn!(error = %err, "the database is unreachable");
-        return DomainError::unavailable(DATABASE_UNAVAILABLE);
+    match outage(&err) {
+        // Nothing ran: worth retrying in a second.
+        Some(Outage::NoConnection) => {
+            tracing::warn!(error = %err, "the database is unreachable");
+            return DomainError::unavailable(DATABASE_UNAVAILABLE);
+        }
+        // The connection went mid-work, maybe mid-commit: no retry hint.
+        Some(Outage::Lost) => {
+            tracing::warn!(error = %err, "the connection to the database was lost");
+            return DomainError::unavailable_change(DATABASE_UNAVAILABLE);
+        }
+        None => {}
     }
     if db_code(&err).is_some_and(|code| is_contention(&code)) {
         tracing::warn!(error = %err, "the database is busy");
@@ -236,33 +245,44 @@ pub const DATABASE_UNAVAILABLE: &str = "The database is unavailable; try again s
 /// too long, a deadlock): nothing of it was written.
 pub const DATABASE_BUSY: &str = "The database is busy; nothing was changed, try again shortly";
 
-/// True when `err` says the database could not be reached (a refused or
-/// broken connection, no connection free in time), not that a statement
-/// was wrong.
-fn is_outage(err: &DbErr) -> bool {
+/// How the database could not be reached.
+enum Outage {
+    /// No connection was had (none free in time, connecting failed or was
+    /// refused): nothing ran.
+    NoConnection,
+    /// The connection broke mid-work (the server shut down, the socket
+    /// failed): a commit may have gone through.
+    Lost,
+}
+
+/// Whether `err` says the database could not be reached, and how; `None`
+/// when a statement was wrong instead.
+fn outage(err: &DbErr) -> Option<Outage> {
     use sea_orm::ConnAcquireErr;
     use sea_orm::sqlx::Error as Sqlx;
     let runtime = match err {
         DbErr::ConnectionAcquire(ConnAcquireErr::Timeout | ConnAcquireErr::ConnectionClosed) => {
-            return true;
+            return Some(Outage::NoConnection);
         }
         // Any failure to connect, whatever the peer said.
-        DbErr::Conn(_) => return true,
+        DbErr::Conn(_) => return Some(Outage::NoConnection),
         DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
-        _ => return false,
+        _ => return None,
     };
-    match runtime {
-        RuntimeErr::SqlxError(e) => {
-            matches!(
-                e.as_ref(),
-                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed
-            ) || e
-                .as_database_error()
-                .and_then(|d| d.code())
-                // Postgres: admin_shutdown, crash_shutdown, cannot_connect_now.
-                .is_some_and(|code| matches!(code.as_ref(), "57P01" | "57P02" | "57P03"))
-        }
-        _ => false,
+    let RuntimeErr::SqlxError(e) = runtime else {
+        return None;
+    };
+    match e.as_ref() {
+        Sqlx::PoolTimedOut | Sqlx::PoolClosed => return Some(Outage::NoConnection),
+        Sqlx::Io(_) | Sqlx::WorkerCrashed => return Some(Outage::Lost),
+        _ => {}
+    }
+    // Postgres: admin_shutdown and crash_shutdown end a session mid-work;
+    // cannot_connect_now refuses one.
+    match e.as_database_error()?.code()?.as_ref() {
+        "57P01" | "57P02" => Some(Outage::Lost),
+        "57P03" => Some(Outage::NoConnection),
+        _ => None,
     }
 }
 

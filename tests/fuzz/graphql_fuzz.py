@@ -280,20 +280,23 @@ class Socket:
         sid = str(self.next_id)
         self.sent[sid] = (query, time.monotonic())
         self.ws.send(json.dumps({"id": sid, "type": "subscribe", "payload": {"query": query}}))
-        while True:
+        # Events of earlier subscriptions may keep coming: at most TIMEOUT.
+        until = time.monotonic() + TIMEOUT
+        while time.monotonic() < until:
             try:
                 raw = self.ws.recv(timeout=self.QUIET)
             except TimeoutError:
-                self.ws.send(json.dumps({"id": sid, "type": "complete"}))
-                return
+                break
             if self.handle(json.loads(raw)) == sid:
                 return
+        self.ws.send(json.dumps({"id": sid, "type": "complete"}))
 
-    def drain(self):
-        """Checks whatever is still on its way, for a moment."""
+    def drain(self, seconds):
+        """Checks whatever is still on its way, for `seconds`."""
+        until = time.monotonic() + seconds
         try:
-            while True:
-                self.handle(json.loads(self.ws.recv(timeout=self.QUIET)))
+            while time.monotonic() < until:
+                self.handle(json.loads(self.ws.recv(timeout=max(0.0, until - time.monotonic()))))
         except TimeoutError:
             pass
 
@@ -326,7 +329,7 @@ def fuzz_socket(caller_name, caller, findings, counts):
     try:
         while time.monotonic() < until and len(findings) < 20:
             one()
-        socket.drain()
+        socket.drain(1.0)
     except Exception as e:  # noqa: BLE001 - a closed or broken socket is a finding
         report("", ["the socket broke: %r" % e])
     socket.ws.close()

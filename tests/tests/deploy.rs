@@ -148,28 +148,32 @@ fn the_example_env_files_name_documented_variables() {
 
 /// The Caddy the compose file pins: where `cargo xtask setup` puts it
 /// (`~/.cache/roster-tools/caddy-<version>`), else `caddy` on the PATH;
-/// either way it must be that version.
+/// whichever it is, the compose file must pin the version it reports.
 fn pinned_caddy() -> PathBuf {
+    let tools = std::env::var("HOME")
+        .map(|home| Path::new(&home).join(".cache/roster-tools"))
+        .unwrap_or_default();
     let compose = std::fs::read_to_string(root().join("docker-compose.yml")).expect("compose");
-    let version = compose
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("image: caddy:"))
-        .and_then(|tag| tag.split('-').next())
-        .expect("a pinned caddy image")
-        .to_string();
-    let home = std::env::var("HOME").unwrap_or_default();
-    let installed = Path::new(&home)
-        .join(".cache/roster-tools")
-        .join(format!("caddy-{version}/bin/caddy"));
-    let caddy = if installed.is_file() {
-        installed
-    } else {
-        PathBuf::from("caddy")
-    };
+    let pinned = |version: &str| compose.contains(&format!("caddy:{version}-"));
+    let installed = std::fs::read_dir(&tools)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("caddy-").is_some_and(pinned)
+        })
+        .map(|entry| entry.path().join("bin/caddy"))
+        .find(|path| path.is_file());
+    let caddy = installed.unwrap_or_else(|| PathBuf::from("caddy"));
     let said = succeeds(Command::new(&caddy).arg("version"));
+    let version = said
+        .strip_prefix('v')
+        .and_then(|v| v.split_whitespace().next())
+        .expect("caddy version says vX.Y.Z");
     assert!(
-        said.starts_with(&format!("v{version} ")),
-        "{} is {said}, not the pinned {version}: run `cargo xtask setup`",
+        pinned(version),
+        "{} is Caddy {version}, which docker-compose.yml does not pin: run `cargo xtask setup`",
         caddy.display()
     );
     caddy

@@ -338,6 +338,26 @@ async fn rename(client: &Client, id: &str, name: &str) -> roster_tests::server::
         .await
 }
 
+/// Waits (at most 5 s) until a user is named `name`, then checks there
+/// are `events` `user.updated` events: a change ran on to its end.
+async fn landed(db: &TestDb, name: &str, events: usize) {
+    let mut names = Vec::new();
+    for _ in 0..50 {
+        names = db
+            .strings("SELECT COALESCE(display_name, '') FROM users")
+            .await;
+        if names.iter().any(|n| n == name) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(names.iter().any(|n| n == name), "{names:?}");
+    let updated = db
+        .strings("SELECT event_type FROM audit_events WHERE event_type = 'user.updated'")
+        .await;
+    assert_eq!(updated.len(), events, "{updated:?}");
+}
+
 /// A request out of time is answered `UNAVAILABLE` at the timeout; a
 /// mutation already running still completes, with its audit event.
 async fn a_slow_request_is_cut_at_the_timeout(backend: Backend) {
@@ -377,21 +397,7 @@ async fn a_slow_request_is_cut_at_the_timeout(backend: Backend) {
     assert_eq!(health.0, 200);
     lock.release().await;
     // The mutation ran on to its end: the change and its event are there.
-    let mut names = Vec::new();
-    for _ in 0..50 {
-        names = db
-            .strings("SELECT COALESCE(display_name, '') FROM users")
-            .await;
-        if names.iter().any(|n| n == "Slow Admin") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(names.iter().any(|n| n == "Slow Admin"), "{names:?}");
-    let events = db
-        .strings("SELECT event_type FROM audit_events WHERE event_type = 'user.updated'")
-        .await;
-    assert_eq!(events.len(), 1, "{events:?}");
+    landed(&db, "Slow Admin", 1).await;
 
     // A REST change out of time: answered 503 in the REST shape at the
     // timeout, and it too runs on to its end, commit and event.
@@ -414,21 +420,7 @@ async fn a_slow_request_is_cut_at_the_timeout(backend: Backend) {
         "{took:?}"
     );
     lock.release().await;
-    let mut names = Vec::new();
-    for _ in 0..50 {
-        names = db
-            .strings("SELECT COALESCE(display_name, '') FROM users")
-            .await;
-        if names.iter().any(|n| n == "Slow Rest") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(names.iter().any(|n| n == "Slow Rest"), "{names:?}");
-    let events = db
-        .strings("SELECT event_type FROM audit_events WHERE event_type = 'user.updated'")
-        .await;
-    assert_eq!(events.len(), 2, "{events:?}");
+    landed(&db, "Slow Rest", 2).await;
 }
 
 /// One request more than `MAX_CONCURRENT_REQUESTS` is refused at once;

@@ -292,21 +292,28 @@ pub fn check_app_toolchain() -> Result<()> {
 
 /// The version of `image` that `docker-compose.yml` pins
 /// (`image: caddy:2.8.4-alpine` → `2.8.4`).
+/// A quoted value, a registry (`docker.io/library/caddy`), a digest
+/// (`@sha256:…`) and a trailing comment are read through.
 fn pinned_version(compose: &str, image: &str) -> Option<String> {
     compose.lines().find_map(|line| {
-        let tag = line.trim().strip_prefix("image:")?.trim();
-        let version = tag.strip_prefix(image)?.strip_prefix(':')?;
-        Some(version.split('-').next().unwrap_or(version).to_string())
+        let value = line.split('#').next()?.trim().strip_prefix("image:")?;
+        let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+        let value = value.split('@').next()?;
+        let (name, tag) = value.rsplit_once(':')?;
+        let name = name.rsplit('/').next()?;
+        (name == image && !tag.contains('/'))
+            .then(|| tag.split('-').next().unwrap_or(tag).to_string())
     })
 }
 
 /// Where `cargo xtask setup` puts Caddy `version`, the one the compose file
-/// pins; `tests/tests/deploy.rs` looks there first.
-fn caddy_dir(version: &str) -> std::path::PathBuf {
-    let home = std::env::var("HOME").unwrap_or_else(|_| ".".into());
-    Path::new(&home)
+/// pins (`~/.cache/roster-tools/caddy-<version>`); `tests/tests/deploy.rs`
+/// looks there first.
+fn caddy_dir(version: &str) -> Result<std::path::PathBuf> {
+    let home = std::env::var("HOME").context("HOME is not set: it says where tools are kept")?;
+    Ok(Path::new(&home)
         .join(".cache/roster-tools")
-        .join(format!("caddy-{version}"))
+        .join(format!("caddy-{version}")))
 }
 
 /// Caddy at the version `docker-compose.yml` pins, so `caddy validate`
@@ -317,7 +324,7 @@ fn caddy(root: &Path) -> Result<()> {
         .context("reading docker-compose.yml")?;
     let version =
         pinned_version(&compose, "caddy").context("docker-compose.yml pins no caddy image")?;
-    let dir = caddy_dir(&version);
+    let dir = caddy_dir(&version)?;
     let name = format!("Caddy {version}, the compose file's (validates deploy/Caddyfile)");
     Piece {
         name: &name,
@@ -337,6 +344,7 @@ fn caddy(root: &Path) -> Result<()> {
                     "install",
                     "--quiet",
                     "--disable-pip-version-check",
+                    "--upgrade",
                     "--target",
                 ])
                 .arg(&dir)
@@ -390,6 +398,19 @@ mod tests {
         assert_eq!(pinned_version(compose, "caddy").as_deref(), Some("2.8.4"));
         assert_eq!(pinned_version(compose, "postgres").as_deref(), Some("16.6"));
         assert_eq!(pinned_version(compose, "mailpit"), None);
+        for line in [
+            "image: \"caddy:2.8.4-alpine\"",
+            "image: docker.io/library/caddy:2.8.4-alpine # pinned",
+            "image: caddy:2.8.4@sha256:0123abcd",
+            "image: registry.local:5000/caddy:2.8.4",
+        ] {
+            assert_eq!(
+                pinned_version(line, "caddy").as_deref(),
+                Some("2.8.4"),
+                "{line}"
+            );
+        }
+        assert_eq!(pinned_version("image: caddyx:1.0", "caddy"), None);
     }
 
     #[test]

@@ -252,11 +252,9 @@ pub async fn post(
             .lifecycle
             .spawn_held(async move {
                 let response = schema.execute(request).await;
-                if may_change.is_some_and(|Extension(m)| m.answered_late()) {
-                    tracing::warn!(
-                        errors = response.errors.len(),
-                        "a mutation answered UNAVAILABLE at the timeout has finished"
-                    );
+                if let Some(Extension(may_change)) = may_change {
+                    let errors = response.errors.len();
+                    may_change.finished(&format!("a GraphQL mutation, {errors} errors"));
                 }
                 response
             })

@@ -19,7 +19,7 @@
 //! logged when it ends. [`MayChange`] tells the guard which kind it has.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -53,29 +53,41 @@ struct Finishing {
 }
 
 /// In each guarded request's extensions: whether it may change something
-/// (set by the guard for a REST change, by `http::graphql` for a
-/// mutation), and whether the guard has already answered it at the
-/// timeout (so the task finishing it logs its outcome).
+/// (set by the guard for a REST change once its body is read, by
+/// `http::graphql` for a mutation), whether the guard answered it at the
+/// timeout, and whether the change has finished. Whichever of the last two
+/// comes second logs that a change answered at the timeout has finished.
 #[derive(Clone, Default)]
-pub struct MayChange(Arc<(AtomicBool, AtomicBool)>);
+pub struct MayChange(Arc<AtomicU8>);
+
+const MARKED: u8 = 1;
+const TIMED_OUT: u8 = 2;
+const FINISHED: u8 = 4;
 
 impl MayChange {
     /// This request may change something.
     pub fn mark(&self) {
-        self.0.0.store(true, Ordering::Relaxed);
+        self.0.fetch_or(MARKED, Ordering::SeqCst);
     }
 
-    fn marked(&self) -> bool {
-        self.0.0.load(Ordering::Relaxed)
+    /// The change has ended (`outcome`: its status or error count); logged
+    /// when its answer had already gone out at the timeout.
+    pub fn finished(&self, outcome: &str) {
+        if self.0.fetch_or(FINISHED, Ordering::SeqCst) & TIMED_OUT != 0 {
+            tracing::warn!(
+                outcome,
+                "a change answered UNAVAILABLE at the timeout has finished"
+            );
+        }
     }
 
-    /// Whether the client was answered `UNAVAILABLE` at the timeout.
-    pub fn answered_late(&self) -> bool {
-        self.0.1.load(Ordering::Relaxed)
-    }
-
-    fn timed_out(&self) {
-        self.0.1.store(true, Ordering::Relaxed);
+    /// The guard answers at the timeout: whether a change was marked.
+    fn timed_out(&self) -> bool {
+        let before = self.0.fetch_or(TIMED_OUT, Ordering::SeqCst);
+        if before & FINISHED != 0 && before & MARKED != 0 {
+            tracing::warn!("a change answered UNAVAILABLE at the timeout has finished");
+        }
+        before & MARKED != 0
     }
 }
 
@@ -151,19 +163,12 @@ async fn run_to_its_end(
         }
     };
     let request = Request::from_parts(parts, body);
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
+    let what = format!("{} {}", request.method(), request.uri().path());
+    may_change.mark();
     let task = finishing.lifecycle.spawn_held(async move {
         let _slot = slot;
         let response = next.run(request).await;
-        if may_change.answered_late() {
-            tracing::warn!(
-                %method,
-                %path,
-                status = response.status().as_u16(),
-                "a change answered UNAVAILABLE at the timeout has finished"
-            );
-        }
+        may_change.finished(&format!("{what}: {}", response.status().as_u16()));
         response
     });
     task.await.unwrap_or_else(|e| {
@@ -190,7 +195,6 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
     let reads = matches!(*request.method(), Method::GET | Method::HEAD);
     let answered = match &guard.changes_finish {
         Some(finishing) if !reads => {
-            may_change.mark();
             let run = run_to_its_end(
                 next,
                 request,
@@ -215,18 +219,19 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
             response
         }
         Err(_) => {
+            let change = may_change.timed_out();
             metrics::counter!("roster_requests_refused_total", "reason" => "timeout").increment(1);
             metrics::counter!("roster_http_server_errors_total", "status" => "503").increment(1);
             tracing::warn!(
                 timeout_ms = limit.as_millis() as u64,
+                change,
                 "a request ran out of time"
             );
-            may_change.timed_out();
             let message = format!(
                 "The request did not finish within {}; a change it asked for may or may not have been made",
                 seconds(limit)
             );
-            (guard.render)(if may_change.marked() {
+            (guard.render)(if change {
                 DomainError::unavailable_change(message)
             } else {
                 DomainError::unavailable(message)
