@@ -379,6 +379,25 @@ impl Client {
         (status, headers, resp.text().await.unwrap_or_default())
     }
 
+    /// The signed-in user's id.
+    pub async fn viewer_id(&self) -> String {
+        let id = self
+            .query("{ viewer { user { id } } }", json!({}))
+            .await
+            .data("viewer.user.id");
+        id.as_str().expect("a user id").to_string()
+    }
+
+    /// `PUT /api/v1/admin/users/{id}` setting the display name (seed 004).
+    pub async fn rename_over_rest(&self, id: &str, name: &str) -> (u16, HeaderMap, String) {
+        self.call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/admin/users/{id}"),
+            Some(json!({ "display_name": name })),
+        )
+        .await
+    }
+
     pub async fn query(&self, query: &str, variables: Value) -> Reply {
         self.send(json!({ "query": query, "variables": variables }))
             .await

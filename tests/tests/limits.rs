@@ -364,11 +364,7 @@ async fn a_slow_request_is_cut_at_the_timeout(backend: Backend) {
     let db = TestDb::bootstrapped(backend).await;
     let server = Server::start(&db, &[("REQUEST_TIMEOUT_SECONDS", "0.5")]);
     let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let id = admin
-        .query("{ viewer { user { id } } }", json!({}))
-        .await
-        .data("viewer.user.id");
-    let id = id.as_str().expect("id").to_string();
+    let id = admin.viewer_id().await;
     let lock = Lock::take(&db).await;
     let started = Instant::now();
     let reply = rename(&admin, &id, "Slow Admin").await;
@@ -403,13 +399,7 @@ async fn a_slow_request_is_cut_at_the_timeout(backend: Backend) {
     // timeout, and it too runs on to its end, commit and event.
     let lock = Lock::take(&db).await;
     let started = Instant::now();
-    let (status, headers, body) = admin
-        .call(
-            reqwest::Method::PUT,
-            &format!("/api/v1/admin/users/{id}"),
-            Some(json!({ "display_name": "Slow Rest" })),
-        )
-        .await;
+    let (status, headers, body) = admin.rename_over_rest(&id, "Slow Rest").await;
     let took = started.elapsed();
     assert_eq!(status, 503, "{body}");
     assert!(headers.get("retry-after").is_none(), "{headers:?}");
@@ -429,11 +419,7 @@ async fn one_request_over_the_cap_is_refused_at_once(backend: Backend) {
     let db = TestDb::bootstrapped(backend).await;
     let server = Server::start(&db, &[("MAX_CONCURRENT_REQUESTS", "2")]);
     let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let id = admin
-        .query("{ viewer { user { id } } }", json!({}))
-        .await
-        .data("viewer.user.id");
-    let id = id.as_str().expect("id").to_string();
+    let id = admin.viewer_id().await;
     let lock = Lock::take(&db).await;
     let held: Vec<_> = (0..2)
         .map(|i| {

@@ -178,11 +178,7 @@ async fn a_writer_that_waits_out_sqlites_busy_timeout_is_unavailable() {
     let db = TestDb::bootstrapped(Backend::Sqlite).await;
     let server = Server::start(&db, &[]);
     let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let id = admin
-        .query("{ viewer { user { id } } }", json!({}))
-        .await
-        .data("viewer.user.id");
-    let id = id.as_str().expect("id").to_string();
+    let id = admin.viewer_id().await;
     let rename = "mutation($id: ID!, $name: String) { updateUser(id: $id, input: { displayName: $name }) { displayName } }";
     let lock = Lock::take(&db).await;
     let reply = admin
@@ -193,13 +189,7 @@ async fn a_writer_that_waits_out_sqlites_busy_timeout_is_unavailable() {
         reply.message(),
         "The database is busy; nothing was changed, try again shortly"
     );
-    let (status, _, body) = admin
-        .call(
-            reqwest::Method::PUT,
-            &format!("/api/v1/admin/users/{id}"),
-            Some(json!({ "display_name": "Blocked Too" })),
-        )
-        .await;
+    let (status, _, body) = admin.rename_over_rest(&id, "Blocked Too").await;
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("\"UNAVAILABLE\""), "{body}");
     lock.release().await;

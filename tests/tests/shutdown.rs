@@ -121,19 +121,9 @@ async fn shutdown_waits_for_a_change_answered_at_the_timeout() {
     let db = TestDb::bootstrapped(Backend::Postgres).await;
     let mut server = Server::start(&db, &[("REQUEST_TIMEOUT_SECONDS", "3")]);
     let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let id = admin
-        .query("{ viewer { user { id } } }", json!({}))
-        .await
-        .data("viewer.user.id");
-    let id = id.as_str().expect("id").to_string();
+    let id = admin.viewer_id().await;
     let lock = Lock::take(&db).await;
-    let (status, _, body) = admin
-        .call(
-            reqwest::Method::PUT,
-            &format!("/api/v1/admin/users/{id}"),
-            Some(json!({ "display_name": "Finished Late" })),
-        )
-        .await;
+    let (status, _, body) = admin.rename_over_rest(&id, "Finished Late").await;
     assert_eq!(status, 503, "{body}");
     server.signal("TERM");
     // Held past the 5 s the drain once allowed, within the 8 s grace.
