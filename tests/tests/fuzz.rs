@@ -111,6 +111,10 @@ async fn schemathesis(server: &Server, headers: &[String], seconds: &str) -> (bo
     for header in headers {
         command.args(["-H", header]);
     }
+    // A failure's seed (printed with it) replays that run.
+    if let Ok(seed) = std::env::var("ROSTER_FUZZ_SEED") {
+        command.args(["--seed", &seed]);
+    }
     let out = command
         .output()
         .await

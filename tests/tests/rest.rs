@@ -339,6 +339,39 @@ async fn errors_have_one_shape_and_their_status(backend: Backend) {
             .contains("unknown field `admin`"),
         "{v}"
     );
+    // Every body is an object: serde alone would fill a struct whose
+    // fields all have defaults from `[]`, and one from a long enough array.
+    let (_, users) = a.call("GET", "/api/v1/admin/users", None).await;
+    let id = users["users"][0]["id"]
+        .as_str()
+        .expect("a user")
+        .to_string();
+    let overrides = format!("/v1/admin/users/{id}/role-overrides");
+    for (path, method, body) in [
+        (overrides.as_str(), "PUT", json!([])),
+        (overrides.as_str(), "PUT", json!([true, ["viewer"], []])),
+        (
+            "/api/v1/admin/users",
+            "POST",
+            json!(["x2", "x2@example.com"]),
+        ),
+        ("/v1/me/tokens", "POST", json!("ci")),
+    ] {
+        let (s, v) = a.call(method, path, Some(body)).await;
+        assert_eq!(
+            (s, error(&v)),
+            (
+                422,
+                (
+                    json!("BAD_USER_INPUT"),
+                    json!("The body must be a JSON object")
+                )
+            ),
+            "{method} {path}: {v}"
+        );
+    }
+    let (_, stored) = a.call("GET", &overrides, None).await;
+    assert_eq!(stored["preserved"], json!([]), "{stored}");
     let huge = format!("{{\"username\": \"{}\"}}", "x".repeat(300 * 1024));
     let (s, v) = a
         .raw("POST", "/api/v1/admin/users", "application/json", huge)

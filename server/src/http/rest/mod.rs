@@ -110,13 +110,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = std::convert::Infallible;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            Json::<T>::from_request(req, state)
-                .await
-                .map(|Json(body)| body)
-                .map_err(RestError::from),
-        ))
+        Ok(Self(read_object(req, state).await))
     }
+}
+
+/// Reads a JSON object into `T`. Every body Roster takes is an object;
+/// serde would also fill a struct from an array (`[]` for one whose fields
+/// all have defaults), so anything else is refused before `T` sees it.
+async fn read_object<S: Send + Sync, T: DeserializeOwned>(
+    req: Request,
+    state: &S,
+) -> Result<T, RestError> {
+    let Json(raw) = Json::<Box<serde_json::value::RawValue>>::from_request(req, state).await?;
+    if !raw.get().trim_start().starts_with('{') {
+        return Err(RestError::unreadable(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "The body must be a JSON object",
+        ));
+    }
+    let Json(body) = Json::<T>::from_bytes(raw.get().as_bytes())?;
+    Ok(body)
 }
 
 /// Runs `f` for the caller in one unit of work: its change and audit
