@@ -176,6 +176,9 @@ async fn a_real_postgres_restart_and_stop_are_survived() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writer_that_waits_out_sqlites_busy_timeout_is_unavailable() {
     let db = TestDb::bootstrapped(Backend::Sqlite).await;
+    db.provision("jane@example.com", "viewer", roster_tests::USER_PASSWORD)
+        .await
+        .ok();
     let server = Server::start(&db, &[]);
     let (admin, _) = server.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let id = admin.viewer_id().await;
@@ -192,7 +195,17 @@ async fn a_writer_that_waits_out_sqlites_busy_timeout_is_unavailable() {
     let (status, _, body) = admin.rename_over_rest(&id, "Blocked Too").await;
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("\"UNAVAILABLE\""), "{body}");
+    // The CLI says so with an exit code of its own: run it again.
+    let deactivate = || {
+        db.roster()
+            .args(["deactivate-user", "--email", "jane@example.com"])
+    };
+    deactivate().run().await.fails_with(
+        9,
+        "The database is busy; nothing was changed, try again shortly",
+    );
     lock.release().await;
+    deactivate().run().await.ok();
     let reply = admin
         .query(rename, json!({ "id": id, "name": "Unblocked" }))
         .await;
@@ -201,6 +214,10 @@ async fn a_writer_that_waits_out_sqlites_busy_timeout_is_unavailable() {
         .strings("SELECT event_type FROM audit_events WHERE event_type = 'user.updated'")
         .await;
     assert_eq!(events.len(), 1, "only the change that landed: {events:?}");
+    let events = db
+        .strings("SELECT event_type FROM audit_events WHERE event_type = 'user.deactivated'")
+        .await;
+    assert_eq!(events.len(), 1, "only the command that ran: {events:?}");
     let (_, _, metrics) = admin.get("/metrics").await;
     assert!(!metrics.contains("outcome=\"internal\""), "{metrics}");
 }

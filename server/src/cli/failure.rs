@@ -1,9 +1,14 @@
 //! The CLI's edge for errors: a [`DomainError`] becomes a message and an exit
 //! code (0 success, 2 usage, 1 internal error, 3 invalid credentials,
 //! 4 insufficient permissions, 5 not found, 6 conflict, 7 invalid input,
-//! 8 the audit log does not verify).
+//! 8 the audit log does not verify, 9 the database is busy or unreachable
+//! and nothing was changed: run it again).
 
 use crate::error::DomainError;
+
+/// The exit code of a command refused before it changed anything because
+/// the database was busy or unreachable: running it again is safe.
+pub const RETRY: i32 = 9;
 
 /// A CLI failure: what to print and which exit code to use.
 #[derive(Debug)]
@@ -15,6 +20,13 @@ pub struct Failure {
 impl From<DomainError> for Failure {
     fn from(err: DomainError) -> Self {
         let code = match &err {
+            // Nothing ran (busy, or no connection): safe to run again.
+            DomainError::Unavailable {
+                retry_after_secs: Some(_),
+                ..
+            } => RETRY,
+            // The connection went mid-command: the change may have landed,
+            // so a script must look before it runs the command again.
             DomainError::Internal(_) | DomainError::Unavailable { .. } => 1,
             DomainError::Unauthenticated(_) => 3,
             DomainError::Forbidden(_) => 4,
@@ -74,5 +86,13 @@ mod tests {
             "User already exists: Email is already taken"
         );
         assert_eq!(exists.code, 6);
+    }
+
+    #[test]
+    fn only_a_command_that_changed_nothing_is_worth_running_again() {
+        let busy = DomainError::unavailable(crate::error::DATABASE_BUSY);
+        assert_eq!(Failure::from(busy).code, RETRY);
+        let lost = DomainError::unavailable_change("The database is unavailable");
+        assert_eq!(Failure::from(lost).code, 1);
     }
 }
