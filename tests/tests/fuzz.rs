@@ -12,7 +12,8 @@
 //! `openapi.json`, as an admin's token and a viewer's: no 5xx, answers
 //! that match the document (status, content type, schema), invalid input
 //! refused, authentication enforced, each answer within 5 s (every check
-//! but one, see [`schemathesis`]).
+//! but one, see [`schemathesis`]). A failure prints schemathesis's seed;
+//! `ROSTER_FUZZ_SEED=<seed>` replays that run.
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use std::path::Path;
@@ -103,7 +104,8 @@ async fn schemathesis(server: &Server, headers: &[String], seconds: &str) -> (bo
         .args(["--max-time", seconds])
         .args(["--max-response-time", "5", "--request-timeout", "10"])
         .args(["--phases", "examples,coverage,fuzzing"])
-        // A new seed each run (printed, with each failure's replay).
+        // A new seed each run unless ROSTER_FUZZ_SEED (printed, with each
+        // failure's replay).
         .args(["--no-color", "--output-truncate", "false"])
         // The caller's own token would end the run.
         .args(["--exclude-operation-id", "revokeMyToken"])
@@ -112,7 +114,9 @@ async fn schemathesis(server: &Server, headers: &[String], seconds: &str) -> (bo
         command.args(["-H", header]);
     }
     // A failure's seed (printed with it) replays that run.
-    if let Ok(seed) = std::env::var("ROSTER_FUZZ_SEED") {
+    if let Ok(seed) = std::env::var("ROSTER_FUZZ_SEED")
+        && !seed.trim().is_empty()
+    {
         command.args(["--seed", &seed]);
     }
     let out = command

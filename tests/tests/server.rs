@@ -107,6 +107,29 @@ async fn only_single_json_operations_are_accepted(backend: Backend) {
         .await
         .expect("request");
     assert!(batch.status().is_client_error(), "{}", batch.status());
+    // So are arrays serde would read as one request (its fields in order),
+    // and any other JSON that is not an object.
+    for body in [
+        json!(["{ serverInfo { version } }"]),
+        json!([]),
+        json!("{ serverInfo { version } }"),
+    ] {
+        let reply = client.post(&url).json(&body).send().await.expect("request");
+        assert_eq!(reply.status().as_u16(), 400, "{body}");
+        let answer: serde_json::Value = reply.json().await.expect("a JSON answer");
+        assert_eq!(
+            (
+                &answer["errors"][0]["extensions"]["code"],
+                &answer["errors"][0]["message"]
+            ),
+            (
+                &json!("BAD_USER_INPUT"),
+                &json!("The body must be a JSON object")
+            ),
+            "{body}: {answer}"
+        );
+        assert!(answer.get("data").is_none(), "{answer}");
+    }
     // GraphQL over GET is not served.
     let get = client
         .get(format!("{url}?query=%7BserverInfo%7Bversion%7D%7D"))

@@ -1,13 +1,16 @@
 //! The CLI's edge for errors: a [`DomainError`] becomes a message and an exit
 //! code (0 success, 2 usage, 1 internal error, 3 invalid credentials,
 //! 4 insufficient permissions, 5 not found, 6 conflict, 7 invalid input,
-//! 8 the audit log does not verify, 9 the database is busy or unreachable
-//! and nothing was changed: run it again).
+//! 8 the audit log does not verify, 9 the database was busy or gave no
+//! connection mid-command and the step refused changed nothing: run it
+//! again).
 
 use crate::error::DomainError;
 
-/// The exit code of a command refused before it changed anything because
-/// the database was busy or unreachable: running it again is safe.
+/// The exit code of a command refused because the database was busy or gave
+/// no connection: the step refused changed nothing, so running the command
+/// again is safe. (Failing to connect at start is 1, with the URL: a wrong
+/// URL or password is not worth retrying.)
 pub const RETRY: i32 = 9;
 
 /// A CLI failure: what to print and which exit code to use.

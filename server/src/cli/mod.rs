@@ -4,7 +4,7 @@
 //! Exit codes: 0 success, 2 usage, 1 internal error, and for refused requests
 //! 3 invalid credentials, 4 insufficient permissions, 5 not found,
 //! 6 conflict, 7 invalid input, 8 the audit log does not verify, 9 the
-//! database is busy or unreachable and nothing was changed ([`failure`]).
+//! database was busy or gave no connection mid-command ([`failure`]).
 
 use std::path::PathBuf;
 

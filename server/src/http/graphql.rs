@@ -16,6 +16,7 @@ use axum::{Extension, Json};
 use super::auth::Caller;
 use super::graphql_metrics::RequestMetrics;
 use super::guard::MayChange;
+use super::json_object::JsonObject;
 use super::{HttpState, cookies};
 use crate::error::{DomainError, FieldError};
 use crate::graphql::context::{SessionChange, SharedRead};
@@ -158,13 +159,13 @@ impl ValidatedQueries {
     }
 }
 
-/// One GraphQL operation per request, JSON only: the `Json` extractor refuses
-/// batched arrays, `text/plain` and multipart bodies.
+/// One GraphQL operation per request, a JSON object only: batched arrays,
+/// `text/plain` and multipart bodies are refused ([`JsonObject`]).
 pub async fn post(
     State(state): State<HttpState>,
     caller: Caller,
     may_change: Option<Extension<MayChange>>,
-    Json(mut request): Json<async_graphql::Request>,
+    JsonObject(mut request): JsonObject<async_graphql::Request>,
 ) -> Response {
     let config = &state.app.config;
     let operation_name = request.operation_name.clone();

@@ -10,6 +10,7 @@ mod graphql;
 mod graphql_metrics;
 mod graphql_ws;
 mod guard;
+mod json_object;
 mod lifecycle;
 mod oidc;
 pub mod rest;

@@ -2,7 +2,8 @@
 //! "field"}}`, with the HTTP status of the code (401, 403, 404, 409, 422,
 //! 429, 500, 503) and `Retry-After` when rate limited or unavailable. Mapped once from
 //! [`DomainError`]; a body the server cannot read is a 4xx of its own
-//! (malformed JSON 400, too large 413, not JSON 415, wrong fields 422).
+//! (malformed JSON 400, too large 413, not JSON 415, not an object or wrong
+//! fields 422).
 //! Internal text is logged, never sent.
 
 use axum::Json;
@@ -13,6 +14,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::DomainError;
+use crate::http::json_object::{NOT_AN_OBJECT, ObjectRejection};
 
 /// An error answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -145,6 +147,17 @@ impl From<JsonRejection> for RestError {
             other => (StatusCode::BAD_REQUEST, other.body_text()),
         };
         Self::unreadable(status, message)
+    }
+}
+
+impl From<ObjectRejection> for RestError {
+    fn from(rejection: ObjectRejection) -> Self {
+        match rejection {
+            ObjectRejection::Json(rejection) => rejection.into(),
+            ObjectRejection::NotAnObject => {
+                Self::unreadable(StatusCode::UNPROCESSABLE_ENTITY, NOT_AN_OBJECT)
+            }
+        }
     }
 }
 

@@ -9,7 +9,6 @@
 //! served whatever the flags (it is documentation). Bodies over
 //! `MAX_BODY_BYTES` are 413 in the same error shape.
 
-use axum::Json;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::Method;
@@ -25,6 +24,7 @@ mod orgs;
 mod tokens;
 mod users;
 
+use super::json_object::JsonObject;
 use super::{Caller, HttpState};
 use crate::error::DomainError;
 use crate::service::Actor;
@@ -110,26 +110,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = std::convert::Infallible;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(read_object(req, state).await))
+        Ok(Self(
+            JsonObject::<T>::from_request(req, state)
+                .await
+                .map(|JsonObject(body)| body)
+                .map_err(RestError::from),
+        ))
     }
-}
-
-/// Reads a JSON object into `T`. Every body Roster takes is an object;
-/// serde would also fill a struct from an array (`[]` for one whose fields
-/// all have defaults), so anything else is refused before `T` sees it.
-async fn read_object<S: Send + Sync, T: DeserializeOwned>(
-    req: Request,
-    state: &S,
-) -> Result<T, RestError> {
-    let Json(raw) = Json::<Box<serde_json::value::RawValue>>::from_request(req, state).await?;
-    if !raw.get().trim_start().starts_with('{') {
-        return Err(RestError::unreadable(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "The body must be a JSON object",
-        ));
-    }
-    let Json(body) = Json::<T>::from_bytes(raw.get().as_bytes())?;
-    Ok(body)
 }
 
 /// Runs `f` for the caller in one unit of work: its change and audit
