@@ -165,12 +165,13 @@ pub fn from_db(err: DbErr) -> DomainError {
             }
         }
     }
+    let code = db_code(&err);
     // Text Postgres cannot store (a NUL character) is the caller's input,
     // wherever it slipped past the edges' own check.
-    if let DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) = &err
-        && e.as_database_error()
-            .and_then(|d| d.code())
-            .is_some_and(|code| matches!(code.as_ref(), "22021" | "22P05"))
+    if code
+        .as_ref()
+        .and_then(DbCode::sqlstate)
+        .is_some_and(|state| matches!(state, "22021" | "22P05"))
     {
         return DomainError::BadInput(vec![FieldError {
             field: None,
@@ -190,7 +191,7 @@ pub fn from_db(err: DbErr) -> DomainError {
         }
         None => {}
     }
-    if db_code(&err).is_some_and(|code| is_contention(&code)) {
+    if code.as_ref().is_some_and(is_contention) {
         tracing::warn!(error = %err, "the database is busy");
         return DomainError::unavailable(DATABASE_BUSY);
     }
@@ -204,6 +205,16 @@ enum DbCode {
     Sqlite(u32),
     /// Postgres's SQLSTATE.
     Postgres(String),
+}
+
+impl DbCode {
+    /// Postgres's SQLSTATE, when this is one.
+    fn sqlstate(&self) -> Option<&str> {
+        match self {
+            Self::Postgres(state) => Some(state),
+            Self::Sqlite(_) => None,
+        }
+    }
 }
 
 /// The database's own error code, when it answered with one.
@@ -279,7 +290,7 @@ fn outage(err: &DbErr) -> Option<Outage> {
     }
     // Postgres: admin_shutdown and crash_shutdown end a session mid-work;
     // cannot_connect_now refuses one.
-    match e.as_database_error()?.code()?.as_ref() {
+    match db_code(err)?.sqlstate()? {
         "57P01" | "57P02" => Some(Outage::Lost),
         "57P03" => Some(Outage::NoConnection),
         _ => None,
