@@ -103,7 +103,11 @@ async fn accept(listener: TcpListener, target: String, cuts: watch::Sender<u64>)
 }
 
 /// Holds the write lock (SQLite) or an exclusive lock on `users`
-/// (Postgres) on a connection of its own until dropped with `release`.
+/// (Postgres) on a connection of its own until dropped with `release`:
+/// on both, readers go on and writers wait. (Postgres's `ACCESS EXCLUSIVE`
+/// would also stop the reads that resolve a caller whose remembered
+/// credential was just dropped, so a change could time out before it
+/// began.)
 pub struct Lock(DatabaseConnection);
 
 impl Lock {
@@ -111,7 +115,7 @@ impl Lock {
         let conn = crate::connect_pool(&db.admin_url, 1).await;
         let sql = match db.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE",
+            Backend::Postgres => "BEGIN; LOCK TABLE users IN EXCLUSIVE MODE",
         };
         conn.execute_unprepared(sql).await.expect("take the lock");
         Self(conn)
